@@ -1,0 +1,19 @@
+"""Look-ups for the admin CLI, which names workspaces and people by slug and email."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from agentledger.platform import accounts
+from agentledger.platform.errors import NotFound
+from agentledger.platform.tables import Workspace
+
+
+async def lookup_workspace_and_user(slug: str, email: str) -> tuple[UUID, UUID]:
+    row = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
+    if row is None:
+        raise NotFound(f"no workspace '{slug}'")
+    account = await accounts.find_by_email(email)
+    if account is None:
+        raise NotFound(f"no user {email}")
+    return row["id"], account.id

@@ -1,0 +1,59 @@
+"""The Dramatiq broker on Redis, and ``enqueue``, which sends only after the transaction commits.
+
+Actors are declared with ``@task``: async functions run on Dramatiq's event-loop thread with the
+database pool started on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO
+
+from agentledger.platform.config import get_settings
+from agentledger.platform.database import on_commit, start_pool
+
+P = ParamSpec("P")
+
+
+def _make_broker() -> RedisBroker:
+    broker = RedisBroker(url=get_settings().redis_url)
+    broker.add_middleware(AsyncIO())
+    return broker
+
+
+broker = _make_broker()
+dramatiq.set_broker(broker)
+_pool_lock: asyncio.Lock | None = None
+
+
+async def ensure_pool() -> None:
+    global _pool_lock
+    _pool_lock = _pool_lock or asyncio.Lock()
+    async with _pool_lock:
+        await start_pool(max_size=8)
+
+
+def task(**options: Any) -> Callable[[Callable[P, Awaitable[Any]]], dramatiq.Actor]:
+    """Declare an async actor; ``options`` go to ``dramatiq.actor`` (queue_name, max_retries, ...)."""
+
+    def decorate(fn: Callable[P, Awaitable[Any]]) -> dramatiq.Actor:
+        @functools.wraps(fn)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> Any:
+            await ensure_pool()
+            return await fn(*args, **kwargs)
+
+        return dramatiq.actor(run, actor_name=options.pop("actor_name", fn.__name__), **options)
+
+    return decorate
+
+
+def enqueue(actor: dramatiq.Actor, *args: Any, **kwargs: Any) -> None:
+    """Send ``actor(*args)`` once the current transaction commits; nothing is sent on rollback."""
+    message = actor.message(*args, **kwargs)
+    on_commit(lambda: actor.broker.enqueue(message))

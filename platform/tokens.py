@@ -1,0 +1,110 @@
+"""Personal API tokens, one workspace each. Stored as SHA-256 digests; the plain token is shown once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from agentledger.platform import audit
+from agentledger.platform.clock import now
+from agentledger.platform.errors import Invalid, NotFound
+from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.security import digest, new_token
+from agentledger.platform.tables import ApiToken
+
+TOKEN_PREFIX = "al"
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most this often per token
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: UUID
+    name: str
+    prefix: str
+    user_id: UUID
+    user_email: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    token_id: UUID
+    user_id: UUID
+    workspace_id: UUID
+
+
+def check_token_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise Invalid("name must be 1 to 80 characters (e.g. 'CI pipeline')", field="name")
+    return name
+
+
+async def create_token(scope: Scope, name: str) -> tuple[TokenInfo, str]:
+    """A new token for the caller in this workspace; answers its info and the plain token (shown once)."""
+    name = check_token_name(name)
+    plain = new_token(TOKEN_PREFIX)
+    rows = await ApiToken.insert(
+        ApiToken(workspace=scope.workspace_id, user=scope.user_id, name=name, prefix=plain[:10],
+                 token_hash=digest(plain))
+    ).returning(ApiToken.id)
+    await audit.record("token.created", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(rows[0]["id"]), name=name)
+    return (await _get(scope, rows[0]["id"])), plain
+
+
+_FIELDS = (
+    ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.user.id.as_alias("user_id"),
+    ApiToken.user.email.as_alias("user_email"), ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at,
+)
+
+
+def _info(row: dict) -> TokenInfo:
+    return TokenInfo(**row)
+
+
+def _visible(scope: Scope):  # admins see every token in the workspace, members their own
+    where = in_workspace(ApiToken, scope)
+    return where if scope.is_admin else where & (ApiToken.user == scope.user_id)
+
+
+async def _get(scope: Scope, token_id: UUID) -> TokenInfo:
+    row = await ApiToken.select(*_FIELDS).where(_visible(scope) & (ApiToken.id == token_id)).first()
+    if row is None:
+        raise NotFound("token not found")
+    return _info(row)
+
+
+async def list_tokens(scope: Scope) -> list[TokenInfo]:
+    rows = await ApiToken.select(*_FIELDS).where(_visible(scope)).order_by(ApiToken.created_at, ascending=False)
+    return [_info(r) for r in rows]
+
+
+async def revoke_token(scope: Scope, token_id: UUID) -> TokenInfo:
+    token = await _get(scope, token_id)
+    if token.revoked_at is None:
+        await ApiToken.update({ApiToken.revoked_at: now()}).where(_visible(scope) & (ApiToken.id == token_id))
+        await audit.record("token.revoked", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                           target=str(token_id))
+    return await _get(scope, token_id)
+
+
+async def authenticate_token(plain: str) -> TokenOwner | None:
+    """The owner of a live token (revoked tokens and deactivated users answer None)."""
+    if not plain.startswith(f"{TOKEN_PREFIX}_") or len(plain) > 200:
+        return None
+    row = await ApiToken.select(
+        ApiToken.id, ApiToken.user, ApiToken.workspace, ApiToken.last_used_at
+    ).where(
+        (ApiToken.token_hash == digest(plain)) & ApiToken.revoked_at.is_null() & (ApiToken.user.is_active == True)  # noqa: E712
+    ).first()
+    if row is None:
+        return None
+    moment = now()
+    if row["last_used_at"] is None or moment - row["last_used_at"] > LAST_USED_RESOLUTION:
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
+    return TokenOwner(row["id"], row["user"], row["workspace"])
+

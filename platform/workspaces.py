@@ -1,0 +1,154 @@
+"""Workspaces and their members. Every member query is scoped with ``in_workspace``.
+
+The last admin of a workspace can be neither removed nor demoted: role changes lock the workspace row
+first, so two admins demoting each other at once cannot leave it without one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from agentledger.platform import accounts, audit
+from agentledger.platform.clock import now
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Conflict, Invalid, NotFound
+from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.tables import ApiToken, Membership, Workspace
+
+ROLES = ("member", "admin")
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceInfo:
+    id: UUID
+    slug: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: UUID
+    email: str
+    name: str
+    role: str
+    joined_at: datetime
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, not '{role}'", field="role")
+    return role
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise Invalid("slug must be 1-48 lowercase letters, digits or dashes, starting and ending with "
+                      "a letter or digit", field="slug")
+    return slug
+
+
+async def create_workspace(slug: str, name: str, owner_id: UUID) -> WorkspaceInfo:
+    check_slug(slug)
+    name = accounts.check_name(name)
+    if await Workspace.exists().where(Workspace.slug == slug):
+        raise Conflict(f"the slug '{slug}' is taken; choose another", field="slug")
+    rows = await Workspace.insert(Workspace(slug=slug, name=name)).returning(Workspace.id)
+    workspace_id = rows[0]["id"]
+    await Membership.insert(Membership(workspace=workspace_id, user=owner_id, role="admin")).run()
+    await audit.record("workspace.created", workspace_id=workspace_id, actor_id=owner_id, target=slug)
+    return WorkspaceInfo(workspace_id, slug, name, "admin")
+
+
+async def workspaces_of(user_id: UUID, only: UUID | None = None) -> list[WorkspaceInfo]:
+    """The user's workspaces with their role, by name (``only`` narrows to a token's workspace)."""
+    query = Membership.select(
+        Membership.workspace.id.as_alias("id"),
+        Membership.workspace.slug.as_alias("slug"),
+        Membership.workspace.name.as_alias("name"),
+        Membership.role,
+    ).where(Membership.user == user_id)
+    rows = await query.order_by(Membership.workspace.name)
+    return [WorkspaceInfo(r["id"], r["slug"], r["name"], r["role"]) for r in rows
+            if only is None or r["id"] == only]
+
+
+async def list_members(scope: Scope) -> list[Member]:
+    rows = await Membership.select(
+        Membership.user.id.as_alias("user_id"),
+        Membership.user.email.as_alias("email"),
+        Membership.user.name.as_alias("name"),
+        Membership.role,
+        Membership.created_at,
+    ).where(in_workspace(Membership, scope)).order_by(Membership.created_at)
+    return [Member(r["user_id"], r["email"], r["name"], r["role"], r["created_at"]) for r in rows]
+
+
+async def add_member(scope_or_id: Scope | UUID, user_id: UUID, role: str, actor_id: UUID | None) -> None:
+    """Add a user; 409 when they are already a member."""
+    check_role(role)
+    workspace_id = scope_or_id.workspace_id if isinstance(scope_or_id, Scope) else scope_or_id
+    rows = await fetch(
+        "INSERT INTO memberships (id, workspace, \"user\", role, created_at) "
+        "VALUES (gen_random_uuid(), {}, {}, {}, now()) ON CONFLICT DO NOTHING RETURNING id",
+        workspace_id, user_id, role,
+    )
+    if not rows:
+        raise Conflict("this person is already a member of the workspace", field="email")
+    await audit.record("member.added", workspace_id=workspace_id, actor_id=actor_id, target=str(user_id),
+                       role=role)
+
+
+async def _lock_admins(scope: Scope) -> list[UUID]:
+    """Lock the workspace row and answer its admins, so last-admin checks cannot race."""
+    await fetch("SELECT id FROM workspaces WHERE id = {} FOR UPDATE", scope.workspace_id)
+    rows = await Membership.select(Membership.user).where(
+        in_workspace(Membership, scope) & (Membership.role == "admin")
+    )
+    return [r["user"] for r in rows]
+
+
+async def _member_role(scope: Scope, user_id: UUID) -> str:
+    row = await Membership.select(Membership.role).where(
+        in_workspace(Membership, scope) & (Membership.user == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("member not found")
+    return row["role"]
+
+
+async def change_role(scope: Scope, user_id: UUID, role: str) -> None:
+    scope.require_admin()
+    check_role(role)
+    admins = await _lock_admins(scope)
+    current = await _member_role(scope, user_id)
+    if current == role:
+        return
+    if current == "admin" and admins == [user_id]:
+        raise Conflict("this is the workspace's last admin; make someone else admin first", field="role")
+    await Membership.update({Membership.role: role}).where(
+        in_workspace(Membership, scope) & (Membership.user == user_id)
+    )
+    await audit.record("member.role_changed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(user_id), old=current, new=role)
+
+
+async def remove_member(scope: Scope, user_id: UUID) -> None:
+    """Admins remove anyone; members may remove themselves (leave). Ends the person's sessions."""
+    if user_id != scope.user_id:
+        scope.require_admin()
+    admins = await _lock_admins(scope)
+    current = await _member_role(scope, user_id)
+    if current == "admin" and admins == [user_id]:
+        raise Conflict("this is the workspace's last admin; make someone else admin first")
+    await Membership.delete().where(in_workspace(Membership, scope) & (Membership.user == user_id))
+    await ApiToken.update({ApiToken.revoked_at: now()}).where(
+        in_workspace(ApiToken, scope) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+    )
+    await accounts.end_sessions(user_id)
+    await audit.record("member.removed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(user_id), role=current)

@@ -1,0 +1,78 @@
+"""Test set-up: real PostgreSQL and Redis (started by ``./run test``), a fresh database per test run
+(and per xdist worker), and a clean state for every test (tables truncated, Redis db flushed)."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+# Must run before anything imports agentledger settings: point this process at its own database.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_number = int(_worker.removeprefix("gw") or 0)
+_admin_url = os.environ.get("TEST_ADMIN_DATABASE_URL") or os.environ["DATABASE_URL"]
+TEST_DB = f"agentledger_test_{_worker}"
+os.environ["TEST_ADMIN_DATABASE_URL"] = _admin_url
+os.environ["DATABASE_URL"] = urlunsplit(urlsplit(_admin_url)._replace(path=f"/{TEST_DB}"))
+_redis = urlsplit(os.environ["REDIS_URL"])
+os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + _worker_number}"))
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("BASE_URL", "http://127.0.0.1:8000")
+
+import pytest  # noqa: E402
+import redis as sync_redis  # noqa: E402
+import httpx  # noqa: E402
+
+from agentledger.platform.config import get_settings  # noqa: E402
+from agentledger.platform.database import close_pool, fetch, start_pool  # noqa: E402
+from agentledger.platform.devstack import ensure_database  # noqa: E402
+from tests.support.factories import Factory  # noqa: E402
+
+pytest_plugins = ["tests.support.fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database():
+    await ensure_database(_admin_url, TEST_DB, fresh=True)
+    from agentledger.platform.migrate import migrate
+
+    await migrate()
+    await start_pool()
+    yield
+    await close_pool()
+
+
+def _tables() -> list[str]:
+    from piccolo.conf.apps import Finder
+
+    return [t._meta.tablename for t in Finder().get_table_classes()]
+
+
+@pytest.fixture(autouse=True)
+async def clean(database):
+    await fetch(f"TRUNCATE {', '.join(_tables())} CASCADE")
+    client = sync_redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()
+    client.close()
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def app():
+    from agentledger.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app):
+    """The real app over ASGI in the test's own event loop (the session fixture owns the pool)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
+        yield c
+
+
+@pytest.fixture
+def factory() -> Factory:
+    return Factory()

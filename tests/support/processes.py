@@ -1,0 +1,50 @@
+"""Start the real agentledger processes (web, worker, scheduler) for tests, and stop them after."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from agentledger.platform.embedded import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "agentledger.platform.cli", *args]
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str] | None = None, **popen) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=ROOT, **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def web_server(env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real uvicorn serving the app; answers its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(cli("web", "--port", str(port)), {"BASE_URL": base, **(env or {})}):
+        wait_for_port(port, timeout=30)
+        yield base
+
+
+@contextmanager
+def worker(env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    with running(cli("worker", "--processes", "1", "--threads", "2"), env) as process:
+        yield process

@@ -1,0 +1,124 @@
+"""API: the caller (``/me``), workspaces, members, invitations and tokens."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from agentledger.platform import invitations, tokens, workspaces
+from agentledger.platform.database import atomic
+from agentledger.platform.errors import Forbidden
+from agentledger.platform.schemas import (
+    InvitationIn,
+    InvitationOut,
+    MemberOut,
+    MeOut,
+    RoleIn,
+    TokenIn,
+    TokenOut,
+    UserOut,
+    WorkspaceIn,
+    WorkspaceOut,
+)
+from agentledger.platform.scoping import Scope
+from agentledger.web.auth import Principal
+
+
+def _invitation(info: invitations.InvitationInfo, link: str | None = None) -> InvitationOut:
+    return InvitationOut(id=info.id, email=info.email, role=info.role, status=info.status,  # type: ignore[arg-type]
+                         expires_at=info.expires_at, created_at=info.created_at, accept_url=link)
+
+
+def _token(info: tokens.TokenInfo, plain: str | None = None) -> TokenOut:
+    return TokenOut(**asdict(info), token=plain)
+
+
+class MeController(Controller):
+    path = "/api/v1"
+    tags = ["people"]
+
+    @get("/me", summary="The caller, their workspaces and role in each")
+    async def me(self, principal: Principal) -> MeOut:
+        mine = await workspaces.workspaces_of(principal.user_id, only=principal.token_workspace_id)
+        return MeOut(
+            user=UserOut(principal.user_id, principal.email, principal.name),
+            workspaces=[WorkspaceOut(w.id, w.slug, w.name, w.role) for w in mine],  # type: ignore[arg-type]
+            auth="token" if principal.via_token else "session",
+        )
+
+    @post("/workspaces", status_code=HTTP_201_CREATED, summary="Create a workspace; the caller becomes its admin")
+    async def create_workspace(self, principal: Principal, data: WorkspaceIn) -> WorkspaceOut:
+        if principal.via_token:
+            raise Forbidden("API tokens are limited to their workspace; create workspaces while signed in")
+        async with atomic():
+            info = await workspaces.create_workspace(data.slug, data.name, principal.user_id)
+        return WorkspaceOut(info.id, info.slug, info.name, "admin")
+
+
+class MembersController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/members"
+    tags = ["people"]
+
+    @get("/", summary="Members of the workspace")
+    async def list_members(self, caller: Scope) -> list[MemberOut]:
+        return [MemberOut(**asdict(m)) for m in await workspaces.list_members(caller)]
+
+    @patch("/{user_id:uuid}", summary="Change a member's role (admins)")
+    async def change_role(self, caller: Scope, user_id: UUID, data: RoleIn) -> MemberOut:
+        async with atomic():
+            await workspaces.change_role(caller, user_id, data.role)
+        members = await workspaces.list_members(caller)
+        return next(MemberOut(**asdict(m)) for m in members if m.user_id == user_id)
+
+    @delete("/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT,
+            summary="Remove a member (admins) or leave (yourself); ends their sessions and tokens")
+    async def remove(self, caller: Scope, user_id: UUID) -> None:
+        async with atomic():
+            await workspaces.remove_member(caller, user_id)
+
+
+class InvitationsController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/invitations"
+    tags = ["people"]
+
+    @get("/", summary="Invitations of the workspace (admins)")
+    async def list_invitations(self, caller: Scope) -> list[InvitationOut]:
+        return [_invitation(i) for i in await invitations.list_invitations(caller)]
+
+    @post("/", status_code=HTTP_201_CREATED,
+          summary="Invite by email (admins); the response carries the accept link once")
+    async def invite(self, caller: Scope, data: InvitationIn) -> InvitationOut:
+        async with atomic():
+            info, link = await invitations.invite(caller, data.email, data.role)
+        return _invitation(info, link)
+
+    @delete("/{invitation_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a pending invitation")
+    async def revoke(self, caller: Scope, invitation_id: UUID) -> None:
+        async with atomic():
+            await invitations.revoke(caller, invitation_id)
+
+
+class TokensController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/tokens"
+    tags = ["people"]
+
+    @get("/", summary="API tokens (yours; admins see everyone's)")
+    async def list_tokens(self, caller: Scope) -> list[TokenOut]:
+        return [_token(t) for t in await tokens.list_tokens(caller)]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Create a personal token; the plain token is shown once")
+    async def create(self, caller: Scope, data: TokenIn) -> TokenOut:
+        async with atomic():
+            info, plain = await tokens.create_token(caller, data.name)
+        return _token(info, plain)
+
+    @delete("/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a token")
+    async def revoke(self, caller: Scope, token_id: UUID) -> None:
+        async with atomic():
+            await tokens.revoke_token(caller, token_id)
+
+
+controllers = [MeController, MembersController, InvitationsController, TokensController]

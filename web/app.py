@@ -1,0 +1,91 @@
+"""The Litestar application: JSON API under /api/v1 (OpenAPI at /api/v1/schema), pages, static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from agentledger.platform.config import Settings, get_settings
+from agentledger.platform.database import close_pool, start_pool
+from agentledger.platform.redis import close_redis
+from agentledger.web import auth, errors
+from agentledger.web.api import health, people
+from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware
+from agentledger.web.pages.auth import AuthPages, InvitationPages
+from agentledger.web.pages.workspace import HomePages, WorkspacePages
+from agentledger.web.sessions import session_config
+
+HERE = Path(__file__).parent
+MAX_BODY = 1024 * 1024
+
+
+def _csrf(settings: Settings) -> CSRFConfig:
+    secure = settings.secure_cookies
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="__Host-csrftoken" if secure else "csrftoken",
+        cookie_secure=secure,
+        cookie_httponly=True,  # pages embed the token; scripts never read the cookie
+        cookie_samesite="lax",
+        exclude=["/healthz", "/readyz"],
+    )
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="agentledger API",
+        version="1",
+        path="/api/v1/schema",
+        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", description="A personal API token (al_…)"),
+        }),
+        security=[{"bearer": []}],
+    )
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    sessions = session_config(settings)
+
+    async def on_startup() -> None:
+        await start_pool()
+
+    async def on_shutdown() -> None:
+        await close_pool()
+        await close_redis()
+
+    app = Litestar(
+        route_handlers=[
+            health.healthz, health.readyz, *people.controllers,
+            AuthPages, InvitationPages, HomePages, WorkspacePages,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        ],
+        dependencies=auth.dependencies,
+        middleware=[
+            JsonBodyMiddleware,
+            sessions.middleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings)),
+        ],
+        stores={"sessions": RedisStore.with_client(url=settings.redis_url, namespace="sessions")},
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        plugins=[HTMXPlugin()],
+        openapi_config=_openapi(),
+        exception_handlers=errors.exception_handlers,
+        request_max_body_size=MAX_BODY,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+    )
+    app.state.session_config = sessions
+    return app

@@ -1,0 +1,85 @@
+"""Who is calling: a session cookie (pages and API) or ``Authorization: Bearer <token>`` (API).
+
+``current_principal`` resolves it once per request; ``require_principal`` answers 401 without one;
+``workspace_scope`` turns the ``{ws}`` path parameter into the caller's ``Scope`` (404 if not a member).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+from litestar.di import Provide
+
+from agentledger.platform import accounts, tokens
+from agentledger.platform.errors import NotAuthenticated
+from agentledger.platform.scoping import Scope, resolve_scope
+
+_STATE_KEY = "agentledger.principal"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    email: str
+    name: str
+    token_workspace_id: UUID | None = None  # set when the caller used an API token
+
+    @property
+    def via_token(self) -> bool:
+        return self.token_workspace_id is not None
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def current_principal(request: Request) -> Principal | None:
+    state = request.scope.setdefault("state", {})
+    if _STATE_KEY in state:
+        return state[_STATE_KEY]
+    principal = await _resolve(request)
+    state[_STATE_KEY] = principal
+    return principal
+
+
+async def _resolve(request: Request) -> Principal | None:
+    token = bearer_token(request)
+    if token is not None:
+        owner = await tokens.authenticate_token(token)
+        if owner is None:
+            raise NotAuthenticated("the API token is invalid or revoked; create a new one under API tokens")
+        account = await accounts.get_active(owner.user_id)
+        if account is None:
+            raise NotAuthenticated("the API token's account is deactivated")
+        return Principal(account.id, account.email, account.name, owner.workspace_id)
+    session: dict[str, Any] = request.session if "session" in request.scope else {}
+    if not session.get("uid"):
+        return None
+    account = await accounts.get_active(UUID(session["uid"]))
+    if account is None or account.session_epoch != session.get("epoch"):
+        request.clear_session()  # signed out elsewhere, removed from a workspace, or deactivated
+        return None
+    return Principal(account.id, account.email, account.name)
+
+
+async def require_principal(request: Request) -> Principal:
+    principal = await current_principal(request)
+    if principal is None:
+        raise NotAuthenticated("sign in first, or send 'Authorization: Bearer <API token>'")
+    return principal
+
+
+async def workspace_scope(ws: str, request: Request) -> Scope:
+    principal = await require_principal(request)
+    return await resolve_scope(ws, principal.user_id, principal.token_workspace_id)
+
+
+dependencies = {
+    "principal": Provide(require_principal),
+    "caller": Provide(workspace_scope),
+}
