@@ -20,6 +20,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+import authlib.deprecate  # noqa: E402,F401 - registers its warning filter before ours
+
 with warnings.catch_warnings():  # authlib nudges towards the optional httpx2; plain httpx works the same
     warnings.simplefilter("ignore", DeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from litestar.params import FromPath
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from agentledger.platform import accounts, tokens
 from agentledger.platform.errors import NotAuthenticated
@@ -74,10 +75,15 @@ async def require_principal(request: Request) -> Principal:
     return principal
 
 
-async def workspace_scope(ws: str, request: Request) -> Scope:
+async def workspace_scope(ws: FromPath[str], request: Request) -> Scope:
     principal = await require_principal(request)
     return await resolve_scope(ws, principal.user_id, principal.token_workspace_id)
 
+
+SignedIn = NamedDependency[Principal]
+"""Handler parameter ``principal: SignedIn``: the authenticated caller (401 without one)."""
+Caller = NamedDependency[Scope]
+"""Handler parameter ``caller: Caller``: the caller's scope in the ``{ws}`` workspace (404 if not a member)."""
 
 dependencies = {
     "principal": Provide(require_principal),

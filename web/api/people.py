@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from uuid import UUID
 
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, delete, get, patch, post
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -24,7 +25,7 @@ from agentledger.platform.schemas import (
     WorkspaceOut,
 )
 from agentledger.platform.scoping import Scope
-from agentledger.web.auth import Principal
+from agentledger.web.auth import Caller, SignedIn
 
 
 def _invitation(info: invitations.InvitationInfo, link: str | None = None) -> InvitationOut:
@@ -41,7 +42,7 @@ class MeController(Controller):
     tags = ["people"]
 
     @get("/me", summary="The caller, their workspaces and role in each")
-    async def me(self, principal: Principal) -> MeOut:
+    async def me(self, principal: SignedIn) -> MeOut:
         mine = await workspaces.workspaces_of(principal.user_id, only=principal.token_workspace_id)
         return MeOut(
             user=UserOut(principal.user_id, principal.email, principal.name),
@@ -50,7 +51,7 @@ class MeController(Controller):
         )
 
     @post("/workspaces", status_code=HTTP_201_CREATED, summary="Create a workspace; the caller becomes its admin")
-    async def create_workspace(self, principal: Principal, data: WorkspaceIn) -> WorkspaceOut:
+    async def create_workspace(self, principal: SignedIn, data: JSONBody[WorkspaceIn]) -> WorkspaceOut:
         if principal.via_token:
             raise Forbidden("API tokens are limited to their workspace; create workspaces while signed in")
         async with atomic():
@@ -63,11 +64,11 @@ class MembersController(Controller):
     tags = ["people"]
 
     @get("/", summary="Members of the workspace")
-    async def list_members(self, caller: Scope) -> list[MemberOut]:
+    async def list_members(self, caller: Caller) -> list[MemberOut]:
         return [MemberOut(**asdict(m)) for m in await workspaces.list_members(caller)]
 
     @patch("/{user_id:uuid}", summary="Change a member's role (admins)")
-    async def change_role(self, caller: Scope, user_id: UUID, data: RoleIn) -> MemberOut:
+    async def change_role(self, caller: Caller, user_id: FromPath[UUID], data: JSONBody[RoleIn]) -> MemberOut:
         async with atomic():
             await workspaces.change_role(caller, user_id, data.role)
         members = await workspaces.list_members(caller)
@@ -75,7 +76,7 @@ class MembersController(Controller):
 
     @delete("/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT,
             summary="Remove a member (admins) or leave (yourself); ends their sessions and tokens")
-    async def remove(self, caller: Scope, user_id: UUID) -> None:
+    async def remove(self, caller: Caller, user_id: FromPath[UUID]) -> None:
         async with atomic():
             await workspaces.remove_member(caller, user_id)
 
@@ -85,18 +86,18 @@ class InvitationsController(Controller):
     tags = ["people"]
 
     @get("/", summary="Invitations of the workspace (admins)")
-    async def list_invitations(self, caller: Scope) -> list[InvitationOut]:
+    async def list_invitations(self, caller: Caller) -> list[InvitationOut]:
         return [_invitation(i) for i in await invitations.list_invitations(caller)]
 
     @post("/", status_code=HTTP_201_CREATED,
           summary="Invite by email (admins); the response carries the accept link once")
-    async def invite(self, caller: Scope, data: InvitationIn) -> InvitationOut:
+    async def invite(self, caller: Caller, data: JSONBody[InvitationIn]) -> InvitationOut:
         async with atomic():
             info, link = await invitations.invite(caller, data.email, data.role)
         return _invitation(info, link)
 
     @delete("/{invitation_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a pending invitation")
-    async def revoke(self, caller: Scope, invitation_id: UUID) -> None:
+    async def revoke(self, caller: Caller, invitation_id: FromPath[UUID]) -> None:
         async with atomic():
             await invitations.revoke(caller, invitation_id)
 
@@ -106,17 +107,17 @@ class TokensController(Controller):
     tags = ["people"]
 
     @get("/", summary="API tokens (yours; admins see everyone's)")
-    async def list_tokens(self, caller: Scope) -> list[TokenOut]:
+    async def list_tokens(self, caller: Caller) -> list[TokenOut]:
         return [_token(t) for t in await tokens.list_tokens(caller)]
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a personal token; the plain token is shown once")
-    async def create(self, caller: Scope, data: TokenIn) -> TokenOut:
+    async def create(self, caller: Caller, data: JSONBody[TokenIn]) -> TokenOut:
         async with atomic():
             info, plain = await tokens.create_token(caller, data.name)
         return _token(info, plain)
 
     @delete("/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a token")
-    async def revoke(self, caller: Scope, token_id: UUID) -> None:
+    async def revoke(self, caller: Caller, token_id: FromPath[UUID]) -> None:
         async with atomic():
             await tokens.revoke_token(caller, token_id)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from agentledger.platform import accounts, invitations, login_guard, oidc
@@ -18,14 +16,11 @@ from agentledger.web.auth import current_principal
 from agentledger.web.pages.common import render, safe_next, see_other, signed_in
 from agentledger.web.sessions import rotate
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-
-
 @dataclass
 class LoginForm:
     email: str = ""
     password: str = ""
-    next: str = "/"
+    next: FromQuery[str] = "/"
 
 
 @dataclass
@@ -42,13 +37,13 @@ class AuthPages(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_page(self, request: Request, next: str = "/") -> Template | Redirect:
+    async def login_page(self, request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
         if await current_principal(request):
             return see_other(safe_next(next))
         return await render(request, "login.html", form=LoginForm(next=safe_next(next)))
 
     @post("/login")
-    async def login(self, request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
+    async def login(self, request: Request, data: URLEncodedBody[LoginForm]) -> Template | Redirect:
         email = data.email.strip().lower()
         try:
             if not email or not data.password:
@@ -104,21 +99,21 @@ class InvitationPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def show(self, request: Request, token: str) -> Template:
+    async def show(self, request: Request, token: FromPath[str]) -> Template:
         pending = await invitations.lookup(token)
         principal = await current_principal(request)
         return await render(request, "invitation.html", principal=principal, invitation=pending, token=token,
                             form=SignupForm())
 
     @post("/accept")
-    async def accept(self, request: Request, token: str) -> Redirect:
+    async def accept(self, request: Request, token: FromPath[str]) -> Redirect:
         principal = await signed_in(request)
         async with atomic():
             pending = await invitations.accept(token, principal.user_id)
         return see_other(f"/w/{pending.workspace_slug}/executions")
 
     @post("/signup")
-    async def signup(self, request: Request, token: str, data: Annotated[SignupForm, Form]) -> Template | Redirect:
+    async def signup(self, request: Request, token: FromPath[str], data: URLEncodedBody[SignupForm]) -> Template | Redirect:
         try:
             async with atomic():
                 pending, account = await invitations.accept_as_new_user(token, data.name, data.password)

@@ -4,9 +4,9 @@ and the workspace list with its create form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 from uuid import UUID
 
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
@@ -15,7 +15,6 @@ from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError
 from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Principal, current_principal
-from agentledger.web.pages.auth import Form
 from agentledger.web.pages.common import page_scope, render, see_other, signed_in
 
 
@@ -58,7 +57,7 @@ class HomePages(Controller):
         return await render(request, "workspaces.html", principal=principal, form=WorkspaceForm())
 
     @post("/workspaces")
-    async def create_workspace(self, request: Request, data: Annotated[WorkspaceForm, Form]) -> Template | Redirect:
+    async def create_workspace(self, request: Request, data: URLEncodedBody[WorkspaceForm]) -> Template | Redirect:
         principal = await signed_in(request)
         try:
             async with atomic():
@@ -74,11 +73,11 @@ class WorkspacePages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def root(self, ws: str) -> Redirect:
+    async def root(self, ws: FromPath[str]) -> Redirect:
         return see_other(f"/w/{ws}/executions")
 
     @get("/executions")
-    async def executions(self, request: Request, ws: str) -> Template:
+    async def executions(self, request: Request, ws: FromPath[str]) -> Template:
         principal, caller = await page_scope(request, ws)
         return await render(request, "executions.html", principal=principal, caller=caller)
 
@@ -92,12 +91,12 @@ class WorkspacePages(Controller):
                             **context)
 
     @get("/members")
-    async def members(self, request: Request, ws: str) -> Template:
+    async def members(self, request: Request, ws: FromPath[str]) -> Template:
         principal, caller = await page_scope(request, ws)
         return await self._members_page(request, principal, caller)
 
     @post("/invitations")
-    async def invite(self, request: Request, ws: str, data: Annotated[InviteForm, Form]) -> Template:
+    async def invite(self, request: Request, ws: FromPath[str], data: URLEncodedBody[InviteForm]) -> Template:
         principal, caller = await page_scope(request, ws)
         try:
             async with atomic():
@@ -108,15 +107,15 @@ class WorkspacePages(Controller):
         return await self._members_page(request, principal, caller, new_invitation=info, new_link=link)
 
     @post("/invitations/{invitation_id:uuid}/revoke")
-    async def revoke_invitation(self, request: Request, ws: str, invitation_id: UUID) -> Redirect:
+    async def revoke_invitation(self, request: Request, ws: FromPath[str], invitation_id: FromPath[UUID]) -> Redirect:
         _, caller = await page_scope(request, ws)
         async with atomic():
             await invitations.revoke(caller, invitation_id)
         return see_other(f"/w/{ws}/members")
 
     @post("/members/{user_id:uuid}/role")
-    async def change_role(self, request: Request, ws: str, user_id: UUID,
-                          data: Annotated[RoleForm, Form]) -> Template | Redirect:
+    async def change_role(self, request: Request, ws: FromPath[str], user_id: FromPath[UUID],
+                          data: URLEncodedBody[RoleForm]) -> Template | Redirect:
         principal, caller = await page_scope(request, ws)
         try:
             async with atomic():
@@ -126,7 +125,7 @@ class WorkspacePages(Controller):
         return see_other(f"/w/{ws}/members")
 
     @post("/members/{user_id:uuid}/remove")
-    async def remove_member(self, request: Request, ws: str, user_id: UUID) -> Template | Redirect:
+    async def remove_member(self, request: Request, ws: FromPath[str], user_id: FromPath[UUID]) -> Template | Redirect:
         principal, caller = await page_scope(request, ws)
         try:
             async with atomic():
@@ -142,12 +141,12 @@ class WorkspacePages(Controller):
                             status_code=status_code, **context)
 
     @get("/tokens")
-    async def list_tokens(self, request: Request, ws: str) -> Template:
+    async def list_tokens(self, request: Request, ws: FromPath[str]) -> Template:
         principal, caller = await page_scope(request, ws)
         return await self._tokens_page(request, principal, caller)
 
     @post("/tokens")
-    async def create_token(self, request: Request, ws: str, data: Annotated[TokenForm, Form]) -> Template:
+    async def create_token(self, request: Request, ws: FromPath[str], data: URLEncodedBody[TokenForm]) -> Template:
         principal, caller = await page_scope(request, ws)
         try:
             async with atomic():
@@ -158,7 +157,7 @@ class WorkspacePages(Controller):
         return await self._tokens_page(request, principal, caller, new_token=info, new_plain=plain)
 
     @post("/tokens/{token_id:uuid}/revoke")
-    async def revoke_token(self, request: Request, ws: str, token_id: UUID) -> Redirect:
+    async def revoke_token(self, request: Request, ws: FromPath[str], token_id: FromPath[UUID]) -> Redirect:
         _, caller = await page_scope(request, ws)
         async with atomic():
             await tokens.revoke_token(caller, token_id)
