@@ -32,9 +32,9 @@ async def check_allowed(email: str) -> None:
 
 async def record_failure(email: str) -> None:
     settings = get_settings()
-    async with get_redis().pipeline(transaction=True) as pipe:
+    async with get_redis().pipeline(transaction=True) as pipe:  # the window starts at the first failure
+        pipe.set(_key(email), 0, ex=settings.login_lockout_seconds, nx=True)
         pipe.incr(_key(email))
-        pipe.expire(_key(email), settings.login_lockout_seconds, nx=True)
         await pipe.execute()
 
 

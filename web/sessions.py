@@ -12,16 +12,36 @@ from typing import Any
 from litestar import Request
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.connection import ASGIConnection
+from litestar.types import Empty
 
 from agentledger.platform.config import Settings
 
 _FRESH_ID = "agentledger.fresh_session_id"
+_LOADED = "agentledger.loaded_session"
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
+    """Litestar's backend, plus: a fresh id on sign-in, and no Redis write or cookie for requests whose
+    session is empty or unchanged (anonymous pages, bearer-token API calls)."""
+
     def get_session_id(self, connection: ASGIConnection) -> str:
         fresh = connection.scope.get("state", {}).get(_FRESH_ID)
         return fresh or super().get_session_id(connection)
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope.setdefault("state", {})[_LOADED] = dict(data)
+        return data
+
+    async def store_in_message(self, scope_session: Any, message: Any, connection: ASGIConnection) -> None:
+        state = connection.scope.get("state", {})
+        loaded = state.get(_LOADED)
+        if not state.get(_FRESH_ID):
+            if not scope_session and not loaded:
+                return  # nothing was or is stored: no session to create
+            if scope_session and scope_session == loaded:
+                return  # unchanged: renew_on_access already extended it
+        await super().store_in_message(scope_session or Empty, message, connection)
 
 
 class SessionConfig(ServerSideSessionConfig):

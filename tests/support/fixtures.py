@@ -23,7 +23,7 @@ def override_settings(monkeypatch):
 
 
 async def sign_in(client, email: str, password: str, next: str = "/"):
-    page = await client.get("/login")
+    page = await client.get("/login", follow_redirects=True)  # signed in already: any page has the token
     token = csrf_from(page.text)
     return await client.post("/login", data={"email": email, "password": password, "next": next,
                                              "_csrf_token": token})

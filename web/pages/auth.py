@@ -57,7 +57,7 @@ class AuthPages(Controller):
                 raise error
         except AppError as error:
             return await render(request, "login.html", form=LoginForm(email=email, next=safe_next(data.next)),
-                                error=error, status_code=error.status_code)
+                                error=error, status_code=error.status_code, headers=error.headers)
         await login_guard.clear(email)
         await start_session(request, account)
         return see_other(safe_next(data.next))

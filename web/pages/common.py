@@ -27,13 +27,15 @@ async def page_scope(request: Request, ws: str) -> tuple[Principal, Scope]:
 
 
 async def render(request: Request, template: str, *, principal: Principal | None = None,
-                 caller: Scope | None = None, status_code: int = 200, **context: Any) -> Template:
+                 caller: Scope | None = None, status_code: int = 200, headers: dict[str, str] | None = None,
+                 **context: Any) -> Template:
     nav = await workspaces.workspaces_of(principal.user_id) if principal else []
     return Template(
         template,
         context={"me": principal, "caller": caller, "nav_workspaces": nav, "settings": get_settings(),
                  "path": request.url.path, **context},
         status_code=status_code,
+        headers=headers,
     )
 
 
