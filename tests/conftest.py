@@ -31,6 +31,21 @@ pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Still argon2id through the same code, with the smallest cost parameters: tests create many
+    accounts, and the real cost (about 50 ms a hash) is for attackers, not for CI."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from agentledger.platform import security
+
+    original = security._hasher
+    security._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    yield
+    security._hasher = original
+
+
+@pytest.fixture(scope="session", autouse=True)
 async def database():
     await ensure_database(_admin_url, TEST_DB, fresh=True)
     from agentledger.platform.migrate import migrate

@@ -9,7 +9,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
@@ -47,7 +47,7 @@ def _openapi() -> OpenAPIConfig:
         title="agentledger API",
         version="1",
         path="/api/v1/schema",
-        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin(), YamlRenderPlugin()],
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", description="A personal API token (al_…)"),
         }),
@@ -76,7 +76,7 @@ def create_app() -> Litestar:
         middleware=[
             JsonBodyMiddleware,
             sessions.middleware,
-            DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings)),
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings), session_cookie=sessions.key),
         ],
         stores={"sessions": RedisStore.with_client(url=settings.redis_url, namespace="sessions")},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import quote
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -82,7 +83,7 @@ def handle(request: Request, exc: Exception) -> Response[Any]:
         return Response(error.to_dict(), status_code=error.status_code, headers=error.headers,
                         media_type=MediaType.JSON)
     if error.status_code == 401:
-        return Redirect(f"/login?next={request.url.path}")
+        return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
     return Template("error.html", context={"error": error}, status_code=error.status_code, headers=error.headers)
 
 

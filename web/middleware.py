@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -18,11 +19,20 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 class BearerAwareCSRFMiddleware(CSRFMiddleware):
-    """Cookie-authenticated writes need the CSRF token; a bearer token is itself the proof of intent
-    (browsers never attach it on their own), so such requests skip the check."""
+    """Cookie-authenticated writes need the CSRF token. API calls without a session cookie carry no
+    ambient credentials (a bearer token is itself the proof of intent; browsers never attach it on
+    their own), so they skip the check and meet the API's own 401 when unauthenticated. Page forms
+    always need it, sign-in included (no forced sign-in into someone else's account)."""
+
+    def __init__(self, app: ASGIApp, config: Any, session_cookie: str) -> None:
+        super().__init__(app, config)
+        self.session_cookie = session_cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _header(scope, b"authorization").lower().startswith("bearer "):
+        if scope["type"] == "http" and scope["path"].startswith("/api/") and (
+            _header(scope, b"authorization").lower().startswith("bearer ")
+            or f"{self.session_cookie}=" not in _header(scope, b"cookie")
+        ):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

@@ -1,0 +1,147 @@
+"""Every route, called by four people: anonymous, an Acme member, an Acme admin, and Globex's admin.
+
+The API is called with each person's API token, pages with a signed-in session and the page's CSRF
+token. Cross-workspace access answers 404. A route without a row here fails the completeness test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from agentledger.platform import invitations, tokens
+from agentledger.platform.database import atomic
+from agentledger.platform.scoping import resolve_scope
+from tests.support.factories import csrf_from
+from tests.support.fixtures import sign_in
+
+CALLERS = ("anonymous", "member", "admin", "outsider")
+LOGIN = "login"  # a 303 to the sign-in page
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # as Litestar names it
+    url: str  # with {placeholders} filled from the world
+    expect: tuple  # per caller, in CALLERS order
+    body: dict | None = None
+    page: bool = False  # page (session + CSRF form) or API (bearer token)
+
+
+CASES = [
+    Case("GET", "/healthz", "/healthz", (200, 200, 200, 200)),
+    Case("GET", "/readyz", "/readyz", (200, 200, 200, 200)),
+    Case("GET", "/static/{file_path:path}", "/static/app.css", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema", "/api/v1/schema/openapi.json", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/openapi.json", "/api/v1/schema/openapi.json", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/swagger", "/api/v1/schema/swagger", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/redoc", "/api/v1/schema/redoc", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/openapi.yaml", "/api/v1/schema/openapi.yaml", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/{path:str}", "/api/v1/schema/no-such-doc", (404, 404, 404, 404)),
+    Case("GET", "/api/v1/schema/openapi.yml", "/api/v1/schema/openapi.yml", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/schema/oauth2-redirect.html", "/api/v1/schema/oauth2-redirect.html", (200, 200, 200, 200)),
+    Case("GET", "/api/v1/me", "/api/v1/me", (401, 200, 200, 200)),
+    Case("POST", "/api/v1/workspaces", "/api/v1/workspaces", (401, 403, 403, 403), {"slug": "new", "name": "New"}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/members", "/api/v1/workspaces/acme/members", (401, 200, 200, 404)),
+    Case("PATCH", "/api/v1/workspaces/{ws:str}/members/{user_id:uuid}", "/api/v1/workspaces/acme/members/{mia}",
+         (401, 403, 200, 404), {"role": "admin"}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/members/{user_id:uuid}", "/api/v1/workspaces/acme/members/{mia}",
+         (401, 403, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/invitations", "/api/v1/workspaces/acme/invitations",
+         (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/invitations", "/api/v1/workspaces/acme/invitations",
+         (401, 403, 201, 404), {"email": "new@example.com"}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/invitations/{invitation_id:uuid}",
+         "/api/v1/workspaces/acme/invitations/{invitation}", (401, 403, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/tokens", "/api/v1/workspaces/acme/tokens", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/tokens", "/api/v1/workspaces/acme/tokens", (401, 201, 201, 404),
+         {"name": "matrix"}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/tokens/{token_id:uuid}", "/api/v1/workspaces/acme/tokens/{mia_token}",
+         (401, 404, 204, 404)),
+    # pages
+    Case("GET", "/", "/", (LOGIN, 303, 303, 303), page=True),
+    Case("GET", "/login", "/login", (200, 303, 303, 303), page=True),
+    Case("POST", "/login", "/login", (401, 401, 401, 401), {"email": "nobody@example.com", "password": "wrong!"},
+         page=True),
+    Case("POST", "/logout", "/logout", (303, 303, 303, 303), {}, page=True),
+    Case("POST", "/auth/oidc/start", "/auth/oidc/start", (404, 404, 404, 404), {}, page=True),
+    Case("GET", "/auth/oidc/callback", "/auth/oidc/callback?code=x&state=y", (404, 404, 404, 404), page=True),
+    Case("GET", "/invitations/{token:str}", "/invitations/{invite_token}", (200, 200, 200, 200), page=True),
+    Case("POST", "/invitations/{token:str}/accept", "/invitations/{invite_token}/accept", (LOGIN, 403, 403, 403), {},
+         page=True),
+    Case("POST", "/invitations/{token:str}/signup", "/invitations/{invite_token}/signup", (303, 303, 303, 303),
+         {"name": "Ivy Invitee", "password": "a long enough password"}, page=True),
+    Case("GET", "/workspaces", "/workspaces", (LOGIN, 200, 200, 200), page=True),
+    Case("POST", "/workspaces", "/workspaces", (LOGIN, 303, 303, 303), {"slug": "fresh", "name": "Fresh"}, page=True),
+    Case("GET", "/w/{ws:str}", "/w/acme", (303, 303, 303, 303), page=True),
+    Case("GET", "/w/{ws:str}/executions", "/w/acme/executions", (LOGIN, 200, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/members", "/w/acme/members", (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/members/{user_id:uuid}/role", "/w/acme/members/{mia}/role", (LOGIN, 403, 303, 404),
+         {"role": "admin"}, page=True),
+    Case("POST", "/w/{ws:str}/members/{user_id:uuid}/remove", "/w/acme/members/{mia}/remove", (LOGIN, 403, 303, 404),
+         {}, page=True),
+    Case("POST", "/w/{ws:str}/invitations", "/w/acme/invitations", (LOGIN, 403, 200, 404),
+         {"email": "new@example.com", "role": "member"}, page=True),
+    Case("POST", "/w/{ws:str}/invitations/{invitation_id:uuid}/revoke", "/w/acme/invitations/{invitation}/revoke",
+         (LOGIN, 403, 303, 404), {}, page=True),
+    Case("GET", "/w/{ws:str}/tokens", "/w/acme/tokens", (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/tokens", "/w/acme/tokens", (LOGIN, 200, 200, 404), {"name": "page token"}, page=True),
+    Case("POST", "/w/{ws:str}/tokens/{token_id:uuid}/revoke", "/w/acme/tokens/{mia_token}/revoke",
+         (LOGIN, 404, 303, 404), {}, page=True),
+]
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {(m, r.path) for r in app.routes for m in getattr(r, "methods", ()) if m not in ("HEAD", "OPTIONS")}
+    covered = {(c.method, c.route) for c in CASES}
+    assert routes - covered == set(), "add these routes to the access matrix"
+    assert covered - routes == set(), "the matrix names routes that no longer exist"
+
+
+async def _world(factory) -> dict:
+    team = await factory.team()
+    mia = await factory.user("mia@acme.example", "Mia Member")
+    await factory.member("acme", mia)
+    mia_token = await factory.token("acme", mia)
+    async with atomic():
+        admin_scope = await resolve_scope("acme", team.admin.id)
+        invitation, link = await invitations.invite(admin_scope, "invitee@example.com", "member")
+    mia_tokens = await tokens.list_tokens(await resolve_scope("acme", mia.id))
+    assert mia_token
+    return {
+        "team": team,
+        "ids": {"mia": mia.id, "invitation": invitation.id, "mia_token": mia_tokens[0].id,
+                "invite_token": link.rsplit("/", 1)[1]},
+    }
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
+async def test_access(app, factory, case: Case, caller: str):
+    world = await _world(factory)
+    person = {"member": world["team"].member, "admin": world["team"].admin,
+              "outsider": world["team"].outsider}.get(caller)
+    url = case.url.format(**world["ids"])
+    expected = case.expect[CALLERS.index(caller)]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        headers: dict[str, str] = {}
+        body = dict(case.body) if case.body is not None else None
+        if case.page:
+            if person:
+                assert (await sign_in(client, person.email, person.password)).status_code == 303
+            if body is not None:
+                body["_csrf_token"] = csrf_from((await client.get("/login", follow_redirects=True)).text)
+            response = await client.request(case.method, url, data=body)
+        else:
+            if person:
+                headers = person.bearer
+            response = await client.request(case.method, url, json=body, headers=headers)
+    if expected == LOGIN:
+        assert response.status_code == 303, response.text[:300]
+        assert response.headers["location"].startswith("/login")
+    else:
+        assert response.status_code == expected, response.text[:300]
