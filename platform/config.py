@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     database_url: Annotated[str, Field(description="PostgreSQL URL (postgresql://user:pass@host:5432/db)")]
     redis_url: Annotated[str, Field(description="Redis URL (redis://host:6379/0)")]
