@@ -1,0 +1,63 @@
+"""A person in Debian chromium: signs in through the page, invites a teammate, creates a token."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import chromium
+from tests.support.processes import web_server
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[1] / ".data" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def live_url():
+    with web_server() as url:
+        yield url
+
+
+async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
+    team = await factory.team()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await page.goto(f"{live_url}/")
+        assert page.url.endswith("/login?next=/") or "/login" in page.url
+        await page.screenshot(path=SHOTS / "login.png")
+
+        await page.get_by_label("Email").fill(team.admin.email)
+        await page.get_by_label("Password").fill("wrong password!")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("alert").filter(has_text="wrong email or password").wait_for()
+
+        await page.get_by_label("Password").fill(team.admin.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(re.compile(r"/w/acme/executions$"))
+        await page.get_by_role("heading", name="No runs yet").wait_for()
+        await page.screenshot(path=SHOTS / "executions.png")
+
+        await page.get_by_role("navigation", name="Sections").get_by_role("link", name="Members").click()
+        await page.get_by_label("Email").fill("teammate@example.com")
+        await page.get_by_role("button", name="Send invitation").click()
+        link = await page.get_by_label("Invitation link").input_value()
+        assert re.match(rf"{re.escape(live_url)}/invitations/inv_\S+", link)
+        await page.screenshot(path=SHOTS / "members.png", full_page=True)
+
+        await page.get_by_role("navigation", name="Sections").get_by_role("link", name="API tokens").click()
+        await page.get_by_label("Token name").fill("deploy script")
+        await page.get_by_role("button", name="Create token").click()
+        token = await page.get_by_label("New API token").input_value()
+        assert token.startswith("al_")
+        await page.screenshot(path=SHOTS / "tokens.png", full_page=True)
+
+        mobile = await browser.new_page(viewport={"width": 390, "height": 844})
+        await mobile.goto(f"{live_url}/login")
+        await mobile.screenshot(path=SHOTS / "login-mobile.png")
+        assert await mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+        await page.get_by_role("button", name="Sign out").click()
+        await page.wait_for_url(re.compile(r"/login$"))

@@ -1,0 +1,99 @@
+"""`./run demo` end to end: embedded PostgreSQL and Redis, seed, web + worker + scheduler, the printed
+logins and tokens work, Ctrl-C stops everything, and a second run reuses the data without re-seeding."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from agentledger.platform.embedded import free_port
+from tests.support.factories import csrf_from
+from tests.support.processes import ROOT, cli
+
+
+def start_demo(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL"}}
+    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port)})
+    return subprocess.Popen(cli("dev", "demo"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
+    output = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        output.append(line)
+        if "Ctrl-C stops everything" in line:
+            return "".join(output)
+    raise AssertionError("demo did not start:\n" + "".join(output))
+
+
+def stop_with_ctrl_c(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    process.wait(60)
+    process.stdout.read()
+    assert process.returncode == 0
+
+
+def processes_using(data_dir: Path) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+            except OSError:
+                continue
+            if str(data_dir) in cmdline and "pytest" not in cmdline:
+                found.append(cmdline)
+    return found
+
+
+def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
+    data_dir = tmp_path / "demo-data"
+    port = free_port()
+    demo = start_demo(data_dir, port)
+    try:
+        banner = wait_until_serving(demo)
+        saved = json.loads((data_dir / "demo.json").read_text())
+        assert saved["url"] == f"http://127.0.0.1:{port}"
+        assert {(u["workspace"], u["role"]) for u in saved["users"]} == {("acme", "admin"), ("acme", "member"),
+                                                                         ("globex", "admin")}
+        for user in saved["users"]:
+            assert user["email"] in banner and user["password"] in banner and user["token"] in banner
+            me = httpx.get(f"{saved['url']}/api/v1/me", headers={"Authorization": f"Bearer {user['token']}"})
+            assert me.status_code == 200 and me.json()["workspaces"][0]["slug"] == user["workspace"]
+        with httpx.Client(base_url=saved["url"]) as browser:
+            login = browser.get("/login")
+            assert login.status_code == 200 and "Sign in to agentledger" in login.text
+            alice = saved["users"][0]
+            signed_in = browser.post("/login", data={"email": alice["email"], "password": alice["password"],
+                                                     "next": "/", "_csrf_token": csrf_from(login.text)})
+            assert signed_in.status_code == 303
+            assert browser.get("/w/acme/executions").status_code == 200
+            assert httpx.get(f"{saved['url']}/readyz").json()["status"] == "ok"
+    finally:
+        stop_with_ctrl_c(demo)
+    time.sleep(0.5)
+    assert processes_using(data_dir) == [], "something outlived Ctrl-C"
+
+    again = start_demo(data_dir, port)
+    try:
+        wait_until_serving(again)
+        resaved = json.loads((data_dir / "demo.json").read_text())
+        assert resaved["users"] == saved["users"]  # same people, passwords and tokens: no second seed
+        token = saved["users"][1]["token"]
+        members = httpx.get(f"{saved['url']}/api/v1/workspaces/acme/members",
+                            headers={"Authorization": f"Bearer {token}"}).json()
+        assert len(members) == 2
+    finally:
+        stop_with_ctrl_c(again)
