@@ -32,7 +32,8 @@ def test_wheel_contains_every_module_and_template(tmp_path):
     expected = set()
     for folder, package_dir in TOP.items():
         for path in (ROOT / package_dir).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
+            shipped = path.suffix == ".py" or {"templates", "static"} & set(path.parts)
+            if path.is_file() and shipped and "__pycache__" not in path.parts:
                 expected.add(f"agentledger/{folder}/{path.relative_to(ROOT / package_dir)}")
     missing = sorted(expected - names)
     assert missing == [], f"not in the wheel: {missing}"
