@@ -35,7 +35,9 @@ def _run(make: Callable[[], Awaitable[Any]]) -> Any:
 
 @click.group(help=__doc__)
 def main() -> None:
-    pass
+    from agentledger.platform import logs
+
+    logs.configure()
 
 
 @main.command(help="Apply database migrations.")

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
+from agentledger.platform import logs
 from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
@@ -66,6 +67,7 @@ def create_app() -> Litestar:
         await close_pool()
         await close_redis()
 
+    logs.configure()
     app = Litestar(
         route_handlers=[
             health.healthz, health.readyz, *people.controllers,
@@ -86,6 +88,7 @@ def create_app() -> Litestar:
         request_max_body_size=MAX_BODY,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        logging_config=None,  # platform.logs configures logging for every process the same way
     )
     app.state.session_config = sessions
     return app
