@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_lockout_seconds: int = Field(default=15 * 60, gt=0)
     invitation_ttl_hours: int = Field(default=72, gt=0)
+    grant_cache_seconds: float = Field(default=30, ge=0, description="API-token grant cache; 0 turns it off")
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -53,20 +53,48 @@ def on_commit(callback: Callable[[], None]) -> None:
         pending.append(callback)
 
 
+_numbered: dict[str, str] = {}
+
+
+def _numbered_placeholders(sql: str) -> str:
+    """``{}`` placeholders (Piccolo's style) as PostgreSQL's ``$1, $2, …``; cached per statement."""
+    numbered = _numbered.get(sql)
+    if numbered is None:
+        head, *rest = sql.split("{}")
+        numbered = _numbered[sql] = head + "".join(f"${i}{part}" for i, part in enumerate(rest, 1))
+    return numbered
+
+
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Raw SQL for the few statements the query builder cannot express (guarded updates, locks)."""
-    return await db().run_querystring(_querystring(sql, args))
+    """Raw SQL for guarded updates, locks and the hot read paths, inside the open transaction if any.
+
+    Goes straight to asyncpg (prepared statements, no query building): the request-path queries of
+    authentication run through here."""
+    engine = db()
+    query = _numbered_placeholders(sql)
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        rows = await transaction.connection.fetch(query, *args)
+    elif engine.pool is not None:
+        async with engine.pool.acquire() as connection:
+            rows = await connection.fetch(query, *args)
+    else:
+        connection = await engine.get_new_connection()
+        try:
+            rows = await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+    return [dict(row) for row in rows]
 
 
-def _querystring(sql: str, args: tuple[Any, ...]) -> Any:
-    from piccolo.querystring import QueryString
-
-    return QueryString(sql, *args)
+async def _keep_session(connection: Any) -> None:
+    """Pool release hook: skip asyncpg's default reset (one more round trip per query). Nothing here
+    sets session state on pooled connections: no SET, LISTEN or session advisory locks."""
 
 
 async def start_pool(max_size: int = 10) -> None:
     if getattr(db(), "pool", None) is None:
-        await db().start_connection_pool(min_size=1, max_size=max_size)
+        await db().start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
 
 
 async def close_pool() -> None:

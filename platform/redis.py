@@ -1,14 +1,23 @@
-"""One asyncio Redis client per event loop, from REDIS_URL."""
+"""Redis clients from REDIS_URL: one asyncio client per event loop, one synchronous client per process."""
 
 from __future__ import annotations
 
 import asyncio
 
+from functools import lru_cache
+
+import redis
 from redis.asyncio import Redis
 
 from agentledger.platform.config import get_settings
 
 _clients: dict[int, Redis] = {}
+
+
+@lru_cache(maxsize=1)
+def sync_redis() -> redis.Redis:
+    """For the few synchronous callers (after-commit hooks)."""
+    return redis.Redis.from_url(get_settings().redis_url)
 
 
 def get_redis() -> Redis:

@@ -15,6 +15,7 @@ from uuid import UUID
 from piccolo.columns.combination import Where
 from piccolo.table import Table
 
+from agentledger.platform.database import fetch
 from agentledger.platform.errors import Forbidden, NotFound
 from agentledger.platform.tables import Membership
 
@@ -44,8 +45,38 @@ def in_workspace(table: type[Table], scope: Scope) -> Where:
     return column == scope.workspace_id
 
 
-async def resolve_scope(slug: str, user_id: UUID, token_workspace_id: UUID | None = None) -> Scope:
-    """The caller's scope in workspace ``slug``; 404 when they are not a member (or the token is for another)."""
+@dataclass(slots=True)
+class TokenGrant:
+    """What an API token grants: its owner, acting in the token's workspace."""
+
+    token_id: UUID
+    last_used_at: Any
+    email: str
+    name: str
+    scope: Scope
+
+
+async def token_grant(token_hash: str) -> TokenGrant | None:
+    """The live token with this digest, its active owner and their membership, in one query (this runs
+    on every API call). A token whose owner left the workspace grants nothing."""
+    rows = await fetch(
+        "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, m.role, w.id AS workspace_id, "
+        "w.slug, w.name AS workspace_name "
+        "FROM api_tokens t JOIN users u ON u.id = t.\"user\" "
+        "JOIN memberships m ON m.\"user\" = t.\"user\" AND m.workspace = t.workspace "
+        "JOIN workspaces w ON w.id = t.workspace "
+        "WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active",
+        token_hash,
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    scope = Scope(r["workspace_id"], r["slug"], r["workspace_name"], r["user_id"], r["role"])
+    return TokenGrant(r["id"], r["last_used_at"], r["email"], r["name"], scope)
+
+
+async def resolve_scope(slug: str, user_id: UUID) -> Scope:
+    """The caller's scope in workspace ``slug``; 404 when they are not a member."""
     row = (
         await Membership.select(
             Membership.workspace.id.as_alias("workspace_id"),
@@ -55,6 +86,6 @@ async def resolve_scope(slug: str, user_id: UUID, token_workspace_id: UUID | Non
         .where((Membership.workspace.slug == slug) & (Membership.user == user_id))
         .first()
     )
-    if row is None or (token_workspace_id is not None and row["workspace_id"] != token_workspace_id):
+    if row is None:
         raise NotFound(f"workspace '{slug}' not found")
     return Scope(row["workspace_id"], slug, row["workspace_name"], user_id, row["role"])

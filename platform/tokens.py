@@ -9,7 +9,8 @@ from uuid import UUID
 from agentledger.platform import audit
 from agentledger.platform.clock import now
 from agentledger.platform.errors import Invalid, NotFound
-from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.grant_cache import announce_change, cache
+from agentledger.platform.scoping import Scope, TokenGrant, in_workspace, token_grant
 from agentledger.platform.security import digest, new_token
 from agentledger.platform.tables import ApiToken
 
@@ -28,12 +29,6 @@ class TokenInfo:
     last_used_at: datetime | None
     revoked_at: datetime | None
 
-
-@dataclass(frozen=True, slots=True)
-class TokenOwner:
-    token_id: UUID
-    user_id: UUID
-    workspace_id: UUID
 
 
 def check_token_name(name: str) -> str:
@@ -87,24 +82,27 @@ async def revoke_token(scope: Scope, token_id: UUID) -> TokenInfo:
     token = await _get(scope, token_id)
     if token.revoked_at is None:
         await ApiToken.update({ApiToken.revoked_at: now()}).where(_visible(scope) & (ApiToken.id == token_id))
+        announce_change()
         await audit.record("token.revoked", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(token_id))
     return await _get(scope, token_id)
 
 
-async def authenticate_token(plain: str) -> TokenOwner | None:
-    """The owner of a live token (revoked tokens and deactivated users answer None)."""
+async def authenticate_token(plain: str) -> TokenGrant | None:
+    """What a live token grants (revoked tokens, deactivated owners and former members: None).
+    Served from the grant cache when it can be; ``last_used_at`` is written at most once a minute."""
     if not plain.startswith(f"{TOKEN_PREFIX}_") or len(plain) > 200:
         return None
-    row = await ApiToken.select(
-        ApiToken.id, ApiToken.user, ApiToken.workspace, ApiToken.last_used_at
-    ).where(
-        (ApiToken.token_hash == digest(plain)) & ApiToken.revoked_at.is_null() & (ApiToken.user.is_active == True)  # noqa: E712
-    ).first()
-    if row is None:
-        return None
+    key = digest(plain)
+    grant = cache.get(key)
+    if grant is None:
+        generation = cache.generation
+        grant = await token_grant(key)
+        if grant is None:
+            return None
+        cache.put(key, grant, generation)
     moment = now()
-    if row["last_used_at"] is None or moment - row["last_used_at"] > LAST_USED_RESOLUTION:
-        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == row["id"])
-    return TokenOwner(row["id"], row["user"], row["workspace"])
-
+    if grant.last_used_at is None or moment - grant.last_used_at > LAST_USED_RESOLUTION:
+        grant.last_used_at = moment
+        await ApiToken.update({ApiToken.last_used_at: moment}).where(ApiToken.id == grant.token_id)
+    return grant

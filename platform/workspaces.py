@@ -15,6 +15,7 @@ from agentledger.platform import accounts, audit
 from agentledger.platform.clock import now
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, Invalid, NotFound
+from agentledger.platform.grant_cache import announce_change
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.tables import ApiToken, Membership, Workspace
 
@@ -64,17 +65,14 @@ async def create_workspace(slug: str, name: str, owner_id: UUID) -> WorkspaceInf
     return WorkspaceInfo(workspace_id, slug, name, "admin")
 
 
-async def workspaces_of(user_id: UUID, only: UUID | None = None) -> list[WorkspaceInfo]:
-    """The user's workspaces with their role, by name (``only`` narrows to a token's workspace)."""
-    query = Membership.select(
-        Membership.workspace.id.as_alias("id"),
-        Membership.workspace.slug.as_alias("slug"),
-        Membership.workspace.name.as_alias("name"),
-        Membership.role,
-    ).where(Membership.user == user_id)
-    rows = await query.order_by(Membership.workspace.name)
-    return [WorkspaceInfo(r["id"], r["slug"], r["name"], r["role"]) for r in rows
-            if only is None or r["id"] == only]
+async def workspaces_of(user_id: UUID) -> list[WorkspaceInfo]:
+    """The user's workspaces with their role, by name."""
+    rows = await fetch(  # raw SQL: this runs on every page view and every /me
+        "SELECT w.id, w.slug, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace "
+        "WHERE m.\"user\" = {} ORDER BY w.name",
+        user_id,
+    )
+    return [WorkspaceInfo(r["id"], r["slug"], r["name"], r["role"]) for r in rows]
 
 
 async def list_members(scope: Scope) -> list[Member]:
@@ -133,6 +131,7 @@ async def change_role(scope: Scope, user_id: UUID, role: str) -> None:
     await Membership.update({Membership.role: role}).where(
         in_workspace(Membership, scope) & (Membership.user == user_id)
     )
+    announce_change()
     await audit.record("member.role_changed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(user_id), old=current, new=role)
 
@@ -150,5 +149,6 @@ async def remove_member(scope: Scope, user_id: UUID) -> None:
         in_workspace(ApiToken, scope) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
     )
     await accounts.end_sessions(user_id)
+    announce_change()
     await audit.record("member.removed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(user_id), role=current)

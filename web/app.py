@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from litestar import Litestar
@@ -16,7 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from agentledger.platform import logs
+from agentledger.platform import grant_cache, logs
 from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
@@ -60,10 +61,16 @@ def create_app() -> Litestar:
     settings = get_settings()
     sessions = session_config(settings)
 
+    stop_listening = asyncio.Event()
+    background: set[asyncio.Task[None]] = set()
+
     async def on_startup() -> None:
         await start_pool()
+        background.add(asyncio.create_task(grant_cache.listen(stop_listening)))
 
     async def on_shutdown() -> None:
+        stop_listening.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await close_pool()
         await close_redis()
 

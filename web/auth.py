@@ -15,7 +15,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from agentledger.platform import accounts, tokens
-from agentledger.platform.errors import NotAuthenticated
+from agentledger.platform.errors import NotAuthenticated, NotFound
 from agentledger.platform.scoping import Scope, resolve_scope
 
 _STATE_KEY = "agentledger.principal"
@@ -26,11 +26,11 @@ class Principal:
     user_id: UUID
     email: str
     name: str
-    token_workspace_id: UUID | None = None  # set when the caller used an API token
+    token_scope: Scope | None = None  # set when the caller used an API token: its only workspace
 
     @property
     def via_token(self) -> bool:
-        return self.token_workspace_id is not None
+        return self.token_scope is not None
 
 
 def bearer_token(request: Request) -> str | None:
@@ -51,14 +51,11 @@ async def current_principal(request: Request) -> Principal | None:
 async def _resolve(request: Request) -> Principal | None:
     token = bearer_token(request)
     if token is not None:
-        owner = await tokens.authenticate_token(token)
-        if owner is None:
+        grant = await tokens.authenticate_token(token)
+        if grant is None:
             raise NotAuthenticated("the API token is invalid or revoked; create a new one under API tokens")
-        account = await accounts.get_active(owner.user_id)
-        if account is None:
-            raise NotAuthenticated("the API token's account is deactivated")
-        return Principal(account.id, account.email, account.name, owner.workspace_id)
-    session: dict[str, Any] = request.session if "session" in request.scope else {}
+        return Principal(grant.scope.user_id, grant.email, grant.name, grant.scope)
+    session: dict[str, Any] = request.scope.get("session") or {}
     if not session.get("uid"):
         return None
     account = await accounts.get_active(UUID(session["uid"]))
@@ -77,7 +74,11 @@ async def require_principal(request: Request) -> Principal:
 
 async def workspace_scope(ws: FromPath[str], request: Request) -> Scope:
     principal = await require_principal(request)
-    return await resolve_scope(ws, principal.user_id, principal.token_workspace_id)
+    if principal.token_scope is not None:  # a token acts in its own workspace only
+        if principal.token_scope.workspace_slug != ws:
+            raise NotFound(f"workspace '{ws}' not found")
+        return principal.token_scope
+    return await resolve_scope(ws, principal.user_id)
 
 
 SignedIn = NamedDependency[Principal]

@@ -12,7 +12,9 @@ from typing import Any
 from litestar import Request
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.connection import ASGIConnection
-from litestar.types import Empty
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.base import SessionMiddleware
+from litestar.types import Empty, Receive, Scope, Send
 
 from agentledger.platform.config import Settings
 
@@ -44,8 +46,24 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         await super().store_in_message(scope_session or Empty, message, connection)
 
 
+class BearerSkippingSessionMiddleware(SessionMiddleware):
+    """Requests that authenticate with a bearer token never use a session: skip the session work."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(
+            key == b"authorization" and value[:7].lower() == b"bearer " for key, value in scope["headers"]
+        ):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 class SessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        return DefineMiddleware(BearerSkippingSessionMiddleware, backend=self._backend_class(config=self))
 
 
 def session_config(settings: Settings) -> SessionConfig:

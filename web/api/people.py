@@ -43,7 +43,11 @@ class MeController(Controller):
 
     @get("/me", summary="The caller, their workspaces and role in each")
     async def me(self, principal: SignedIn) -> MeOut:
-        mine = await workspaces.workspaces_of(principal.user_id, only=principal.token_workspace_id)
+        if principal.token_scope is not None:
+            s = principal.token_scope
+            mine = [workspaces.WorkspaceInfo(s.workspace_id, s.workspace_slug, s.workspace_name, s.role)]
+        else:
+            mine = await workspaces.workspaces_of(principal.user_id)
         return MeOut(
             user=UserOut(principal.user_id, principal.email, principal.name),
             workspaces=[WorkspaceOut(w.id, w.slug, w.name, w.role) for w in mine],  # type: ignore[arg-type]
