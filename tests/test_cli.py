@@ -1,0 +1,45 @@
+"""The `agentledger` admin commands work against the real database and explain mistakes in one line."""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+
+from agentledger.platform.embedded import free_port
+from tests.support.processes import cli, web_server
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cli(*args), capture_output=True, text=True, input=stdin, timeout=60)
+
+
+async def test_create_user_workspace_member_and_token_from_the_shell(client):
+    assert run("create-user", "--email", "Root@Example.com", "--name", "Root", "--password",
+               "a long enough password").returncode == 0
+    assert run("create-user", "--email", "helper@example.com", "--name", "Helper", "--password",
+               "another long password").returncode == 0
+    made = run("create-workspace", "--slug", "ops", "--name", "Operations", "--owner", "root@example.com")
+    assert made.returncode == 0 and "created workspace ops" in made.stdout
+    added = run("add-member", "--workspace", "ops", "--email", "helper@example.com", "--role", "member")
+    assert added.returncode == 0
+    token = run("create-token", "--workspace", "ops", "--email", "helper@example.com").stdout.strip()
+    me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert me["user"]["email"] == "helper@example.com" and me["workspaces"][0]["role"] == "member"
+
+
+def test_mistakes_are_one_clear_line_and_a_failing_exit():
+    short = run("create-user", "--email", "a@example.com", "--name", "A", "--password", "short")
+    assert short.returncode == 1 and "password must be at least 10 characters" in short.stderr
+    nobody = run("create-workspace", "--slug", "x", "--name", "X", "--owner", "ghost@example.com")
+    assert nobody.returncode == 1 and "no user ghost@example.com; create it with create-user first" in nobody.stderr
+    assert run("add-member", "--workspace", "nope", "--email", "a@example.com").returncode == 1
+
+
+def test_readiness_reports_an_unreachable_redis():
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    with web_server({"REDIS_URL": dead_redis}) as url:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        ready = httpx.get(f"{url}/readyz", timeout=10)
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "ok", "redis": "error: ConnectionError"}
