@@ -1,15 +1,19 @@
-"""SMTP delivery of one outbox row. Without SMTP settings, rows stay pending (the UI shows links)."""
+"""SMTP delivery of outbox rows, each sent once under a short lease. Without SMTP settings, rows stay
+pending (the pages show invitation links instead)."""
 
 from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
+from datetime import timedelta
 from email.message import EmailMessage
 from uuid import UUID
 
 from agentledger.notifications.tables import EmailOutbox
 from agentledger.platform.clock import now
 from agentledger.platform.config import Settings, get_settings
+from agentledger.platform.database import fetch
 
 
 def _send(settings: Settings, to: str, subject: str, text: str, html: str) -> None:
@@ -21,28 +25,56 @@ def _send(settings: Settings, to: str, subject: str, text: str, html: str) -> No
     if html:
         message.add_alternative(html, subtype="html")
     with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls and smtp.has_extn("starttls"):
-            smtp.starttls()
+        smtp.ehlo()
+        if settings.smtp_starttls:  # required when asked for: never fall back to plain text
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+            smtp.ehlo()
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password or "")
         smtp.send_message(message)
 
 
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(days=3)
+
+
 async def deliver(outbox_id: UUID) -> bool:
-    """Send the row if it is still unsent; True when it went out. Errors are kept on the row and re-raised
-    so the worker retries."""
+    """Send the row if it is unsent and no other sender holds it; True when it went out. Failures are kept
+    on the row and re-raised so the worker retries; a message that cannot be built is not retried."""
     settings = get_settings()
     if not settings.smtp_host:
         return False
-    row = await EmailOutbox.select().where((EmailOutbox.id == outbox_id) & EmailOutbox.sent_at.is_null()).first()
-    if row is None:
+    claimed = await fetch(
+        "UPDATE email_outbox SET claimed_until = now() + {} WHERE id = {} AND sent_at IS NULL "
+        "AND (claimed_until IS NULL OR claimed_until < now()) "
+        "RETURNING to_email, subject, body_text, body_html",
+        LEASE, outbox_id,
+    )
+    if not claimed:
         return False
+    row = claimed[0]
     try:
         await asyncio.to_thread(_send, settings, row["to_email"], row["subject"], row["body_text"], row["body_html"])
-    except (OSError, smtplib.SMTPException) as error:
-        await EmailOutbox.update({EmailOutbox.attempts: EmailOutbox.attempts + 1,
+    except (OSError, smtplib.SMTPException, ValueError) as error:
+        await EmailOutbox.update({EmailOutbox.attempts: EmailOutbox.attempts + 1, EmailOutbox.claimed_until: None,
                                   EmailOutbox.last_error: str(error)[:500]}).where(EmailOutbox.id == outbox_id)
+        if isinstance(error, ValueError):  # a message that cannot be built will not build next time either
+            return False
         raise
     await EmailOutbox.update({EmailOutbox.sent_at: now(), EmailOutbox.attempts: EmailOutbox.attempts + 1,
                               EmailOutbox.last_error: None}).where(EmailOutbox.id == outbox_id)
     return True
+
+
+async def stranded(older_than: timedelta = timedelta(minutes=5)) -> list[UUID]:
+    """Unsent rows whose delivery job was lost (say Redis was down at commit): the sweep sends them again."""
+    if not get_settings().smtp_host:
+        return []
+    moment = now()
+    rows = await EmailOutbox.select(EmailOutbox.id).where(
+        EmailOutbox.sent_at.is_null() & (EmailOutbox.attempts < MAX_ATTEMPTS)
+        & (EmailOutbox.created_at < moment - older_than) & (EmailOutbox.created_at > moment - GIVE_UP_AFTER)
+        & (EmailOutbox.claimed_until.is_null() | (EmailOutbox.claimed_until < moment))
+    ).limit(500)
+    return [r["id"] for r in rows]

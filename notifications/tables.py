@@ -19,3 +19,4 @@ class EmailOutbox(Table, tablename="email_outbox"):
     last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    claimed_until = Timestamptz(null=True, default=None)  # a sender's lease, so a row goes out once

@@ -48,7 +48,9 @@ def task(**options: Any) -> Callable[[Callable[P, Awaitable[Any]]], dramatiq.Act
             await ensure_pool()
             return await fn(*args, **kwargs)
 
-        return dramatiq.actor(run, actor_name=options.pop("actor_name", fn.__name__), **options)
+        actor = dramatiq.actor(run, actor_name=options.pop("actor_name", fn.__name__), **options)
+        actor.run_here = run  # awaitable in this process, for tests and callers that must not queue
+        return actor
 
     return decorate
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
+    smtp_ca_file: str | None = None  # a private CA for the SMTP server's certificate
     mail_from: str = "agentledger <no-reply@localhost>"
 
     s3_endpoint_url: str | None = None

@@ -7,6 +7,7 @@ the commit succeeds and is dropped on rollback, so a worker never starts on a ro
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ os.environ.setdefault("PICCOLO_CONF", "agentledger.platform.piccolo_conf")
 from piccolo.engine import engine_finder  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 
+log = logging.getLogger("agentledger.database")
 _after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_commit", default=None)
 
 
@@ -25,6 +27,19 @@ def db() -> PostgresEngine:
     engine = engine_finder()
     assert isinstance(engine, PostgresEngine)
     return engine
+
+
+@asynccontextmanager
+async def duplicates_conflict(message: str, field: str | None = None) -> AsyncIterator[None]:
+    """Turn a unique-constraint violation (two requests racing to create the same thing) into a 409."""
+    from asyncpg.exceptions import UniqueViolationError
+
+    from agentledger.platform.errors import Conflict
+
+    try:
+        yield
+    except UniqueViolationError:
+        raise Conflict(message, field=field) from None
 
 
 @asynccontextmanager
@@ -41,7 +56,10 @@ async def atomic() -> AsyncIterator[None]:
     finally:
         _after_commit.reset(token)
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the change is committed; a lost hook must not hide that
+            log.exception("an after-commit hook failed")
 
 
 def on_commit(callback: Callable[[], None]) -> None:

@@ -60,6 +60,10 @@ class Invalid(AppError):
     status_code, code = 422, "invalid"
 
 
+class BadGateway(AppError):
+    status_code, code = 502, "bad_gateway"
+
+
 class TooManyRequests(AppError):
     status_code, code = 429, "too_many_requests"
 

@@ -14,7 +14,7 @@ from agentledger.notifications import outbox
 from agentledger.platform import accounts, audit, workspaces
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
-from agentledger.platform.database import fetch
+from agentledger.platform.database import duplicates_conflict, fetch
 from agentledger.platform.errors import Conflict, Forbidden, Gone, NotFound
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.security import digest, new_token
@@ -74,10 +74,11 @@ async def invite(scope: Scope, email: str, role: str) -> tuple[InvitationInfo, s
     )
     token = new_token("inv")
     expires = now() + timedelta(hours=get_settings().invitation_ttl_hours)
-    rows = await Invitation.insert(
-        Invitation(workspace=scope.workspace_id, email=email, role=role, token_hash=digest(token),
-                   invited_by=scope.user_id, expires_at=expires)
-    ).returning(*_FIELDS)
+    async with duplicates_conflict(f"an invitation for {email} was just sent; refresh to see it", field="email"):
+        rows = await Invitation.insert(
+            Invitation(workspace=scope.workspace_id, email=email, role=role, token_hash=digest(token),
+                       invited_by=scope.user_id, expires_at=expires)
+        ).returning(*_FIELDS)
     link = accept_url(token)
     await outbox.enqueue_email(
         workspace_id=scope.workspace_id, kind="invitation", to=email,

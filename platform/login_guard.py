@@ -1,4 +1,4 @@
-"""Password sign-in throttle: after N wrong passwords in the window, the account answers 429 with the wait.
+"""Password sign-in throttle: after N attempts without success in the window, the account answers 429 with the wait.
 
 Counted per account (the normalized email), in Redis, so every web replica shares it. Unknown emails are
 counted the same way, so the answer does not reveal which accounts exist.
@@ -17,12 +17,18 @@ def _key(email: str) -> str:
     return f"login-failures:{email.strip().lower()}"
 
 
-async def check_allowed(email: str) -> None:
+async def reserve_attempt(email: str) -> None:
+    """Count this attempt before the password is checked, so parallel requests cannot outrun the limit;
+    429 with the wait once the account has used up its attempts in the window."""
     settings = get_settings()
     redis = get_redis()
-    failures = int(await redis.get(_key(email)) or 0)
-    if failures >= settings.login_max_failures:
-        wait = max(1, await redis.ttl(_key(email)))
+    async with redis.pipeline(transaction=True) as pipe:  # the window starts at the first attempt
+        pipe.set(_key(email), 0, ex=settings.login_lockout_seconds, nx=True)
+        pipe.incr(_key(email))
+        pipe.ttl(_key(email))
+        _, attempts, ttl = await pipe.execute()
+    if attempts > settings.login_max_failures:
+        wait = max(1, ttl)
         minutes = math.ceil(wait / 60)
         raise TooManyRequests(
             f"too many wrong passwords for this account; try again in {minutes} minute{'s' if minutes != 1 else ''}",
@@ -30,13 +36,6 @@ async def check_allowed(email: str) -> None:
         )
 
 
-async def record_failure(email: str) -> None:
-    settings = get_settings()
-    async with get_redis().pipeline(transaction=True) as pipe:  # the window starts at the first failure
-        pipe.set(_key(email), 0, ex=settings.login_lockout_seconds, nx=True)
-        pipe.incr(_key(email))
-        await pipe.execute()
-
-
 async def clear(email: str) -> None:
+    """A successful sign-in forgets the earlier attempts."""
     await get_redis().delete(_key(email))

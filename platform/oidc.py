@@ -15,6 +15,7 @@ from typing import Any
 import warnings
 
 import httpx
+from authlib.common.errors import AuthlibBaseError as OAuthError
 from authlib.common.security import generate_token
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -27,7 +28,7 @@ with warnings.catch_warnings():  # authlib nudges towards the optional httpx2; p
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from agentledger.platform.config import Settings
-from agentledger.platform.errors import BadRequest, Forbidden
+from agentledger.platform.errors import BadGateway, BadRequest, Forbidden
 
 _metadata_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -86,10 +87,18 @@ async def finish(settings: Settings, pending: dict[str, str] | None, params: dic
     if not params.get("code"):
         raise BadRequest("the identity provider did not send an authorization code")
     metadata = await _metadata(settings)
-    async with _client(settings) as client:
-        token = await client.fetch_token(metadata["token_endpoint"], code=params["code"],
-                                         code_verifier=pending["verifier"])
-        jwks = (await client.get(metadata["jwks_uri"])).json()
+    try:
+        async with _client(settings) as client:
+            token = await client.fetch_token(metadata["token_endpoint"], code=params["code"],
+                                             code_verifier=pending["verifier"])
+            jwks_response = await client.get(metadata["jwks_uri"])
+            jwks_response.raise_for_status()
+            jwks = jwks_response.json()
+    except OAuthError as error:
+        raise Forbidden(f"the identity provider refused the sign-in ({error.error}); start again") from None
+    except (httpx.HTTPError, ValueError) as error:
+        raise BadGateway(f"the identity provider could not be reached ({type(error).__name__}); "
+                         "try again shortly") from None
     rules = jwt.JWTClaimsRegistry(
         leeway=60,
         iss={"essential": True, "value": metadata["issuer"]},
@@ -103,7 +112,7 @@ async def finish(settings: Settings, pending: dict[str, str] | None, params: dic
         rules.validate(claims)
     except (JoseError, KeyError, ValueError) as error:
         raise Forbidden(f"the identity token could not be verified ({error}); try signing in again") from None
-    if not claims.get("email") or claims.get("email_verified") is False:
+    if not claims.get("email") or claims.get("email_verified") is not True:
         raise Forbidden("the identity provider did not share a verified email address")
     return Identity(metadata["issuer"], str(claims["sub"]), str(claims["email"]).lower(),
                     str(claims.get("name") or claims["email"]))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from agentledger.platform.config import get_settings
 
@@ -33,6 +34,7 @@ def jobs() -> list[Job]:
     return [
         Job("purge-stale-invitations", "agentledger.platform.tasks:purge_stale_invitations",
             CronTrigger(hour=3, minute=17, timezone="UTC")),
+        Job("sweep-outbox", "agentledger.notifications.tasks:sweep_outbox", IntervalTrigger(minutes=5)),
     ]
 
 

@@ -18,6 +18,7 @@ from piccolo.table import Table
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Forbidden, NotFound
 from agentledger.platform.tables import Membership
+from agentledger.platform.validation import is_slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,8 @@ async def token_grant(token_hash: str) -> TokenGrant | None:
 
 async def resolve_scope(slug: str, user_id: UUID) -> Scope:
     """The caller's scope in workspace ``slug``; 404 when they are not a member."""
+    if not is_slug(slug):
+        raise NotFound(f"workspace '{slug}' not found")
     row = (
         await Membership.select(
             Membership.workspace.id.as_alias("workspace_id"),

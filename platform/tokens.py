@@ -8,10 +8,11 @@ from uuid import UUID
 
 from agentledger.platform import audit
 from agentledger.platform.clock import now
-from agentledger.platform.errors import Invalid, NotFound
+from agentledger.platform.errors import NotFound
 from agentledger.platform.grant_cache import announce_change, cache
 from agentledger.platform.scoping import Scope, TokenGrant, in_workspace, token_grant
 from agentledger.platform.security import digest, new_token
+from agentledger.platform.validation import single_line
 from agentledger.platform.tables import ApiToken
 
 TOKEN_PREFIX = "al"
@@ -32,10 +33,7 @@ class TokenInfo:
 
 
 def check_token_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise Invalid("name must be 1 to 80 characters (e.g. 'CI pipeline')", field="name")
-    return name
+    return single_line(name, "name", label="token name", max_length=80)
 
 
 async def create_token(scope: Scope, name: str) -> tuple[TokenInfo, str]:

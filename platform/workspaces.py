@@ -6,21 +6,20 @@ first, so two admins demoting each other at once cannot leave it without one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from agentledger.platform import accounts, audit
 from agentledger.platform.clock import now
-from agentledger.platform.database import fetch
-from agentledger.platform.errors import Conflict, Invalid, NotFound
+from agentledger.platform.database import duplicates_conflict, fetch
+from agentledger.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from agentledger.platform.grant_cache import announce_change
 from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.validation import is_slug
 from agentledger.platform.tables import ApiToken, Membership, Workspace
 
 ROLES = ("member", "admin")
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ def check_role(role: str) -> str:
 
 
 def check_slug(slug: str) -> str:
-    if not SLUG.match(slug):
+    if not is_slug(slug):
         raise Invalid("slug must be 1-48 lowercase letters, digits or dashes, starting and ending with "
                       "a letter or digit", field="slug")
     return slug
@@ -58,7 +57,8 @@ async def create_workspace(slug: str, name: str, owner_id: UUID) -> WorkspaceInf
     name = accounts.check_name(name)
     if await Workspace.exists().where(Workspace.slug == slug):
         raise Conflict(f"the slug '{slug}' is taken; choose another", field="slug")
-    rows = await Workspace.insert(Workspace(slug=slug, name=name)).returning(Workspace.id)
+    async with duplicates_conflict(f"the slug '{slug}' is taken; choose another", field="slug"):
+        rows = await Workspace.insert(Workspace(slug=slug, name=name)).returning(Workspace.id)
     workspace_id = rows[0]["id"]
     await Membership.insert(Membership(workspace=workspace_id, user=owner_id, role="admin")).run()
     await audit.record("workspace.created", workspace_id=workspace_id, actor_id=owner_id, target=slug)
@@ -101,13 +101,17 @@ async def add_member(scope_or_id: Scope | UUID, user_id: UUID, role: str, actor_
                        role=role)
 
 
-async def _lock_admins(scope: Scope) -> list[UUID]:
-    """Lock the workspace row and answer its admins, so last-admin checks cannot race."""
+async def _lock_admins(scope: Scope, *, caller_must_be_admin: bool) -> list[UUID]:
+    """Lock the workspace row and answer its admins, so last-admin checks cannot race. The caller's own
+    role is checked again under the lock: a role read before it may be stale."""
     await fetch("SELECT id FROM workspaces WHERE id = {} FOR UPDATE", scope.workspace_id)
     rows = await Membership.select(Membership.user).where(
         in_workspace(Membership, scope) & (Membership.role == "admin")
     )
-    return [r["user"] for r in rows]
+    admins = [r["user"] for r in rows]
+    if caller_must_be_admin and scope.user_id not in admins:
+        raise Forbidden("only workspace admins can do this")
+    return admins
 
 
 async def _member_role(scope: Scope, user_id: UUID) -> str:
@@ -122,7 +126,7 @@ async def _member_role(scope: Scope, user_id: UUID) -> str:
 async def change_role(scope: Scope, user_id: UUID, role: str) -> None:
     scope.require_admin()
     check_role(role)
-    admins = await _lock_admins(scope)
+    admins = await _lock_admins(scope, caller_must_be_admin=True)
     current = await _member_role(scope, user_id)
     if current == role:
         return
@@ -140,7 +144,7 @@ async def remove_member(scope: Scope, user_id: UUID) -> None:
     """Admins remove anyone; members may remove themselves (leave). Ends the person's sessions."""
     if user_id != scope.user_id:
         scope.require_admin()
-    admins = await _lock_admins(scope)
+    admins = await _lock_admins(scope, caller_must_be_admin=user_id != scope.user_id)
     current = await _member_role(scope, user_id)
     if current == "admin" and admins == [user_id]:
         raise Conflict("this is the workspace's last admin; make someone else admin first")

@@ -65,3 +65,71 @@ async def factory_scope(person):
     from agentledger.platform.scoping import resolve_scope
 
     return await resolve_scope("acme", person.id)
+
+
+async def test_starttls_is_used_when_asked_for_and_never_skipped(factory, override_settings, tmp_path):
+    from agentledger.notifications import sender
+    from tests.support.smtp import self_signed_certificate
+
+    cert = self_signed_certificate(tmp_path)
+    team = await factory.team()
+    with smtp_server(tls=cert) as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="true", SMTP_CA_FILE=str(cert[0]))
+        async with atomic():
+            await invitations.invite(await factory_scope(team.admin), "tls@example.com", "member")
+        outbox_id = (await EmailOutbox.select(EmailOutbox.id).first())["id"]
+        assert await sender.deliver(outbox_id)
+        await asyncio.to_thread(inbox.wait_for, 1)
+    assert inbox.encrypted == [True]
+
+
+async def test_a_server_without_starttls_gets_no_mail_when_tls_is_required(factory, override_settings):
+    from agentledger.notifications import sender
+
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="true")
+        async with atomic():
+            await invitations.invite(await factory_scope(team.admin), "plain@example.com", "member")
+        outbox_id = (await EmailOutbox.select(EmailOutbox.id).first())["id"]
+        with pytest.raises(Exception, match="STARTTLS"):
+            await sender.deliver(outbox_id)
+    assert inbox.messages == []
+    row = await EmailOutbox.select(EmailOutbox.sent_at, EmailOutbox.last_error).first()
+    assert row["sent_at"] is None and "STARTTLS" in row["last_error"]
+
+
+async def test_an_email_whose_job_was_lost_is_swept_and_sent_once(factory, override_settings):
+    from datetime import timedelta
+
+    from agentledger.notifications import sender
+    from agentledger.notifications.tasks import sweep_outbox
+
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        async with atomic():
+            await invitations.invite(await factory_scope(team.admin), "lost@example.com", "member")
+        broker.flush_all()  # the delivery job is lost (Redis restarted without persistence, say)
+        assert await sender.stranded() == []  # too young to be called stranded
+        await EmailOutbox.update({EmailOutbox.created_at: EmailOutbox.created_at - timedelta(minutes=10)}).where(
+            EmailOutbox.to_email == "lost@example.com")
+        assert await sweep_outbox.run_here() == 1
+        assert queued() == 1
+        outbox_id = (await EmailOutbox.select(EmailOutbox.id).first())["id"]
+        results = await asyncio.gather(sender.deliver(outbox_id), sender.deliver(outbox_id))
+        assert sorted(results) == [False, True]  # two senders racing: one sends, one backs off
+        await asyncio.to_thread(inbox.wait_for, 1)
+        assert await sender.stranded() == []
+    assert len(inbox.messages) == 1
+
+
+def test_every_scheduled_job_names_a_real_actor():
+    import importlib
+
+    from agentledger.platform.scheduler import jobs
+
+    for job in jobs():
+        module, _, name = job.actor_path.partition(":")
+        actor = getattr(importlib.import_module(module), name)
+        assert hasattr(actor, "send"), job.name

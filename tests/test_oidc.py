@@ -3,6 +3,7 @@ state and nonce checked, accounts matched by verified email and then by subject.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -11,6 +12,7 @@ from oidc_provider_mock import run_server_in_thread
 
 from agentledger.platform.tables import User
 from tests.support.factories import csrf_from
+from tests.support.fixtures import sign_in
 
 
 @pytest.fixture
@@ -113,3 +115,46 @@ async def test_unknown_or_unverified_people_are_not_signed_in(provider, sso_clie
                                     headers={"accept": "application/json"})
     assert response.status_code == 403 and "verified email" in response.json()["message"]
     assert await User.count().where(User.oidc_subject.is_not_null()) == 0
+
+
+async def test_an_identity_without_email_verified_is_refused(provider, sso_client, factory):
+    await factory.user("mo@acme.example", "Mo")
+    set_identity(provider, "mo", email="mo@acme.example")  # no email_verified claim at all
+    response = await sso_client.get(callback_path(authorize(await start(sso_client), "mo")),
+                                    headers={"accept": "application/json"})
+    assert response.status_code == 403 and "verified email" in response.json()["message"]
+
+
+async def test_a_bad_authorization_code_is_a_clear_403(provider, sso_client, factory):
+    await factory.user("sam@acme.example", "Sam")
+    set_identity(provider, "sam-123", email="sam@acme.example", email_verified=True)
+    location = authorize(await start(sso_client), "sam-123")
+    forged = re.sub(r"code=[^&]+", "code=not-a-real-code", location)
+    response = await sso_client.get(callback_path(forged), headers={"accept": "application/json"})
+    assert response.status_code == 403 and "refused" in response.json()["message"]
+
+
+async def test_linking_by_email_takes_the_account_back_from_whoever_set_its_password(
+        provider, sso_client, app, factory):
+    """Someone holding an invitation link may have created the account with a password of their own;
+    the verified owner's first single sign-on removes that password and ends those sessions."""
+    squatter = await factory.user("owner@acme.example", "Not The Owner")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as other:
+        assert (await sign_in(other, squatter.email, squatter.password)).status_code == 303
+        set_identity(provider, "owner", email="owner@acme.example", email_verified=True)
+        assert (await sso_client.get(callback_path(authorize(await start(sso_client), "owner")))).status_code == 303
+        assert (await other.get("/api/v1/me")).status_code == 401
+        other.cookies.clear()
+        assert (await sign_in(other, squatter.email, squatter.password)).status_code == 401
+
+
+async def test_an_account_linked_to_one_identity_is_not_relinked_to_another(provider, sso_client, factory):
+    await factory.user("pat@acme.example", "Pat")
+    set_identity(provider, "pat-1", email="pat@acme.example", email_verified=True)
+    await sso_client.get(callback_path(authorize(await start(sso_client), "pat-1")))
+    sso_client.cookies.clear()
+    set_identity(provider, "pat-2", email="pat@acme.example", email_verified=True)
+    response = await sso_client.get(callback_path(authorize(await start(sso_client), "pat-2")),
+                                    headers={"accept": "application/json"})
+    assert response.status_code == 403 and "another single sign-on identity" in response.json()["message"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -23,7 +24,7 @@ from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, errors
 from agentledger.web.api import health, people
-from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware
+from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
 from agentledger.web.sessions import session_config
@@ -42,6 +43,14 @@ def _csrf(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         exclude=["/healthz", "/readyz"],
     )
+
+
+def _oidc_origin(settings: Settings) -> str:
+    """Signing in with OIDC posts a form that redirects to the provider: CSP's form-action must allow it."""
+    if not settings.oidc_enabled:
+        return ""
+    parts = urlsplit(settings.oidc_issuer or "")
+    return f" {parts.scheme}://{parts.netloc}"
 
 
 def _openapi() -> OpenAPIConfig:
@@ -83,6 +92,7 @@ def create_app() -> Litestar:
         ],
         dependencies=auth.dependencies,
         middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware, form_targets=_oidc_origin(settings)),
             JsonBodyMiddleware,
             sessions.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings), session_cookie=sessions.key),

@@ -14,7 +14,9 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.connection import ASGIConnection
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.base import SessionMiddleware
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.types import Empty, Receive, Scope, Send
+from litestar.utils.dataclass import extract_dataclass_items
 
 from agentledger.platform.config import Settings
 
@@ -42,8 +44,15 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             if not scope_session and not loaded:
                 return  # nothing was or is stored: no session to create
             if scope_session and scope_session == loaded:
-                return  # unchanged: renew_on_access already extended it
+                self._refresh_cookie(message, connection)  # unchanged: Redis already renewed it on read
+                return
         await super().store_in_message(scope_session or Empty, message, connection)
+
+    def _refresh_cookie(self, message: Any, connection: ASGIConnection) -> None:
+        """Re-send the cookie (no Redis write) so its Max-Age counts from the last use, not the sign-in."""
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        cookie = Cookie(value=self.get_session_id(connection), key=self.config.key, **params)
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 class BearerSkippingSessionMiddleware(SessionMiddleware):

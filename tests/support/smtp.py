@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -16,9 +19,11 @@ from agentledger.platform.embedded import free_port
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.encrypted: list[bool] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.encrypted.append(session.ssl is not None)
         return "250 OK"
 
     def wait_for(self, count: int = 1, timeout: float = 30.0) -> list[EmailMessage]:
@@ -29,11 +34,26 @@ class Inbox:
         return self.messages
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made with openssl, to act as the SMTP server's private CA."""
+    cert, key = folder / "smtp.crt", folder / "smtp.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
+def smtp_server(tls: tuple[Path, Path] | None = None) -> Iterator[tuple[Inbox, int]]:
+    """With ``tls`` (cert, key) the server offers STARTTLS and refuses mail without it."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    options = {}
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        options = {"tls_context": context, "require_starttls": True}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield inbox, port

@@ -48,10 +48,9 @@ class AuthPages(Controller):
         try:
             if not email or not data.password:
                 raise AppError("enter your email and password", field="email")
-            await login_guard.check_allowed(email)
+            await login_guard.reserve_attempt(email)
             account = await accounts.authenticate(email, data.password)
             if account is None:
-                await login_guard.record_failure(email)
                 error = AppError("wrong email or password", field="password")
                 error.status_code = 401
                 raise error

@@ -1,0 +1,8 @@
+// Behaviour for server-rendered pages, kept out of the markup so the CSP can forbid inline script.
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.matches && event.target.matches("input[data-select]")) event.target.select();
+});
