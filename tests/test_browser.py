@@ -25,6 +25,9 @@ async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
         await page.goto(f"{live_url}/")
         assert page.url.endswith("/login?next=/") or "/login" in page.url
         await page.screenshot(path=SHOTS / "login.png")
@@ -33,6 +36,7 @@ async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
         await page.get_by_label("Password").fill("wrong password!")
         await page.get_by_role("button", name="Sign in").click()
         await page.get_by_role("alert").filter(has_text="wrong email or password").wait_for()
+        problems.clear()  # the 401 of that wrong password is expected
 
         await page.get_by_label("Password").fill(team.admin.password)
         await page.get_by_role("button", name="Sign in").click()
@@ -53,6 +57,20 @@ async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
         token = await page.get_by_label("New API token").input_value()
         assert token.startswith("al_")
         await page.screenshot(path=SHOTS / "tokens.png", full_page=True)
+
+        dialogs: list[str] = []
+
+        async def answer(dialog):
+            dialogs.append(dialog.message)
+            await (dialog.dismiss() if len(dialogs) == 1 else dialog.accept())
+
+        page.on("dialog", answer)
+        row = page.get_by_role("row").filter(has_text="deploy script")
+        await row.get_by_role("button", name="Revoke").click()  # dismissed: nothing happens
+        await row.get_by_role("button", name="Revoke").click()  # accepted
+        await page.get_by_role("row").filter(has_text="deploy script").get_by_text("revoked").wait_for()
+        assert dialogs == ["Revoke deploy script? Scripts using it stop working."] * 2
+        assert problems == [], problems  # no CSP violations or script errors
 
         mobile = await browser.new_page(viewport={"width": 390, "height": 844})
         await mobile.goto(f"{live_url}/login")
