@@ -16,6 +16,7 @@ from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import duplicates_conflict, fetch
 from agentledger.platform.errors import Conflict, Forbidden, Gone, NotFound
+from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.security import digest, new_token
 from agentledger.platform.tables import Invitation, Membership, User
@@ -90,12 +91,12 @@ async def invite(scope: Scope, email: str, role: str) -> tuple[InvitationInfo, s
     return InvitationInfo(**rows[0]), link
 
 
-async def list_invitations(scope: Scope) -> list[InvitationInfo]:
+async def list_invitations(scope: Scope, request: PageRequest = ALL) -> Page[InvitationInfo]:
+    """Invitations in every state, newest first (admins)."""
     scope.require_admin()
-    rows = await Invitation.select(*_FIELDS).where(in_workspace(Invitation, scope)).order_by(
-        Invitation.created_at, ascending=False
-    )
-    return [InvitationInfo(**r) for r in rows]
+    rows, next_cursor = await keyset(Invitation.select(*_FIELDS).where(in_workspace(Invitation, scope)),
+                                     Invitation, request)
+    return Page([InvitationInfo(**r) for r in rows], next_cursor)
 
 
 async def revoke(scope: Scope, invitation_id: UUID) -> None:

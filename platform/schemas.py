@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
 
+T = TypeVar("T")
 Role = Literal["member", "admin"]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
@@ -84,6 +85,8 @@ class TokenOut(msgspec.Struct):
     token: str | None = None  # the plain token, only in the response that creates it
 
 
-class ListOut(msgspec.Struct):
-    items: list
+class PageOut(msgspec.Struct, Generic[T]):
+    """One page of a list, newest first; pass ``next_cursor`` back as ``?cursor=`` for the next (null: the end)."""
+
+    items: list[T]
     next_cursor: str | None = None

@@ -10,6 +10,7 @@ from agentledger.platform import audit
 from agentledger.platform.clock import now
 from agentledger.platform.errors import NotFound
 from agentledger.platform.grant_cache import announce_change, cache
+from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, TokenGrant, in_workspace, token_grant
 from agentledger.platform.security import digest, new_token
 from agentledger.platform.validation import single_line
@@ -71,9 +72,10 @@ async def _get(scope: Scope, token_id: UUID) -> TokenInfo:
     return _info(row)
 
 
-async def list_tokens(scope: Scope) -> list[TokenInfo]:
-    rows = await ApiToken.select(*_FIELDS).where(_visible(scope)).order_by(ApiToken.created_at, ascending=False)
-    return [_info(r) for r in rows]
+async def list_tokens(scope: Scope, request: PageRequest = ALL) -> Page[TokenInfo]:
+    """Tokens, newest first: the caller's own, or everyone's for admins."""
+    rows, next_cursor = await keyset(ApiToken.select(*_FIELDS).where(_visible(scope)), ApiToken, request)
+    return Page([_info(r) for r in rows], next_cursor)
 
 
 async def revoke_token(scope: Scope, token_id: UUID) -> TokenInfo:

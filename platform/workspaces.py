@@ -15,6 +15,7 @@ from agentledger.platform.clock import now
 from agentledger.platform.database import duplicates_conflict, fetch
 from agentledger.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from agentledger.platform.grant_cache import announce_change
+from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.validation import is_slug
 from agentledger.platform.tables import ApiToken, Membership, Workspace
@@ -75,15 +76,28 @@ async def workspaces_of(user_id: UUID) -> list[WorkspaceInfo]:
     return [WorkspaceInfo(r["id"], r["slug"], r["name"], r["role"]) for r in rows]
 
 
-async def list_members(scope: Scope) -> list[Member]:
-    rows = await Membership.select(
+async def list_members(scope: Scope, request: PageRequest = ALL) -> Page[Member]:
+    """Members, newest first."""
+    query = Membership.select(
+        Membership.id,
         Membership.user.id.as_alias("user_id"),
         Membership.user.email.as_alias("email"),
         Membership.user.name.as_alias("name"),
         Membership.role,
         Membership.created_at,
-    ).where(in_workspace(Membership, scope)).order_by(Membership.created_at)
-    return [Member(r["user_id"], r["email"], r["name"], r["role"], r["created_at"]) for r in rows]
+    ).where(in_workspace(Membership, scope))
+    rows, next_cursor = await keyset(query, Membership, request)
+    return Page([Member(r["user_id"], r["email"], r["name"], r["role"], r["created_at"]) for r in rows], next_cursor)
+
+
+async def get_member(scope: Scope, user_id: UUID) -> Member:
+    row = await Membership.select(
+        Membership.user.id.as_alias("user_id"), Membership.user.email.as_alias("email"),
+        Membership.user.name.as_alias("name"), Membership.role, Membership.created_at,
+    ).where(in_workspace(Membership, scope) & (Membership.user == user_id)).first()
+    if row is None:
+        raise NotFound("member not found")
+    return Member(row["user_id"], row["email"], row["name"], row["role"], row["created_at"])
 
 
 async def add_member(scope_or_id: Scope | UUID, user_id: UUID, role: str, actor_id: UUID | None) -> None:

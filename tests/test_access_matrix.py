@@ -109,7 +109,7 @@ async def _world(factory) -> dict:
     async with atomic():
         admin_scope = await resolve_scope("acme", team.admin.id)
         invitation, link = await invitations.invite(admin_scope, "invitee@example.com", "member")
-    mia_tokens = await tokens.list_tokens(await resolve_scope("acme", mia.id))
+    mia_tokens = (await tokens.list_tokens(await resolve_scope("acme", mia.id))).items
     assert mia_token
     return {
         "team": team,

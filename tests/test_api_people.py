@@ -75,7 +75,7 @@ async def test_invitation_is_stored_with_outbox_row_and_link_shown_once(client, 
     assert mail["to_email"] == "new.person@example.com"
     assert body["accept_url"] in mail["body_text"] and "Acme" in mail["subject"]
     listed = (await client.get("/api/v1/workspaces/acme/invitations", headers=team.admin.bearer)).json()
-    assert listed[0]["accept_url"] is None
+    assert listed["items"][0]["accept_url"] is None and listed["next_cursor"] is None
 
 
 async def test_bad_invitations_write_nothing(client, factory):
@@ -122,11 +122,11 @@ async def test_tokens_are_shown_once_stored_hashed_and_revocable(client, factory
     assert body["prefix"] == plain[:10]
     row = await ApiToken.select(ApiToken.token_hash).where(ApiToken.id == body["id"]).first()
     assert plain not in row["token_hash"]
-    listed = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()
+    listed = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()["items"]
     assert {t["name"] for t in listed} == {"CI", "test"} and all(t["token"] is None for t in listed)
     used = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"})
     assert used.status_code == 200
-    after = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()
+    after = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()["items"]
     assert next(t for t in after if t["name"] == "CI")["last_used_at"] is not None
     revoked = await client.delete(f"/api/v1/workspaces/acme/tokens/{body['id']}", headers=team.member.bearer)
     assert revoked.status_code == 204
@@ -136,9 +136,9 @@ async def test_tokens_are_shown_once_stored_hashed_and_revocable(client, factory
 
 async def test_members_see_only_their_tokens_admins_see_all(client, factory):
     team = await factory.team()
-    mine = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()
+    mine = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.member.bearer)).json()["items"]
     assert {t["user_email"] for t in mine} == {"member@acme.example"}
-    everyone = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.admin.bearer)).json()
+    everyone = (await client.get("/api/v1/workspaces/acme/tokens", headers=team.admin.bearer)).json()["items"]
     assert {t["user_email"] for t in everyone} == {"member@acme.example", "admin@acme.example"}
     admin_token = next(t for t in everyone if t["user_email"] == "admin@acme.example")
     hidden = await client.delete(f"/api/v1/workspaces/acme/tokens/{admin_token['id']}", headers=team.member.bearer)
@@ -150,3 +150,31 @@ async def test_openapi_schema_documents_the_api(client):
     assert "/api/v1/me" in schema["paths"]
     assert "/api/v1/workspaces/{ws}/members" in schema["paths"]
     assert "bearer" in schema["components"]["securitySchemes"]
+
+
+async def test_lists_page_newest_first_with_cursors(client, factory):
+    team = await factory.team()
+    names = [f"token {n}" for n in range(7)]
+    for name in names:
+        created = await client.post("/api/v1/workspaces/acme/tokens", json={"name": name}, headers=team.member.bearer)
+        assert created.status_code == 201
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/workspaces/acme/tokens", params=params, headers=team.member.bearer)).json()
+        assert len(page["items"]) <= 3
+        seen += [t["name"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [*reversed(names), "test"]  # newest first, every token once
+
+
+async def test_bad_paging_parameters_are_422_naming_them(client, factory):
+    team = await factory.team()
+    h = team.admin.bearer
+    for params, field in (({"limit": 0}, "limit"), ({"limit": 251}, "limit"), ({"limit": "many"}, "limit"),
+                          ({"cursor": "not-a-cursor"}, "cursor")):
+        response = await client.get("/api/v1/workspaces/acme/members", params=params, headers=h)
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["field"] == field

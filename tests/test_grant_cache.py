@@ -28,7 +28,7 @@ async def test_a_revocation_elsewhere_reaches_a_running_server_at_once(factory):
         for _ in range(3):  # the server now holds the grant in its cache
             assert httpx.get(f"{url}/api/v1/me", headers=team.member.bearer).status_code == 200
         scope = await resolve_scope("acme", team.member.id)
-        token_id = (await tokens.list_tokens(scope))[0].id
+        token_id = (await tokens.list_tokens(scope)).items[0].id
         async with atomic():  # this process is "another replica"
             await tokens.revoke_token(scope, token_id)
         assert wait_for_status(f"{url}/api/v1/me", team.member.bearer, 401) < 1.0

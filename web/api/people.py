@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from uuid import UUID
 
-from litestar.params import FromPath, JSONBody
+from typing import Annotated
+
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar import Controller, delete, get, patch, post
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -17,6 +19,7 @@ from agentledger.platform.schemas import (
     InvitationOut,
     MemberOut,
     MeOut,
+    PageOut,
     RoleIn,
     TokenIn,
     TokenOut,
@@ -24,8 +27,12 @@ from agentledger.platform.schemas import (
     WorkspaceIn,
     WorkspaceOut,
 )
-from agentledger.platform.scoping import Scope
+from agentledger.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from agentledger.web.auth import Caller, SignedIn
+
+
+Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
+Limit = Annotated[int, QueryParameter(description=f"items per page, 1 to {MAX_LIMIT}")]
 
 
 def _invitation(info: invitations.InvitationInfo, link: str | None = None) -> InvitationOut:
@@ -67,16 +74,17 @@ class MembersController(Controller):
     path = "/api/v1/workspaces/{ws:str}/members"
     tags = ["people"]
 
-    @get("/", summary="Members of the workspace")
-    async def list_members(self, caller: Caller) -> list[MemberOut]:
-        return [MemberOut(**asdict(m)) for m in await workspaces.list_members(caller)]
+    @get("/", summary="Members of the workspace, newest first")
+    async def list_members(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+                           ) -> PageOut[MemberOut]:
+        page = await workspaces.list_members(caller, PageRequest(cursor, limit))
+        return PageOut([MemberOut(**asdict(m)) for m in page.items], page.next_cursor)
 
     @patch("/{user_id:uuid}", summary="Change a member's role (admins)")
     async def change_role(self, caller: Caller, user_id: FromPath[UUID], data: JSONBody[RoleIn]) -> MemberOut:
         async with atomic():
             await workspaces.change_role(caller, user_id, data.role)
-        members = await workspaces.list_members(caller)
-        return next(MemberOut(**asdict(m)) for m in members if m.user_id == user_id)
+        return MemberOut(**asdict(await workspaces.get_member(caller, user_id)))
 
     @delete("/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT,
             summary="Remove a member (admins) or leave (yourself); ends their sessions and tokens")
@@ -89,9 +97,11 @@ class InvitationsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/invitations"
     tags = ["people"]
 
-    @get("/", summary="Invitations of the workspace (admins)")
-    async def list_invitations(self, caller: Caller) -> list[InvitationOut]:
-        return [_invitation(i) for i in await invitations.list_invitations(caller)]
+    @get("/", summary="Invitations of the workspace in every state, newest first (admins)")
+    async def list_invitations(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+                               ) -> PageOut[InvitationOut]:
+        page = await invitations.list_invitations(caller, PageRequest(cursor, limit))
+        return PageOut([_invitation(i) for i in page.items], page.next_cursor)
 
     @post("/", status_code=HTTP_201_CREATED,
           summary="Invite by email (admins); the response carries the accept link once")
@@ -110,9 +120,11 @@ class TokensController(Controller):
     path = "/api/v1/workspaces/{ws:str}/tokens"
     tags = ["people"]
 
-    @get("/", summary="API tokens (yours; admins see everyone's)")
-    async def list_tokens(self, caller: Caller) -> list[TokenOut]:
-        return [_token(t) for t in await tokens.list_tokens(caller)]
+    @get("/", summary="API tokens, newest first (yours; admins see everyone's)")
+    async def list_tokens(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+                          ) -> PageOut[TokenOut]:
+        page = await tokens.list_tokens(caller, PageRequest(cursor, limit))
+        return PageOut([_token(t) for t in page.items], page.next_cursor)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a personal token; the plain token is shown once")
     async def create(self, caller: Caller, data: JSONBody[TokenIn]) -> TokenOut:

@@ -83,8 +83,8 @@ class WorkspacePages(Controller):
 
     async def _members_page(self, request: Request, principal: Principal, caller: Scope, *,
                             status_code: int = 200, **context: object) -> Template:
-        members = await workspaces.list_members(caller)
-        pending = [i for i in await invitations.list_invitations(caller) if i.status == "pending"] \
+        members = (await workspaces.list_members(caller)).items
+        pending = [i for i in (await invitations.list_invitations(caller)).items if i.status == "pending"] \
             if caller.is_admin else []
         return await render(request, "members.html", principal=principal, caller=caller, members=members,
                             invitations=pending, form=context.pop("form", InviteForm()), status_code=status_code,
@@ -137,7 +137,7 @@ class WorkspacePages(Controller):
     async def _tokens_page(self, request: Request, principal: Principal, caller: Scope, *,
                            status_code: int = 200, **context: object) -> Template:
         return await render(request, "tokens.html", principal=principal, caller=caller,
-                            tokens=await tokens.list_tokens(caller), form=context.pop("form", TokenForm()),
+                            tokens=(await tokens.list_tokens(caller)).items, form=context.pop("form", TokenForm()),
                             status_code=status_code, **context)
 
     @get("/tokens")
