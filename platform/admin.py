@@ -9,11 +9,16 @@ from agentledger.platform.errors import NotFound
 from agentledger.platform.tables import Workspace
 
 
-async def lookup_workspace_and_user(slug: str, email: str) -> tuple[UUID, UUID]:
+async def lookup_workspace(slug: str) -> UUID:
     row = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
     if row is None:
         raise NotFound(f"no workspace '{slug}'")
+    return row["id"]
+
+
+async def lookup_workspace_and_user(slug: str, email: str) -> tuple[UUID, UUID]:
+    workspace_id = await lookup_workspace(slug)
     account = await accounts.find_by_email(email)
     if account is None:
         raise NotFound(f"no user {email}")
-    return row["id"], account.id
+    return workspace_id, account.id

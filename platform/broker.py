@@ -55,6 +55,12 @@ def task(**options: Any) -> Callable[[Callable[P, Awaitable[Any]]], dramatiq.Act
     return decorate
 
 
+def enqueue_by_name(actor_name: str, queue_name: str, *args: Any) -> None:
+    """Like ``enqueue``, for a layer that must not import the actor's module (platform → agents)."""
+    message = dramatiq.Message(queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={})
+    on_commit(lambda: broker.enqueue(message))
+
+
 def enqueue(actor: dramatiq.Actor, *args: Any, **kwargs: Any) -> None:
     """Send ``actor(*args)`` once the current transaction commits; nothing is sent on rollback."""
     message = actor.message(*args, **kwargs)

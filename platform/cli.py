@@ -140,6 +140,21 @@ def create_token(slug: str, email: str, name: str) -> None:
     click.echo(_run(go))
 
 
+@main.command("grant-credits", help="Add credits to a workspace's wallet (audited).")
+@click.option("--workspace", "slug", required=True)
+@click.option("--credits", "amount", type=int, required=True, help="Whole credits, more than 0.")
+@click.option("--reason", required=True, help="Why: kept in the ledger and the audit log.")
+def grant_credits(slug: str, amount: int, reason: str) -> None:
+    from agentledger.billing import ledger
+    from agentledger.platform.admin import lookup_workspace
+
+    async def go() -> Any:
+        return await ledger.grant(await lookup_workspace(slug), amount, actor_id=None, memo=f"cli: {reason}")
+
+    balance = _run(go)
+    click.echo(f"granted {amount} credits to {slug}: {balance.available} available, {balance.held} held")
+
+
 @main.command(help="Developer stack: demo, test or bench with embedded services (used by ./run).",
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("what", type=click.Choice(["demo", "test", "bench"]))

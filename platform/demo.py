@@ -1,4 +1,5 @@
-"""The demo seed: Acme (an admin and a member) and Globex (its own admin), with one API token each.
+"""The demo seed: Acme (an admin and a member) and Globex (its own admin), with one API token each and
+10,000 credits per workspace.
 
 Idempotent: a second ``./run demo`` on the same ``.data/`` reuses the people, passwords and tokens in
 ``.data/demo.json``; if that file was lost, passwords are reset and fresh tokens made.
@@ -12,6 +13,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from agentledger.billing import ledger
+from agentledger.billing.tables import LedgerTransfer
 from agentledger.platform import accounts, tokens, workspaces
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
@@ -25,6 +28,7 @@ PEOPLE = [
     {"email": "gina@globex.example", "name": "Gina Globex", "workspace": "globex", "role": "admin"},
 ]
 WORKSPACES = {"acme": "Acme", "globex": "Globex"}
+DEMO_CREDITS = 10_000
 
 
 async def _still_valid(saved: dict[str, Any]) -> bool:
@@ -42,10 +46,20 @@ async def _ensure_person(person: dict[str, str], password: str) -> Any:
     return account
 
 
+async def _seed_credits() -> None:
+    """Each demo workspace gets its credits once (the grant's key makes it so)."""
+    for slug in WORKSPACES:
+        if not await LedgerTransfer.exists().where(LedgerTransfer.key == f"demo-seed:{slug}"):
+            workspace = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
+            await ledger.grant(workspace["id"], DEMO_CREDITS, actor_id=None, memo="demo seed", key=f"demo-seed:{slug}")
+
+
 async def seed(demo_file: Path, url: str) -> dict[str, Any]:
     if demo_file.exists():
         saved = json.loads(demo_file.read_text())
         if await _still_valid(saved):
+            async with atomic():
+                await _seed_credits()
             saved["url"] = url
             demo_file.write_text(json.dumps(saved, indent=2))
             return saved
@@ -63,6 +77,7 @@ async def seed(demo_file: Path, url: str) -> dict[str, Any]:
                     await workspaces.add_member(workspace["id"], account.id, person["role"], actor_id=None)
             _, token = await tokens.create_token(await resolve_scope(slug, account.id), "demo")
             users.append({**person, "password": password, "token": token})
+        await _seed_credits()
     data = {"url": url, "users": [{k: u[k] for k in ("email", "password", "workspace", "role", "token", "name")}
                                   for u in users]}
     demo_file.write_text(json.dumps(data, indent=2))

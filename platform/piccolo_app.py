@@ -5,6 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from agentledger.platform import tables
+from agentledger.platform.executions import tables as execution_tables
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,5 +19,10 @@ APP_CONFIG = AppConfig(
         tables.Invitation,
         tables.ApiToken,
         tables.AuditEvent,
+        execution_tables.AgentVersion,
+        execution_tables.Execution,
+        execution_tables.ExecutionStep,
+        execution_tables.ExecutionLog,
+        execution_tables.ExecutionItem,
     ],
 )

@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "agentledger.platform.piccolo_app",
         "agentledger.notifications.piccolo_app",
+        "agentledger.billing.piccolo_app",
     ]
 )

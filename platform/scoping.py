@@ -76,6 +76,12 @@ async def token_grant(token_hash: str) -> TokenGrant | None:
     return TokenGrant(r["id"], r["last_used_at"], r["email"], r["name"], scope)
 
 
+def workspace_sql(alias: str = "") -> str:
+    """The workspace condition for raw SQL (the few hot statements written by hand), with one ``{}``
+    placeholder for the scope's workspace id: ``f"... WHERE {workspace_sql()} AND ..."``."""
+    return f"{alias + '.' if alias else ''}workspace = {{}}"
+
+
 async def resolve_scope(slug: str, user_id: UUID) -> Scope:
     """The caller's scope in workspace ``slug``; 404 when they are not a member."""
     if not is_slug(slug):

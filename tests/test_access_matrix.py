@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from agentledger.agents import launch
 from agentledger.platform import invitations, tokens
 from agentledger.platform.database import atomic
 from agentledger.platform.scoping import resolve_scope
@@ -61,6 +62,27 @@ CASES = [
          {"name": "matrix"}),
     Case("DELETE", "/api/v1/workspaces/{ws:str}/tokens/{token_id:uuid}", "/api/v1/workspaces/acme/tokens/{mia_token}",
          (401, 404, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/agents", "/api/v1/workspaces/acme/agents", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions", "/api/v1/workspaces/acme/executions",
+         (401, 202, 202, 404), {"agent": "noop", "inputs": {}}),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/estimate", "/api/v1/workspaces/acme/executions/estimate",
+         (401, 200, 200, 404), {"agent": "noop", "inputs": {}}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{run}", (401, 200, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/code",
+         "/api/v1/workspaces/acme/executions/{run}/code", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/cancel",
+         "/api/v1/workspaces/acme/executions/{run}/cancel", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/pause",
+         "/api/v1/workspaces/acme/executions/{run}/pause", (401, 409, 409, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/resume",
+         "/api/v1/workspaces/acme/executions/{run}/resume", (401, 409, 409, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/rerun",
+         "/api/v1/workspaces/acme/executions/{run}/rerun", (401, 202, 202, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/resume-from-failed-step",
+         "/api/v1/workspaces/acme/executions/{run}/resume-from-failed-step", (401, 409, 409, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/wallet", "/api/v1/workspaces/acme/wallet", (401, 403, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/ledger", "/api/v1/workspaces/acme/ledger", (401, 403, 200, 404)),
     # pages
     Case("GET", "/", "/", (LOGIN, 303, 303, 303), page=True),
     Case("GET", "/login", "/login", (200, 303, 303, 303), page=True),
@@ -111,10 +133,13 @@ async def _world(factory) -> dict:
         invitation, link = await invitations.invite(admin_scope, "invitee@example.com", "member")
     mia_tokens = (await tokens.list_tokens(await resolve_scope("acme", mia.id))).items
     assert mia_token
+    await factory.credits("acme", 1000)
+    async with atomic():  # a queued run of the member's (no worker runs in this test)
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("noop", {}))
     return {
         "team": team,
         "ids": {"mia": mia.id, "invitation": invitation.id, "mia_token": mia_tokens[0].id,
-                "invite_token": link.rsplit("/", 1)[1]},
+                "invite_token": link.rsplit("/", 1)[1], "run": run["id"]},
     }
 
 

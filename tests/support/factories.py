@@ -55,6 +55,15 @@ class Factory:
         person.token = plain
         return plain
 
+    async def credits(self, slug: str, amount: int) -> UUID:
+        """Grant ``amount`` credits to workspace ``slug``; answers the workspace id."""
+        from agentledger.billing import ledger
+
+        row = await Workspace.select(Workspace.id).where(Workspace.slug == slug).first()
+        async with atomic():
+            await ledger.grant(row["id"], amount, actor_id=None, memo="test")
+        return row["id"]
+
     async def team(self) -> "Team":
         """Acme (admin + member) and Globex (its own admin), each with an API token."""
         admin = await self.user("admin@acme.example", "Ada Admin")

@@ -1,0 +1,178 @@
+"""The context a running agent gets: steps, log, progress and items, written to the execution's tables.
+
+Items and log lines are buffered and written at step boundaries and with each heartbeat; steps are
+written when they start and end. Cancel and pause requests arrive with the heartbeat and are checked
+at every step boundary (``checkpoint``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from agentledger.agents.sdk import Canceled
+from agentledger.platform.database import fetch
+from agentledger.platform.executions import repository, states
+
+LEVELS = ("debug", "info", "warning", "error")
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(msgspec.to_builtins(value), default=str)
+
+
+@dataclass
+class Step:
+    name: str
+    reused: bool = False
+    output: Any = None
+    retries: int = 0
+
+    def note_retry(self) -> None:
+        """Count one more attempt of this step (shown on the timeline)."""
+        self.retries += 1
+
+
+@dataclass
+class RunContext:
+    execution_id: UUID
+    mode: str
+    scope: int
+    attempt: int
+    reusable: dict[tuple[int, str], Any] = field(default_factory=dict)
+    cancel_requested: bool = False
+    pause_requested: bool = False
+    _position: int = 0
+    _items: dict[str, tuple[str, str | None, Any]] = field(default_factory=dict)
+    _logs: list[tuple[str, str]] = field(default_factory=list)
+    _progress: tuple[int, int] | None = None
+
+    # --- what agents call -------------------------------------------------------------------------
+    @asynccontextmanager
+    async def step(self, name: str, *, input: Any = None) -> AsyncIterator[Step]:
+        await self.checkpoint()
+        self._position += 1
+        position = self._position
+        key = (position, name)
+        if key in self.reusable:
+            handle = Step(name, reused=True, output=self.reusable[key])
+            await self._insert_step(position, name, "reused", input, handle.output)
+            yield handle
+            return
+        handle = Step(name)
+        step_id = await self._insert_step(position, name, "running", input, None)
+        started = time.perf_counter()
+        try:
+            yield handle
+        except BaseException as error:
+            status = "skipped" if isinstance(error, (Canceled, asyncio.CancelledError)) else "failed"
+            await self._end_step(step_id, status, handle, started, "".join(
+                traceback.format_exception_only(type(error), error)).strip()[:4000])
+            raise
+        await self._end_step(step_id, "succeeded", handle, started, None)
+        await self.flush()
+
+    def log(self, level: str, message: str) -> None:
+        self._logs.append((level if level in LEVELS else "info", str(message)[:10_000]))
+
+    def progress(self, done: int, total: int) -> None:
+        self._progress = (max(0, int(done)), max(0, int(total)))
+
+    def item_done(self, key: str, detail: Any = None) -> None:
+        self._items[str(key)[:500]] = ("done", None, detail)
+
+    def item_failed(self, key: str, reason: str, detail: Any = None) -> None:
+        self._items[str(key)[:500]] = ("failed", str(reason)[:2000], detail)
+
+    async def checkpoint(self) -> None:
+        """Act on cancel and pause requests; agents may call it inside long steps too."""
+        await self._read_flags()
+        if self.cancel_requested:
+            raise Canceled()
+        if not self.pause_requested:
+            return
+        await repository.transition(self.execution_id, (states.RUNNING,), "status = 'paused'")
+        self.log("info", "paused")
+        await self.flush()
+        while True:  # the heartbeat keeps the run alive while it waits
+            await asyncio.sleep(0.25)
+            row = await self._read_flags()
+            if self.cancel_requested:
+                raise Canceled()
+            if row and row["status"] == states.RUNNING and not self.pause_requested:
+                self.log("info", "resumed")
+                return
+
+    # --- what the runner calls --------------------------------------------------------------------
+    async def heartbeat(self) -> None:
+        rows = await fetch(
+            "UPDATE executions SET heartbeat_at = now(), progress_done = COALESCE({}, progress_done), "
+            "progress_total = COALESCE({}, progress_total) WHERE id = {} AND status = ANY({}) "
+            "RETURNING cancel_requested, pause_requested",
+            *(self._progress or (None, None)), self.execution_id, list(states.LIVE),
+        )
+        if rows:
+            self.cancel_requested = rows[0]["cancel_requested"]
+            self.pause_requested = rows[0]["pause_requested"]
+        await self.flush()
+
+    async def flush(self) -> None:
+        items, self._items = self._items, {}
+        logs, self._logs = self._logs, []
+        if items:
+            keys = list(items)
+            await fetch(
+                "INSERT INTO execution_items (id, execution, key, status, reason, detail, at) "
+                "SELECT gen_random_uuid(), {}, k, s, r, d::jsonb, now() "
+                "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[]) AS t(k, s, r, d) "
+                "ON CONFLICT (execution, key) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
+                "detail = EXCLUDED.detail, at = EXCLUDED.at",
+                self.execution_id, keys, [items[k][0] for k in keys], [items[k][1] for k in keys],
+                [_json(items[k][2]) for k in keys],
+            )
+        if logs:
+            await fetch(
+                "INSERT INTO execution_logs (execution, at, level, message) "
+                "SELECT {}, clock_timestamp(), l, m FROM unnest({}::text[], {}::text[]) AS t(l, m)",
+                self.execution_id, [lv for lv, _ in logs], [m for _, m in logs],
+            )
+
+    async def counts(self) -> tuple[int, int]:
+        rows = await fetch(
+            "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
+            "AS failed FROM execution_items WHERE execution = {}", self.execution_id)
+        return rows[0]["done"], rows[0]["failed"]
+
+    async def _read_flags(self) -> dict[str, Any] | None:
+        rows = await fetch("SELECT status, cancel_requested, pause_requested FROM executions WHERE id = {}",
+                           self.execution_id)
+        if rows:
+            self.cancel_requested = rows[0]["cancel_requested"]
+            self.pause_requested = rows[0]["pause_requested"]
+        return rows[0] if rows else None
+
+    async def _insert_step(self, position: int, name: str, status: str, input: Any, output: Any) -> UUID:
+        rows = await fetch(
+            "INSERT INTO execution_steps (id, execution, position, attempt, name, status, retries, input, output, "
+            "started_at, finished_at, duration_ms) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, 0, {}::jsonb, "
+            "{}::jsonb, clock_timestamp(), CASE WHEN {} = 'reused' THEN clock_timestamp() END, "
+            "CASE WHEN {} = 'reused' THEN 0 END) RETURNING id",
+            self.execution_id, position, self.attempt, name[:120], status, _json(input), _json(output), status, status,
+        )
+        return rows[0]["id"]
+
+    async def _end_step(self, step_id: UUID, status: str, handle: Step, started: float, error: str | None) -> None:
+        await fetch(
+            "UPDATE execution_steps SET status = {}, output = {}::jsonb, error = {}, retries = {}, "
+            "finished_at = clock_timestamp(), duration_ms = {} WHERE id = {}",
+            status, _json(handle.output), error, handle.retries, round((time.perf_counter() - started) * 1000), step_id,
+        )

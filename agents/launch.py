@@ -1,0 +1,115 @@
+"""Starting runs: validate inputs against the agent, price them, record the exact code version, then
+hand over to the execution service (which reserves credits and queues the run)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from agentledger.agents.registry import get_agent, source_version
+from agentledger.agents.sdk import Agent
+from agentledger.billing import ledger
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Conflict, Invalid, NotFound
+from agentledger.platform.executions import repository, service, states
+from agentledger.platform.scoping import Scope
+
+MODES = ("live", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    agent: str
+    inputs: dict[str, Any]
+    scope: int | None = None
+    mode: str = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    agent: str
+    scope: int
+    estimate: int
+    available: int
+    affordable: bool
+
+
+def _validated(agent: Agent, raw: dict[str, Any]) -> msgspec.Struct:
+    try:
+        return msgspec.convert(raw, agent.inputs)
+    except msgspec.ValidationError as error:
+        where = re.search(r"at `\$\.?([^`]*)`", str(error))
+        field = f"inputs.{where.group(1)}" if where and where.group(1) else "inputs"
+        message = re.sub(r"\s*-\s*at `[^`]*`", "", str(error))
+        raise Invalid(f"{field}: {message}", field=field) from None
+
+
+def _plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
+    try:
+        agent = get_agent(request.agent)
+    except NotFound as missing:
+        raise Invalid(missing.message, field="agent") from None
+    if request.mode not in MODES:
+        raise Invalid(f"mode must be 'live' or 'test', not '{request.mode}'", field="mode")
+    inputs = _validated(agent, request.inputs)
+    implied = agent.scope_of(inputs)
+    if implied is not None and request.scope is not None and request.scope != implied:
+        raise Invalid(f"scope follows from the inputs for {agent.name}: {implied}, not {request.scope}", field="scope")
+    scope = implied if implied is not None else (1 if request.scope is None else request.scope)
+    if not 1 <= scope <= agent.max_scope:
+        raise Invalid(f"scope must be between 1 and {agent.max_scope}", field="scope")
+    return agent, inputs, scope
+
+
+async def estimate(caller: Scope, request: Request) -> Estimate:
+    """What a run would reserve, before anything is reserved."""
+    agent, _, scope = _plan(request)
+    cost = agent.estimate(scope) if request.mode == "live" else 0
+    available = (await ledger.balance(caller.workspace_id)).available
+    return Estimate(agent.name, scope, cost, available, cost <= available)
+
+
+async def _version_id(agent_name: str) -> UUID:
+    version = source_version(agent_name)
+    rows = await fetch(
+        "WITH added AS (INSERT INTO agent_versions (id, agent, label, sha256, source, created_at) "
+        "VALUES (gen_random_uuid(), {}, {}, {}, {}, now()) ON CONFLICT (agent, sha256) DO NOTHING RETURNING id) "
+        "SELECT id FROM added UNION ALL SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {} LIMIT 1",
+        agent_name, version.label, version.sha256, version.source, agent_name, version.sha256,
+    )
+    return rows[0]["id"]
+
+
+async def start(caller: Scope, request: Request, *, triggered_by: str = "user", rerun_of: UUID | None = None,
+                reuse_steps: bool = False) -> dict[str, Any]:
+    agent, inputs, scope = _plan(request)
+    return await service.create(caller, service.NewRun(
+        agent=agent.name, version_id=await _version_id(agent.name), inputs=msgspec.to_builtins(inputs),
+        scope=scope, mode=request.mode, triggered_by=triggered_by, base_cost=agent.base_cost,
+        per_item_cost=agent.per_item_cost, time_limit_seconds=agent.time_limit_seconds, rerun_of=rerun_of,
+        reuse_steps=reuse_steps,
+    ))
+
+
+async def rerun(caller: Scope, execution_id: UUID, inputs: dict[str, Any] | None = None,
+                scope: int | None = None, mode: str | None = None) -> dict[str, Any]:
+    """The same run again (inputs, scope and mode unless overridden), linked to the original."""
+    original = await repository.get(caller, execution_id)
+    request = Request(original["agent"], inputs if inputs is not None else original["inputs"],
+                      scope if scope is not None else (None if inputs is not None else original["scope"]),
+                      mode or original["mode"])
+    return await start(caller, request, triggered_by="rerun", rerun_of=execution_id)
+
+
+async def resume_from_failed_step(caller: Scope, execution_id: UUID) -> dict[str, Any]:
+    """A new linked run that reuses the outputs of the steps that succeeded in a failed or timed-out run."""
+    original = await repository.get(caller, execution_id)
+    if original["status"] not in (states.FAILED, states.TIMED_OUT, states.CANCELED):
+        raise Conflict("only a failed, timed-out or canceled run can be resumed from its failed step",
+                       field="status")
+    request = Request(original["agent"], original["inputs"], original["scope"], original["mode"])
+    return await start(caller, request, triggered_by="rerun", rerun_of=execution_id, reuse_steps=True)

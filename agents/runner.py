@@ -1,0 +1,94 @@
+"""Run one execution: claim it (a duplicate or redelivered message then does nothing), heartbeat while
+the agent runs, enforce its time limit, and finish with the settlement in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from agentledger.agents.context import RunContext
+from agentledger.agents.registry import get_agent
+from agentledger.agents.sdk import Canceled
+from agentledger.platform.config import get_settings
+from agentledger.platform.database import atomic, fetch
+from agentledger.platform.executions import repository, service, states
+
+log = logging.getLogger("agentledger.runner")
+
+
+async def _claim(execution_id: UUID) -> dict[str, Any] | None:
+    return await repository.transition(
+        execution_id, states.CLAIM_FROM,
+        "status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), attempts = attempts + 1",
+    )
+
+
+async def _reusable_steps(row: dict[str, Any]) -> dict[tuple[int, str], Any]:
+    if not (row["reuse_steps"] and row["rerun_of"]):
+        return {}
+    rows = await fetch(
+        "SELECT DISTINCT ON (position) position, name, status, output FROM execution_steps "
+        "WHERE execution = {} ORDER BY position, attempt DESC", row["rerun_of"])
+    reusable = {}
+    for step in rows:
+        if step["status"] not in ("succeeded", "reused"):
+            break  # steps after the first failure run again
+        reusable[(step["position"], step["name"])] = msgspec.json.decode(step["output"]) if step["output"] else None
+    return reusable
+
+
+async def _heartbeat(ctx: RunContext, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await ctx.heartbeat()
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges silence
+            log.warning("heartbeat failed for %s", ctx.execution_id, exc_info=True)
+
+
+async def run_execution(execution_id: UUID) -> str | None:
+    """Answer the final status, or None when this message had nothing to do."""
+    row = await _claim(execution_id)
+    if row is None:
+        return None
+    ctx = RunContext(execution_id, row["mode"], row["scope"], row["attempts"])
+    beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds))
+    error = trace = None
+    limit = asyncio.timeout(row["time_limit_seconds"])
+    try:
+        agent = get_agent(row["agent"])
+        inputs = msgspec.convert(msgspec.json.decode(row["inputs"]), agent.inputs)
+        ctx.reusable = await _reusable_steps(row)
+        async with limit:
+            await agent.run(ctx, inputs)
+        status = states.COMPLETED
+    except Canceled:
+        status = states.CANCELED
+        ctx.log("info", "canceled at a step boundary")
+    except TimeoutError as exc:
+        if limit.expired():
+            status, error = states.TIMED_OUT, f"stopped after the time limit of {row['time_limit_seconds']} s"
+        else:
+            status, error, trace = states.FAILED, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+    except Exception as exc:  # noqa: BLE001 - any agent failure ends the run as failed, refunded
+        status, error, trace = states.FAILED, f"{type(exc).__name__}: {exc}"[:2000], traceback.format_exc()
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+    if error:
+        ctx.log("error", error)
+    await ctx.flush()
+    done, failed = await ctx.counts()
+    if status == states.COMPLETED and failed:
+        status = states.PARTIAL
+    async with atomic():
+        finished = await service.finish(execution_id, status, items_processed=done, items_failed=failed,
+                                        error=error, traceback=trace)
+    return status if finished else None

@@ -1,0 +1,86 @@
+"""The agent SDK: what an agent declares (name, inputs, cost, time limit) and what it may do while it runs.
+
+An agent is a class::
+
+    @register
+    class Hello(Agent[HelloInputs]):
+        name, title, version = "hello", "Say hello", "v1"
+        description = "Greets every name it is given."
+        inputs = HelloInputs            # a msgspec Struct: validated before anything is reserved
+        base_cost, per_item_cost = 1, 1  # whole credits: estimate = base + per_item * scope
+
+        def scope_of(self, inputs):     # optional: the scope follows from the inputs
+            return len(inputs.names)
+
+        async def run(self, ctx, inputs):
+            async with ctx.step("greet", input=inputs.names) as step:
+                if not step.reused:
+                    for name in inputs.names:
+                        ctx.item_done(name)
+                    step.output = {"greeted": len(inputs.names)}
+
+``ctx.step`` records each step (status, timing, input, output, error); a step of a resumed run that
+already succeeded in the run it resumes is ``reused`` and carries its recorded ``output``. Cancel and
+pause requests take effect at step boundaries.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+import msgspec
+
+I = TypeVar("I", bound=msgspec.Struct)
+
+
+class Canceled(Exception):
+    """Raised at a step boundary when someone canceled the run."""
+
+
+class StepHandle(Protocol):
+    name: str
+    reused: bool
+    output: Any
+    retries: int
+
+
+class Context(Protocol):
+    """What a running agent can do. The runner provides the implementation."""
+
+    execution_id: Any
+    mode: str  # "live" or "test": in test mode an agent takes its dry path (no side effects)
+    scope: int
+
+    def step(self, name: str, *, input: Any = None) -> AbstractAsyncContextManager[StepHandle]: ...
+    def log(self, level: str, message: str) -> None: ...
+    def progress(self, done: int, total: int) -> None: ...
+    def item_done(self, key: str, detail: Any = None) -> None: ...
+    def item_failed(self, key: str, reason: str, detail: Any = None) -> None: ...
+    async def checkpoint(self) -> None: ...
+
+
+class Agent(ABC, Generic[I]):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    version: ClassVar[str]
+    inputs: ClassVar[type[msgspec.Struct]]
+    base_cost: ClassVar[int] = 0
+    per_item_cost: ClassVar[int] = 1
+    time_limit_seconds: ClassVar[int] = 600
+    max_scope: ClassVar[int] = 100_000
+
+    def scope_of(self, inputs: I) -> int | None:
+        """The scope implied by the inputs (e.g. the number of URLs), or None to take the caller's."""
+        return None
+
+    def estimate(self, scope: int) -> int:
+        return self.base_cost + self.per_item_cost * scope
+
+    def charge(self, items_processed: int) -> int:
+        return self.base_cost + self.per_item_cost * items_processed
+
+    @abstractmethod
+    async def run(self, ctx: Context, inputs: I) -> None: ...

@@ -1,0 +1,99 @@
+"""Credits: reserve, resolve (charge part, release the rest), grant. Exact integers, never negative.
+
+Each movement is one statement: a guarded UPDATE of the wallet and the INSERT of its ledger transfer,
+joined in a CTE, so either both happen or neither. Transfer keys are unique in the database
+(``<execution>:reserve``, ``<execution>:charge``, ``<execution>:release``): a duplicated message
+cannot move credits twice. The wallet row is the one hot spot; nothing else is done while it is locked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+from agentledger.platform import audit
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Invalid, PaymentRequired
+from agentledger.platform.scoping import workspace_sql
+
+_INSERT_TRANSFER = (
+    "INSERT INTO ledger_transfers (id, workspace, key, debit, credit, amount, execution, actor, memo, created_at) "
+)
+
+RESERVE_SQL = (
+    "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
+    f"WHERE {workspace_sql()} AND available >= {{}} RETURNING workspace) "
+    + _INSERT_TRANSFER
+    + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now() FROM moved "
+    "RETURNING amount"
+)
+
+RESOLVE_SQL = (
+    "WITH moved AS (UPDATE wallets SET held = held - {}, available = available + {}, updated_at = now() "
+    f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace) "
+    + _INSERT_TRANSFER
+    + "SELECT gen_random_uuid(), moved.workspace, t.key, 'held', t.credit, t.amount, {}, NULL, '', now() "
+    "FROM moved, (VALUES ({}::text, 'spent'::text, {}::bigint), ({}::text, 'available'::text, {}::bigint)) "
+    "AS t(key, credit, amount) WHERE t.amount > 0 RETURNING amount"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    available: int
+    held: int
+
+
+async def _ensure_wallet(workspace_id: UUID) -> None:
+    await fetch(
+        "INSERT INTO wallets (id, workspace, available, held, created_at, updated_at) "
+        "VALUES (gen_random_uuid(), {}, 0, 0, now(), now()) ON CONFLICT (workspace) DO NOTHING",
+        workspace_id,
+    )
+
+
+async def balance(workspace_id: UUID) -> Balance:
+    rows = await fetch(f"SELECT available, held FROM wallets WHERE {workspace_sql()}", workspace_id)
+    return Balance(rows[0]["available"], rows[0]["held"]) if rows else Balance(0, 0)
+
+
+async def reserve(workspace_id: UUID, execution_id: UUID, amount: int) -> None:
+    """Hold ``amount`` for the execution, or 402 with nothing written."""
+    if amount <= 0:
+        return
+    moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, f"{execution_id}:reserve", amount,
+                        execution_id)
+    if not moved:
+        have = (await balance(workspace_id)).available
+        raise PaymentRequired(f"insufficient credits: need {amount}, have {have}")
+
+
+async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge: int) -> None:
+    """End a hold: ``charge`` credits are spent, the rest of ``reserved`` goes back to available."""
+    if reserved <= 0:
+        return
+    charge = max(0, min(charge, reserved))
+    release = reserved - charge
+    moved = await fetch(RESOLVE_SQL, reserved, release, workspace_id, reserved, execution_id,
+                        f"{execution_id}:charge", charge, f"{execution_id}:release", release)
+    if not moved:
+        raise RuntimeError(f"the hold of execution {execution_id} is not in the wallet")
+
+
+async def grant(workspace_id: UUID, amount: int, *, actor_id: UUID | None, memo: str, key: str | None = None) -> Balance:
+    """Add credits from outside (an admin grant, later a purchase); audited."""
+    if amount <= 0:
+        raise Invalid("credits to grant must be a positive whole number", field="credits")
+    await _ensure_wallet(workspace_id)
+    key = key or f"grant:{uuid.uuid4()}"
+    await fetch(
+        "WITH moved AS (UPDATE wallets SET available = available + {}, updated_at = now() "
+        f"WHERE {workspace_sql()} RETURNING workspace) "
+        + _INSERT_TRANSFER
+        + "SELECT gen_random_uuid(), workspace, {}, 'external', 'available', {}, NULL, {}, {}, now() FROM moved",
+        amount, workspace_id, key, amount, actor_id, memo,
+    )
+    await audit.record("credits.granted", workspace_id=workspace_id, actor_id=actor_id, target=key, credits=amount,
+                       memo=memo)
+    return await balance(workspace_id)

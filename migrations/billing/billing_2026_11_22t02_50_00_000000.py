@@ -1,0 +1,37 @@
+"""What the ledger must never allow, enforced by PostgreSQL: negative balances, empty or self transfers,
+unknown accounts."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-11-22T02:50:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "ledger constraints"
+
+ACCOUNTS = "('external', 'available', 'held', 'spent')"
+STATEMENTS = [
+    "ALTER TABLE wallets ADD CONSTRAINT wallets_available_not_negative CHECK (available >= 0)",
+    "ALTER TABLE wallets ADD CONSTRAINT wallets_held_not_negative CHECK (held >= 0)",
+    "ALTER TABLE ledger_transfers ADD CONSTRAINT ledger_amount_positive CHECK (amount > 0)",
+    f"ALTER TABLE ledger_transfers ADD CONSTRAINT ledger_debit_account CHECK (debit IN {ACCOUNTS})",
+    f"ALTER TABLE ledger_transfers ADD CONSTRAINT ledger_credit_account CHECK (credit IN {ACCOUNTS})",
+    "ALTER TABLE ledger_transfers ADD CONSTRAINT ledger_two_sides CHECK (debit <> credit)",
+    "CREATE INDEX ledger_transfers_workspace_created_idx ON ledger_transfers (workspace, created_at DESC, id DESC)",
+    # the ledger is append-only: history cannot be rewritten, even by a bug
+    "CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'ledger_transfers is append-only'; END $$",
+    "CREATE TRIGGER ledger_transfers_append_only BEFORE UPDATE OR DELETE ON ledger_transfers "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()",
+]
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="billing", description=DESCRIPTION)
+
+    async def run():
+        engine = engine_finder()
+        for statement in STATEMENTS:
+            await engine.run_ddl(statement)
+
+    manager.add_raw(run)
+    return manager

@@ -1,0 +1,1 @@
+"""Executions: the permanent record of every agent run, its state machine, steps, log and items."""

@@ -1,0 +1,69 @@
+"""Every query on executions. Reads go through ``visible``: the caller's workspace (via the scoping
+helper), and for members only their own runs; admins see every run of the workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from piccolo.columns.combination import Where
+
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import NotFound
+from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
+from agentledger.platform.scoping import Scope, in_workspace
+
+
+def visible(scope: Scope) -> Where:
+    where = in_workspace(Execution, scope)
+    return where if scope.is_admin else where & (Execution.started_by == scope.user_id)
+
+
+_WITH_VERSION = (
+    *Execution.all_columns(),
+    Execution.agent_version.label.as_alias("version_label"),
+    Execution.agent_version.sha256.as_alias("version_sha256"),
+)
+
+
+async def get(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    row = await Execution.select(*_WITH_VERSION).where(visible(scope) & (Execution.id == execution_id)).output(
+        load_json=True).first()
+    if row is None:
+        raise NotFound("execution not found")
+    return row
+
+
+async def get_by_id(execution_id: UUID) -> dict[str, Any] | None:
+    """For the runner and the reaper, which act on a run by its id, never on a caller's behalf."""
+    return await Execution.select().where(Execution.id == execution_id).first()
+
+
+async def code(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    """The exact source the run was started with."""
+    row = await Execution.select(
+        Execution.agent, Execution.agent_version.label.as_alias("label"),
+        Execution.agent_version.sha256.as_alias("sha256"), Execution.agent_version.source.as_alias("source"),
+    ).where(visible(scope) & (Execution.id == execution_id)).first()
+    if row is None:
+        raise NotFound("execution not found")
+    if row["sha256"] is None:
+        raise NotFound("this run's version was not tracked")
+    return row
+
+
+async def children(execution_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    steps = await ExecutionStep.select().where(ExecutionStep.execution == execution_id).order_by(
+        ExecutionStep.attempt).order_by(ExecutionStep.position)
+    logs = await ExecutionLog.select().where(ExecutionLog.execution == execution_id).order_by(ExecutionLog.id)
+    items = await ExecutionItem.select().where(ExecutionItem.execution == execution_id).order_by(ExecutionItem.at)
+    return {"steps": steps, "log": logs, "items": items}
+
+
+async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str, *args: Any) -> dict[str, Any] | None:
+    """The guarded UPDATE: apply ``changes`` (SQL SET list with ``{}`` placeholders) only from ``allowed``."""
+    rows = await fetch(
+        f"UPDATE executions SET {changes} WHERE id = {{}} AND status = ANY({{}}) RETURNING *",
+        *args, execution_id, list(allowed),
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,123 @@
+"""API shapes for agents and executions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from agentledger.platform.schemas import Input
+
+Mode = Literal["live", "test"]
+
+
+class CostOut(msgspec.Struct):
+    base: int
+    per_item: int
+
+
+class AgentOut(msgspec.Struct):
+    name: str
+    title: str
+    description: str
+    version: str
+    sha256: str
+    cost: CostOut
+    time_limit_seconds: int
+    input_schema: dict[str, Any]
+
+
+class StartIn(Input):
+    agent: str
+    inputs: dict[str, Any] = {}
+    scope: int | None = None
+    mode: Mode = "live"
+
+
+class RerunIn(Input):
+    inputs: dict[str, Any] | None = None
+    scope: int | None = None
+    mode: Mode | None = None
+
+
+class EstimateOut(msgspec.Struct):
+    agent: str
+    scope: int
+    estimate: int
+    available: int
+    affordable: bool
+
+
+class StepOut(msgspec.Struct):
+    position: int
+    attempt: int
+    name: str
+    status: str
+    retries: int
+    input: Any
+    output: Any
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+
+
+class LogOut(msgspec.Struct):
+    at: datetime
+    level: str
+    message: str
+
+
+class ItemOut(msgspec.Struct):
+    key: str
+    status: str
+    reason: str | None
+    detail: Any
+    at: datetime
+
+
+class VersionOut(msgspec.Struct):
+    label: str
+    sha256: str
+
+
+class ExecutionOut(msgspec.Struct):
+    id: UUID
+    agent: str
+    version: VersionOut | None
+    status: str
+    mode: Mode
+    inputs: dict[str, Any]
+    scope: int
+    progress_done: int
+    progress_total: int
+    items_processed: int
+    items_failed: int
+    estimate: int
+    credits_reserved: int
+    credits_charged: int
+    credits_refunded: int
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    triggered_by: str
+    started_by: UUID | None
+    rerun_of: UUID | None
+    reuses_steps: bool
+    cancel_requested: bool
+    pause_requested: bool
+    error_message: str | None
+    error_traceback: str | None
+    steps: list[StepOut] | None = None
+    log: list[LogOut] | None = None
+    items: list[ItemOut] | None = None
+
+
+class CodeOut(msgspec.Struct):
+    agent: str
+    label: str
+    sha256: str
+    source: str

@@ -1,0 +1,125 @@
+"""Execution lifecycle: create (reserve credits, enqueue), cancel, pause, resume, finish, requeue.
+
+Services never commit: callers wrap them in ``atomic()``. ``finish`` moves a run to its final state
+and settles its credits in the caller's one transaction, so status and money cannot disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from agentledger.billing import ledger
+from agentledger.platform import audit
+from agentledger.platform.broker import enqueue_by_name
+from agentledger.platform.errors import Conflict
+from agentledger.platform.executions import repository, states
+from agentledger.platform.executions.tables import Execution
+from agentledger.platform.scoping import Scope
+
+RUN_ACTOR, RUN_QUEUE = "run_execution", "runs"
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    agent: str
+    version_id: UUID | None
+    inputs: dict[str, Any]
+    scope: int
+    mode: str
+    triggered_by: str
+    base_cost: int
+    per_item_cost: int
+    time_limit_seconds: int
+    rerun_of: UUID | None = None
+    reuse_steps: bool = False
+
+    @property
+    def estimate(self) -> int:
+        return self.base_cost + self.per_item_cost * self.scope
+
+
+async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
+    """Record the run, hold its estimate (402 and nothing written when the wallet is short), queue it."""
+    execution_id = uuid.uuid4()
+    reserved = run.estimate if run.mode == "live" else 0  # test runs charge nothing
+    await Execution.insert(Execution(
+        id=execution_id, workspace=scope.workspace_id, started_by=scope.user_id, triggered_by=run.triggered_by,
+        agent=run.agent, agent_version=run.version_id, inputs=run.inputs, mode=run.mode, status=states.QUEUED,
+        scope=run.scope, base_cost=run.base_cost, per_item_cost=run.per_item_cost, estimate=run.estimate,
+        credits_reserved=reserved, rerun_of=run.rerun_of, reuse_steps=run.reuse_steps,
+        time_limit_seconds=run.time_limit_seconds,
+    )).run()
+    await ledger.reserve(scope.workspace_id, execution_id, reserved)
+    enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
+    return await repository.get(scope, execution_id)
+
+
+def _illegal(action: str, row: dict[str, Any]) -> Conflict:
+    return Conflict(f"cannot {action} an execution that is {row['status'].replace('_', ' ')}", field="status")
+
+
+async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    """Queued: canceled and refunded now. Running or paused: stops at the next step boundary."""
+    row = await repository.get(scope, execution_id)
+    done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM)
+    if done is None:
+        requested = await repository.transition(execution_id, states.CANCEL_REQUEST_FROM, "cancel_requested = true")
+        if requested is None:
+            raise _illegal("cancel", await repository.get(scope, execution_id))
+    await audit.record("execution.cancel", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), status=row["status"])
+    return await repository.get(scope, execution_id)
+
+
+async def pause(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    await repository.get(scope, execution_id)
+    if await repository.transition(execution_id, states.PAUSE_FROM, "pause_requested = true") is None:
+        raise _illegal("pause", await repository.get(scope, execution_id))
+    return await repository.get(scope, execution_id)
+
+
+async def resume(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    row = await repository.get(scope, execution_id)
+    if row["status"] == states.RUNNING and row["pause_requested"]:  # asked to pause, not paused yet
+        await repository.transition(execution_id, (states.RUNNING,), "pause_requested = false")
+    elif await repository.transition(execution_id, states.RESUME_FROM,
+                                     "pause_requested = false, status = 'running'") is None:
+        raise _illegal("resume", row)
+    return await repository.get(scope, execution_id)
+
+
+async def finish(execution_id: UUID, status: str, *, items_processed: int | None = None,
+                 items_failed: int | None = None, error: str | None = None, traceback: str | None = None,
+                 from_states: tuple[str, ...] = states.FINISH_FROM) -> dict[str, Any] | None:
+    """Move the run to ``status`` and settle: completed/partial/canceled/timed_out charge the processed
+    items, failed refunds everything. None when the run was not in ``from_states`` (someone else won)."""
+    current = await repository.get_by_id(execution_id)
+    if current is None:
+        return None
+    processed = current["items_processed"] if items_processed is None else items_processed
+    failed = current["items_failed"] if items_failed is None else items_failed
+    reserved = current["credits_reserved"]
+    charge = 0
+    if status != states.FAILED and reserved:
+        charge = min(reserved, current["base_cost"] + current["per_item_cost"] * processed)
+    row = await repository.transition(
+        execution_id, from_states,
+        "status = {}, finished_at = now(), items_processed = {}, items_failed = {}, credits_charged = {}, "
+        "credits_refunded = {}, error_message = {}, error_traceback = {}, heartbeat_at = NULL",
+        status, processed, failed, charge, reserved - charge, error, traceback,
+    )
+    if row is not None:
+        await ledger.resolve(row["workspace"], execution_id, reserved, charge)
+    return row
+
+
+async def requeue(execution_id: UUID) -> bool:
+    """For the reaper: a live run whose worker vanished goes back to the queue."""
+    row = await repository.transition(execution_id, states.LIVE,
+                                      "status = 'queued', heartbeat_at = NULL, pause_requested = false")
+    if row is not None:
+        enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
+    return row is not None

@@ -1,0 +1,158 @@
+"""API: agents, executions (start, estimate, read, cancel, pause, resume, rerun, resume from failed step),
+and the workspace's wallet and ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from agentledger.agents import launch
+from agentledger.agents.registry import all_agents, source_version
+from agentledger.billing import service as billing
+from agentledger.billing.schemas import TransferOut, WalletOut
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import repository, service
+from agentledger.platform.executions.schemas import (
+    AgentOut,
+    CodeOut,
+    CostOut,
+    EstimateOut,
+    ExecutionOut,
+    ItemOut,
+    LogOut,
+    RerunIn,
+    StartIn,
+    StepOut,
+    VersionOut,
+)
+from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
+from agentledger.platform.schemas import PageOut
+from agentledger.web.api.people import Cursor, Limit
+from agentledger.web.auth import Caller, SignedIn
+
+Id = FromPath[UUID]
+
+
+def _decoded(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+def present(row: dict[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:
+    duration = None
+    if row["started_at"]:
+        end = row["finished_at"] or row["heartbeat_at"] or row["started_at"]
+        duration = round((end - row["started_at"]).total_seconds() * 1000)
+    version = VersionOut(row["version_label"], row["version_sha256"]) if row.get("version_sha256") else None
+    out = ExecutionOut(
+        id=row["id"], agent=row["agent"], version=version, status=row["status"], mode=row["mode"],
+        inputs=_decoded(row["inputs"]), scope=row["scope"], progress_done=row["progress_done"],
+        progress_total=row["progress_total"], items_processed=row["items_processed"],
+        items_failed=row["items_failed"], estimate=row["estimate"], credits_reserved=row["credits_reserved"],
+        credits_charged=row["credits_charged"], credits_refunded=row["credits_refunded"],
+        queued_at=row["queued_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+        duration_ms=duration, triggered_by=row["triggered_by"], started_by=row["started_by"],
+        rerun_of=row["rerun_of"], reuses_steps=row["reuse_steps"], cancel_requested=row["cancel_requested"],
+        pause_requested=row["pause_requested"], error_message=row["error_message"],
+        error_traceback=row["error_traceback"],
+    )
+    if children is not None:
+        out.steps = [StepOut(s["position"], s["attempt"], s["name"], s["status"], s["retries"], _decoded(s["input"]),
+                             _decoded(s["output"]), s["error"], s["started_at"], s["finished_at"], s["duration_ms"])
+                     for s in children["steps"]]
+        out.log = [LogOut(entry["at"], entry["level"], entry["message"]) for entry in children["log"]]
+        out.items = [ItemOut(i["key"], i["status"], i["reason"], _decoded(i["detail"]), i["at"])
+                     for i in children["items"]]
+    return out
+
+
+class AgentsController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/agents"
+    tags = ["executions"]
+
+    @get("/", summary="The agents this workspace can run, with their cost and input schema")
+    async def list_agents(self, caller: Caller) -> list[AgentOut]:
+        return [
+            AgentOut(a.name, a.title, a.description, a.version, source_version(a.name).sha256,
+                     CostOut(a.base_cost, a.per_item_cost), a.time_limit_seconds, msgspec.json.schema(a.inputs))
+            for a in all_agents()
+        ]
+
+
+class ExecutionsController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/executions"
+    tags = ["executions"]
+
+    @post("/", status_code=HTTP_202_ACCEPTED,
+          summary="Start a run: credits for the estimate are reserved (402 when the wallet is short)")
+    async def start(self, caller: Caller, principal: SignedIn, data: JSONBody[StartIn]) -> ExecutionOut:
+        async with atomic():
+            row = await launch.start(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode),
+                                     triggered_by="api" if principal.via_token else "user")
+        return present(row)
+
+    @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")
+    async def estimate(self, caller: Caller, data: JSONBody[StartIn]) -> EstimateOut:
+        e = await launch.estimate(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode))
+        return EstimateOut(e.agent, e.scope, e.estimate, e.available, e.affordable)
+
+    @get("/{execution_id:uuid}", summary="One run with its steps, log and items")
+    async def read(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        row = await repository.get(caller, execution_id)
+        return present(row, await repository.children(execution_id))
+
+    @get("/{execution_id:uuid}/code", summary="The exact agent code the run was started with")
+    async def code(self, caller: Caller, execution_id: Id) -> CodeOut:
+        row = await repository.code(caller, execution_id)
+        return CodeOut(row["agent"], row["label"], row["sha256"], row["source"])
+
+    @post("/{execution_id:uuid}/cancel", status_code=HTTP_200_OK,
+          summary="Cancel: queued runs stop now, running ones at the next step; processed items are charged")
+    async def cancel(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await service.cancel(caller, execution_id))
+
+    @post("/{execution_id:uuid}/pause", status_code=HTTP_200_OK, summary="Pause at the next step boundary")
+    async def pause(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await service.pause(caller, execution_id))
+
+    @post("/{execution_id:uuid}/resume", status_code=HTTP_200_OK, summary="Resume a paused run")
+    async def resume(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await service.resume(caller, execution_id))
+
+    @post("/{execution_id:uuid}/rerun", status_code=HTTP_202_ACCEPTED,
+          summary="Run again with the same inputs unless overridden; linked to the original")
+    async def rerun(self, caller: Caller, execution_id: Id, data: JSONBody[RerunIn | None] = None) -> ExecutionOut:
+        data = data or RerunIn()
+        async with atomic():
+            return present(await launch.rerun(caller, execution_id, data.inputs, data.scope, data.mode))
+
+    @post("/{execution_id:uuid}/resume-from-failed-step", status_code=HTTP_202_ACCEPTED,
+          summary="A new linked run that reuses the outputs of the steps that succeeded")
+    async def resume_from_failed_step(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await launch.resume_from_failed_step(caller, execution_id))
+
+
+class WalletController(Controller):
+    path = "/api/v1/workspaces/{ws:str}"
+    tags = ["billing"]
+
+    @get("/wallet", summary="Credits available and held by running runs (admins)")
+    async def wallet(self, caller: Caller) -> WalletOut:
+        balance = await billing.wallet(caller)
+        return WalletOut(balance.available, balance.held)
+
+    @get("/ledger", summary="Every credit movement, newest first (admins)")
+    async def ledger(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> PageOut[TransferOut]:
+        page = await billing.transfers(caller, PageRequest(cursor, limit))
+        return PageOut([TransferOut(**row) for row in page.items], page.next_cursor)
+
+
+controllers = [AgentsController, ExecutionsController, WalletController]
