@@ -81,6 +81,9 @@ async def _version_id(agent_name: str) -> UUID:
         "SELECT id FROM added UNION ALL SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {} LIMIT 1",
         agent_name, version.label, version.sha256, version.source, agent_name, version.sha256,
     )
+    if not rows:  # another transaction added it after this statement's snapshot: read it now
+        rows = await fetch("SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {}", agent_name,
+                           version.sha256)
     return rows[0]["id"]
 
 

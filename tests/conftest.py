@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,6 +55,12 @@ async def database():
     await start_pool()
     yield
     await close_pool()
+
+
+@pytest.fixture(scope="session")
+async def session_loop():
+    """For synchronous tests that drive async code themselves (hypothesis state machines)."""
+    return asyncio.get_running_loop()
 
 
 def _tables() -> list[str]:

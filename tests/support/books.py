@@ -21,7 +21,8 @@ async def account_balances(workspace_id: UUID) -> dict[str, int]:
 
 async def assert_books_balance(workspace_id: UUID) -> dict[str, int]:
     balances = await account_balances(workspace_id)
-    wallet = (await fetch("SELECT available, held FROM wallets WHERE workspace = {}", workspace_id))[0]
+    wallets = await fetch("SELECT available, held FROM wallets WHERE workspace = {}", workspace_id)
+    wallet = wallets[0] if wallets else {"available": 0, "held": 0}
     assert sum(balances.values()) == 0, balances  # double entry: the ledger sums to zero
     assert wallet["available"] == balances.get("available", 0) >= 0, (wallet, balances)
     assert wallet["held"] == balances.get("held", 0) >= 0, (wallet, balances)

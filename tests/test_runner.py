@@ -1,0 +1,149 @@
+"""The runner in this process with test agents: failures refund, cancel and pause act at step
+boundaries, time limits end runs as timed out, and a resumed run reuses the steps that succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+from agentledger.agents import launch, runner
+from agentledger.agents.registry import register
+from agentledger.agents.sdk import Agent
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import service, states
+from agentledger.platform.executions.tables import Execution, ExecutionStep
+from agentledger.platform.scoping import resolve_scope
+from tests.support.books import assert_books_balance, wait_for_status
+
+
+class StepperInputs(msgspec.Struct):
+    steps: int = 3
+    sleep_ms: int = 0
+    fail_at: int | None = None
+
+
+@register
+class Stepper(Agent[StepperInputs]):
+    name, title, version = "test-stepper", "Stepper", "t1"
+    description = "Test agent: one item per step."
+    inputs = StepperInputs
+    base_cost, per_item_cost = 1, 2
+
+    def scope_of(self, inputs: StepperInputs) -> int:
+        return inputs.steps
+
+    async def run(self, ctx, inputs: StepperInputs) -> None:
+        for n in range(1, inputs.steps + 1):
+            async with ctx.step(f"step {n}", input={"n": n}) as step:
+                if step.reused:
+                    continue
+                await asyncio.sleep(inputs.sleep_ms / 1000)
+                if n == inputs.fail_at:
+                    raise RuntimeError(f"step {n} broke")
+                ctx.item_done(f"item {n}")
+                step.output = {"square": n * n}
+
+
+@register
+class Sleepy(Agent[StepperInputs]):
+    name, title, version = "test-sleepy", "Sleepy", "t1"
+    description = "Test agent that outlives its time limit."
+    inputs = StepperInputs
+    time_limit_seconds = 1
+
+    async def run(self, ctx, inputs: StepperInputs) -> None:
+        async with ctx.step("first"):
+            ctx.item_done("first")
+        async with ctx.step("forever"):
+            await asyncio.sleep(30)
+
+
+async def start(factory, agent: str = "test-stepper", credits: int = 100, **inputs):
+    team = await factory.team()
+    workspace_id = await factory.credits("acme", credits)
+    scope = await resolve_scope("acme", team.member.id)
+    async with atomic():
+        run = await launch.start(scope, launch.Request(agent, inputs))
+    return scope, workspace_id, run["id"]
+
+
+async def steps_of(run_id):
+    return await ExecutionStep.select(ExecutionStep.name, ExecutionStep.status, ExecutionStep.output).where(
+        ExecutionStep.execution == run_id).order_by(ExecutionStep.position).output(load_json=True)
+
+
+async def test_a_failing_agent_refunds_everything_and_keeps_the_traceback(factory):
+    scope, workspace_id, run_id = await start(factory, steps=4, fail_at=3)
+    assert await runner.run_execution(run_id) == states.FAILED
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["error_message"] == "RuntimeError: step 3 broke"
+    assert "Traceback" in row["error_traceback"] and "step 3 broke" in row["error_traceback"]
+    assert (row["credits_charged"], row["credits_refunded"]) == (0, 9)
+    assert [s["status"] for s in await steps_of(run_id)] == ["succeeded", "succeeded", "failed"]
+    assert (await assert_books_balance(workspace_id))["wallet_available"] == 100
+
+
+async def test_cancel_stops_at_the_next_step_and_charges_what_was_done(factory):
+    scope, workspace_id, run_id = await start(factory, steps=6, sleep_ms=150)
+    task = asyncio.create_task(runner.run_execution(run_id))
+    await asyncio.sleep(0.2)  # inside step 2
+    async with atomic():
+        requested = await service.cancel(scope, run_id)
+    assert requested["status"] == states.RUNNING and requested["cancel_requested"]
+    assert await task == states.CANCELED
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["items_processed"] == 2 and row["credits_charged"] == 1 + 2 * 2
+    assert row["credits_refunded"] == row["credits_reserved"] - row["credits_charged"]
+    assert [s["name"] for s in await steps_of(run_id)] == ["step 1", "step 2"]
+    await assert_books_balance(workspace_id)
+
+
+async def test_pause_waits_at_a_step_boundary_and_resume_continues(factory):
+    scope, workspace_id, run_id = await start(factory, steps=3, sleep_ms=150)
+    task = asyncio.create_task(runner.run_execution(run_id))
+    await asyncio.sleep(0.05)
+    async with atomic():
+        await service.pause(scope, run_id)
+    paused = await wait_for_status(run_id, (states.PAUSED,), timeout=5)
+    assert len(await steps_of(run_id)) == 1  # step 1 finished, step 2 did not start
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    async with atomic():
+        resumed = await service.resume(scope, run_id)
+    assert resumed["status"] == states.RUNNING and paused["status"] == states.PAUSED
+    assert await task == states.COMPLETED
+    assert (await Execution.select().where(Execution.id == run_id).first())["credits_charged"] == 7
+
+
+async def test_the_time_limit_ends_a_run_as_timed_out_charging_what_was_done(factory):
+    scope, workspace_id, run_id = await start(factory, agent="test-sleepy", credits=10)
+    assert await runner.run_execution(run_id) == states.TIMED_OUT
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["error_message"] == "stopped after the time limit of 1 s"
+    assert (row["items_processed"], row["credits_charged"], row["credits_refunded"]) == (1, 1, 0)
+    assert [s["status"] for s in await steps_of(run_id)] == ["succeeded", "skipped"]
+
+
+async def test_resume_from_the_failed_step_reuses_what_succeeded(factory):
+    scope, workspace_id, run_id = await start(factory, steps=4, fail_at=3)
+    await runner.run_execution(run_id)
+    async with atomic():
+        resumed = await launch.resume_from_failed_step(scope, run_id)
+    assert resumed["rerun_of"] == run_id and resumed["reuse_steps"]
+    # the agent no longer fails (the flaky dependency is back): clear the failure for the resumed run
+    await Execution.update({Execution.inputs: {"steps": 4}}).where(Execution.id == resumed["id"])
+    assert await runner.run_execution(resumed["id"]) == states.COMPLETED
+    steps = await steps_of(resumed["id"])
+    assert [(s["name"], s["status"]) for s in steps] == [
+        ("step 1", "reused"), ("step 2", "reused"), ("step 3", "succeeded"), ("step 4", "succeeded")]
+    assert steps[1]["output"] == {"square": 4}
+
+
+async def test_a_second_delivery_of_the_same_run_does_nothing(factory):
+    scope, workspace_id, run_id = await start(factory, steps=2)
+    results = await asyncio.gather(runner.run_execution(run_id), runner.run_execution(run_id))
+    assert sorted(results, key=str) == [None, states.COMPLETED] or sorted(results, key=str) == [states.COMPLETED, None]
+    assert len(await steps_of(run_id)) == 2
+    books = await assert_books_balance(workspace_id)
+    assert books["spent"] == 5
