@@ -51,7 +51,10 @@ class RunContext:
     reusable: dict[tuple[int, str], Any] = field(default_factory=dict)
     cancel_requested: bool = False
     pause_requested: bool = False
+    flags_fresh: bool = True  # the claim just read the flags: the first boundary need not read them again
     _position: int = 0
+    _done: set[str] = field(default_factory=set)
+    _failed: set[str] = field(default_factory=set)
     _items: dict[str, tuple[str, str | None, Any]] = field(default_factory=dict)
     _logs: list[tuple[str, str]] = field(default_factory=list)
     _progress: tuple[int, int] | None = None
@@ -79,7 +82,6 @@ class RunContext:
                 traceback.format_exception_only(type(error), error)).strip()[:4000])
             raise
         await self._end_step(step_id, "succeeded", handle, started, None)
-        await self.flush()
 
     def log(self, level: str, message: str) -> None:
         self._logs.append((level if level in LEVELS else "info", str(message)[:10_000]))
@@ -88,14 +90,23 @@ class RunContext:
         self._progress = (max(0, int(done)), max(0, int(total)))
 
     def item_done(self, key: str, detail: Any = None) -> None:
-        self._items[str(key)[:500]] = ("done", None, detail)
+        key = str(key)[:500]
+        self._items[key] = ("done", None, detail)
+        self._done.add(key)
+        self._failed.discard(key)
 
     def item_failed(self, key: str, reason: str, detail: Any = None) -> None:
-        self._items[str(key)[:500]] = ("failed", str(reason)[:2000], detail)
+        key = str(key)[:500]
+        self._items[key] = ("failed", str(reason)[:2000], detail)
+        self._failed.add(key)
+        self._done.discard(key)
 
     async def checkpoint(self) -> None:
         """Act on cancel and pause requests; agents may call it inside long steps too."""
-        await self._read_flags()
+        if self.flags_fresh:
+            self.flags_fresh = False
+        else:
+            await self._read_flags()
         if self.cancel_requested:
             raise Canceled()
         if not self.pause_requested:
@@ -114,7 +125,7 @@ class RunContext:
 
     # --- what the runner calls --------------------------------------------------------------------
     async def heartbeat(self) -> None:
-        rows = await fetch(
+        rows = await self._write(
             "UPDATE executions SET heartbeat_at = now(), progress_done = COALESCE({}, progress_done), "
             "progress_total = COALESCE({}, progress_total) WHERE id = {} AND status = ANY({}) "
             "RETURNING cancel_requested, pause_requested",
@@ -123,30 +134,45 @@ class RunContext:
         if rows:
             self.cancel_requested = rows[0]["cancel_requested"]
             self.pause_requested = rows[0]["pause_requested"]
-        await self.flush()
 
-    async def flush(self) -> None:
+    def _take_buffers(self) -> tuple[list[str], list[Any]]:
+        """The buffered items and log lines as CTEs (one round trip with whatever statement follows)."""
         items, self._items = self._items, {}
         logs, self._logs = self._logs, []
+        parts: list[str] = []
+        args: list[Any] = []
         if items:
             keys = list(items)
-            await fetch(
-                "INSERT INTO execution_items (id, execution, key, status, reason, detail, at) "
+            parts.append(
+                "items AS (INSERT INTO execution_items (id, execution, key, status, reason, detail, at) "
                 "SELECT gen_random_uuid(), {}, k, s, r, d::jsonb, now() "
                 "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[]) AS t(k, s, r, d) "
                 "ON CONFLICT (execution, key) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
-                "detail = EXCLUDED.detail, at = EXCLUDED.at",
-                self.execution_id, keys, [items[k][0] for k in keys], [items[k][1] for k in keys],
-                [_json(items[k][2]) for k in keys],
-            )
+                "detail = EXCLUDED.detail, at = EXCLUDED.at)")
+            args += [self.execution_id, keys, [items[k][0] for k in keys], [items[k][1] for k in keys],
+                     [_json(items[k][2]) for k in keys]]
         if logs:
-            await fetch(
-                "INSERT INTO execution_logs (execution, at, level, message) "
-                "SELECT {}, clock_timestamp(), l, m FROM unnest({}::text[], {}::text[]) AS t(l, m)",
-                self.execution_id, [lv for lv, _ in logs], [m for _, m in logs],
-            )
+            parts.append(
+                "logs AS (INSERT INTO execution_logs (execution, at, level, message) "
+                "SELECT {}, clock_timestamp(), l, m FROM unnest({}::text[], {}::text[]) AS t(l, m))")
+            args += [self.execution_id, [lv for lv, _ in logs], [m for _, m in logs]]
+        return parts, args
+
+    async def _write(self, statement: str = "SELECT 1", *args: Any) -> list[dict[str, Any]]:
+        """Run ``statement`` together with the buffered writes."""
+        parts, buffered = self._take_buffers()
+        if not parts and statement == "SELECT 1":
+            return []
+        prefix = f"WITH {', '.join(parts)} " if parts else ""
+        return await fetch(prefix + statement, *buffered, *args)
+
+    async def flush(self) -> None:
+        await self._write()
 
     async def counts(self) -> tuple[int, int]:
+        """Items done and failed. A first attempt knows them; a re-queued run also has earlier attempts'."""
+        if self.attempt == 1:
+            return len(self._done), len(self._failed)
         rows = await fetch(
             "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
             "AS failed FROM execution_items WHERE execution = {}", self.execution_id)
@@ -171,7 +197,8 @@ class RunContext:
         return rows[0]["id"]
 
     async def _end_step(self, step_id: UUID, status: str, handle: Step, started: float, error: str | None) -> None:
-        await fetch(
+        """Close the step and write what it produced, in one statement."""
+        await self._write(
             "UPDATE execution_steps SET status = {}, output = {}::jsonb, error = {}, retries = {}, "
             "finished_at = clock_timestamp(), duration_ms = {} WHERE id = {}",
             status, _json(handle.output), error, handle.retries, round((time.perf_counter() - started) * 1000), step_id,

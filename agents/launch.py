@@ -13,7 +13,7 @@ import msgspec
 from agentledger.agents.registry import get_agent, source_version
 from agentledger.agents.sdk import Agent
 from agentledger.billing import ledger
-from agentledger.platform.database import fetch
+from agentledger.platform.database import fetch, on_commit
 from agentledger.platform.errors import Conflict, Invalid, NotFound
 from agentledger.platform.executions import repository, service, states
 from agentledger.platform.scoping import Scope
@@ -73,8 +73,14 @@ async def estimate(caller: Scope, request: Request) -> Estimate:
     return Estimate(agent.name, scope, cost, available, cost <= available)
 
 
+_version_ids: dict[tuple[str, str], UUID] = {}  # (agent, sha256) -> row id; rows are never deleted
+
+
 async def _version_id(agent_name: str) -> UUID:
     version = source_version(agent_name)
+    known = _version_ids.get((agent_name, version.sha256))
+    if known is not None:
+        return known
     rows = await fetch(
         "WITH added AS (INSERT INTO agent_versions (id, agent, label, sha256, source, created_at) "
         "VALUES (gen_random_uuid(), {}, {}, {}, {}, now()) ON CONFLICT (agent, sha256) DO NOTHING RETURNING id) "
@@ -84,14 +90,19 @@ async def _version_id(agent_name: str) -> UUID:
     if not rows:  # another transaction added it after this statement's snapshot: read it now
         rows = await fetch("SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {}", agent_name,
                            version.sha256)
-    return rows[0]["id"]
+    version_id = rows[0]["id"]
+    # remember it only once it is committed: this transaction may still roll back (402) and take the row along
+    on_commit(lambda: _version_ids.__setitem__((agent_name, version.sha256), version_id))
+    return version_id
 
 
 async def start(caller: Scope, request: Request, *, triggered_by: str = "user", rerun_of: UUID | None = None,
                 reuse_steps: bool = False) -> dict[str, Any]:
     agent, inputs, scope = _plan(request)
+    version = source_version(agent.name)
     return await service.create(caller, service.NewRun(
-        agent=agent.name, version_id=await _version_id(agent.name), inputs=msgspec.to_builtins(inputs),
+        agent=agent.name, version_id=await _version_id(agent.name), version_label=version.label,
+        version_sha256=version.sha256, inputs=msgspec.to_builtins(inputs),
         scope=scope, mode=request.mode, triggered_by=triggered_by, base_cost=agent.base_cost,
         per_item_cost=agent.per_item_cost, time_limit_seconds=agent.time_limit_seconds, rerun_of=rerun_of,
         reuse_steps=reuse_steps,

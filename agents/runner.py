@@ -57,7 +57,8 @@ async def run_execution(execution_id: UUID) -> str | None:
     row = await _claim(execution_id)
     if row is None:
         return None
-    ctx = RunContext(execution_id, row["mode"], row["scope"], row["attempts"])
+    ctx = RunContext(execution_id, row["mode"], row["scope"], row["attempts"],
+                     cancel_requested=row["cancel_requested"], pause_requested=row["pause_requested"])
     beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds))
     error = trace = None
     limit = asyncio.timeout(row["time_limit_seconds"])
@@ -90,5 +91,5 @@ async def run_execution(execution_id: UUID) -> str | None:
         status = states.PARTIAL
     async with atomic():
         finished = await service.finish(execution_id, status, items_processed=done, items_failed=failed,
-                                        error=error, traceback=trace)
+                                        error=error, traceback=trace, current=row)
     return status if finished else None

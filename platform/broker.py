@@ -17,12 +17,13 @@ from dramatiq.middleware import AsyncIO
 
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import on_commit, start_pool
+from agentledger.platform.waking_broker import WakingRedisBroker
 
 P = ParamSpec("P")
 
 
 def _make_broker() -> RedisBroker:
-    broker = RedisBroker(url=get_settings().redis_url)
+    broker = WakingRedisBroker(url=get_settings().redis_url)
     broker.add_middleware(AsyncIO())
     return broker
 
@@ -55,13 +56,18 @@ def task(**options: Any) -> Callable[[Callable[P, Awaitable[Any]]], dramatiq.Act
     return decorate
 
 
+async def _send(message: dramatiq.Message) -> None:
+    """The Redis round trip happens on a thread: the request's event loop keeps serving others."""
+    await asyncio.to_thread(broker.enqueue, message)
+
+
 def enqueue_by_name(actor_name: str, queue_name: str, *args: Any) -> None:
     """Like ``enqueue``, for a layer that must not import the actor's module (platform → agents)."""
     message = dramatiq.Message(queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={})
-    on_commit(lambda: broker.enqueue(message))
+    on_commit(lambda: _send(message))
 
 
 def enqueue(actor: dramatiq.Actor, *args: Any, **kwargs: Any) -> None:
     """Send ``actor(*args)`` once the current transaction commits; nothing is sent on rollback."""
     message = actor.message(*args, **kwargs)
-    on_commit(lambda: actor.broker.enqueue(message))
+    on_commit(lambda: _send(message))

@@ -7,9 +7,10 @@ the commit succeeds and is dropped on rollback, so a worker never starts on a ro
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -20,7 +21,8 @@ from piccolo.engine import engine_finder  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 
 log = logging.getLogger("agentledger.database")
-_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_commit", default=None)
+AfterCommit = Callable[[], None] | Callable[[], Awaitable[None]]
+_after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("after_commit", default=None)
 
 
 def db() -> PostgresEngine:
@@ -48,7 +50,7 @@ async def atomic() -> AsyncIterator[None]:
     if _after_commit.get() is not None:
         yield
         return
-    callbacks: list[Callable[[], None]] = []
+    callbacks: list[AfterCommit] = []
     token = _after_commit.set(callbacks)
     try:
         async with db().transaction():
@@ -57,18 +59,21 @@ async def atomic() -> AsyncIterator[None]:
         _after_commit.reset(token)
     for callback in callbacks:
         try:
-            callback()
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
         except Exception:  # noqa: BLE001 - the change is committed; a lost hook must not hide that
             log.exception("an after-commit hook failed")
 
 
-def on_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the current transaction commits (now, if there is none)."""
+def on_commit(callback: AfterCommit) -> Awaitable[None] | None:
+    """Run ``callback`` (plain or async) once the current transaction commits. Outside a transaction it
+    runs now; an async callback's awaitable is then returned for the caller to await."""
     pending = _after_commit.get()
     if pending is None:
-        callback()
-    else:
-        pending.append(callback)
+        return callback()
+    pending.append(callback)
+    return None
 
 
 _numbered: dict[str, str] = {}

@@ -24,9 +24,10 @@ import redis as sync_redis  # noqa: E402
 import httpx  # noqa: E402
 
 from agentledger.platform.config import get_settings  # noqa: E402
-from agentledger.platform.database import close_pool, fetch, start_pool  # noqa: E402
+from agentledger.platform.database import close_pool, start_pool  # noqa: E402
 from agentledger.platform.devstack import ensure_database  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402
+from tests.support.state import truncate_all  # noqa: E402
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -63,15 +64,9 @@ async def session_loop():
     return asyncio.get_running_loop()
 
 
-def _tables() -> list[str]:
-    from piccolo.conf.apps import Finder
-
-    return [t._meta.tablename for t in Finder().get_table_classes()]
-
-
 @pytest.fixture(autouse=True)
 async def clean(database):
-    await fetch(f"TRUNCATE {', '.join(_tables())} CASCADE")
+    await truncate_all()
     client = sync_redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
     client.close()

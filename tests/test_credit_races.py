@@ -120,11 +120,10 @@ class CreditMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coroutine)
 
     async def _setup(self) -> None:
-        from agentledger.platform.database import fetch
-
-        await fetch("TRUNCATE users, workspaces, memberships, executions, wallets, ledger_transfers, "
-                    "agent_versions, audit_events CASCADE")
         from tests.support.factories import Factory
+        from tests.support.state import truncate_all
+
+        await truncate_all()
 
         factory = Factory()
         owner = await factory.user()

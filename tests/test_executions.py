@@ -10,7 +10,7 @@ from tests.support.processes import worker
 from tests.support.site import site
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def running_worker():
     with worker({"RUN_HEARTBEAT_SECONDS": "0.5"}) as process:
         yield process
