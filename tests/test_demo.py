@@ -81,6 +81,22 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
             assert signed_in.status_code == 303
             assert browser.get("/w/acme/executions").status_code == 200
             assert httpx.get(f"{saved['url']}/readyz").json()["status"] == "ok"
+        # a member starts url-check from the API and watches it finish with the right credits
+        bob, alice = saved["users"][1], saved["users"][0]
+        api = f"{saved['url']}/api/v1/workspaces/acme"
+        started = httpx.post(f"{api}/executions", headers={"Authorization": f"Bearer {bob['token']}"},
+                             json={"agent": "url-check", "inputs": {"urls": [f"{saved['url']}/healthz",
+                                                                               f"{saved['url']}/no-such-page"]}})
+        assert started.status_code == 202 and started.json()["credits_reserved"] == 3
+        run_url = f"{api}/executions/{started.json()['id']}"
+        for _ in range(100):
+            run = httpx.get(run_url, headers={"Authorization": f"Bearer {bob['token']}"}).json()
+            if run["finished_at"]:
+                break
+            time.sleep(0.1)
+        assert run["status"] == "partial" and (run["credits_charged"], run["credits_refunded"]) == (2, 1)
+        wallet = httpx.get(f"{api}/wallet", headers={"Authorization": f"Bearer {alice['token']}"}).json()
+        assert wallet == {"available": 10_000 - 2, "held": 0}
     finally:
         stop_with_ctrl_c(demo)
     time.sleep(0.5)
