@@ -164,7 +164,7 @@ class RunContext:
         if not parts and statement == "SELECT 1":
             return []
         prefix = f"WITH {', '.join(parts)} " if parts else ""
-        return await fetch(prefix + statement, *buffered, *args)
+        return await fetch(prefix + statement, *buffered, *args, durable=False)
 
     async def flush(self) -> None:
         await self._write()
@@ -193,6 +193,7 @@ class RunContext:
             "{}::jsonb, clock_timestamp(), CASE WHEN {} = 'reused' THEN clock_timestamp() END, "
             "CASE WHEN {} = 'reused' THEN 0 END) RETURNING id",
             self.execution_id, position, self.attempt, name[:120], status, _json(input), _json(output), status, status,
+            durable=False,
         )
         return rows[0]["id"]
 

@@ -53,7 +53,7 @@ def bare_rate() -> float:
         stop(process)
 
 
-async def ours() -> tuple[float, list[float]]:
+async def ours() -> tuple[float, float, list[float]]:
     from agentledger.agents import launch
     from agentledger.billing import ledger
     from agentledger.platform import accounts, workspaces
@@ -80,8 +80,17 @@ async def ours() -> tuple[float, list[float]]:
                 return
             await asyncio.sleep(0.01)
 
+    backlog = []  # first: the worker alone, draining runs queued before it starts
+    for batch in range(0, RUNS, 50):
+        backlog += await asyncio.gather(*(start() for _ in range(min(50, RUNS - batch))))
     process = worker(["agentledger.platform.actors"], ROOT)
     try:
+        while not (await fetch("SELECT 1 FROM executions WHERE id = ANY({}) AND started_at IS NOT NULL LIMIT 1",
+                               backlog)):
+            await asyncio.sleep(0.005)
+        drain_started = time.monotonic()
+        await wait_all(backlog)
+        drain = RUNS / (time.monotonic() - drain_started)
         await wait_all([await start()])  # warm-up
         started = time.monotonic()
         ids = []
@@ -98,19 +107,20 @@ async def ours() -> tuple[float, list[float]]:
             latencies.append(float(row[0]["ms"]))
         bad = await fetch("SELECT count(*) AS n FROM executions WHERE id = ANY({}) AND status <> 'completed'", ids)
         assert bad[0]["n"] == 0, "some runs did not complete"
-        return rate, latencies
+        return rate, drain, latencies
     finally:
         stop(process)
 
 
 def main() -> None:
     bare = bare_rate()
-    rate, latencies = asyncio.run(ours())
+    rate, drain, latencies = asyncio.run(ours())
     cuts = statistics.quantiles(latencies, n=100)
     print(f"one worker process, {THREADS} threads; {RUNS} jobs each")
     print(f"bare dramatiq no-op actor     {bare:8.0f} jobs/s")
     print(f"agentledger noop runs         {rate:8.0f} runs/s  (reserve, enqueue, claim, run, settle)")
     print(f"ratio runs/bare               {rate / bare:8.1%}  (goal >= 25%)")
+    print(f"worker alone, queued backlog  {drain:8.0f} runs/s  ({drain / bare:.1%} of bare; claim, run, settle)")
     print(f"enqueue->start, idle system   p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms  (goal p50 <= 5 ms; "
           f"{LATENCY_RUNS} runs started one at a time)")
 

@@ -88,16 +88,36 @@ def _numbered_placeholders(sql: str) -> str:
     return numbered
 
 
-async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+_relaxed_pool: Any = None
+
+
+async def _relaxed() -> Any:
+    """Connections with ``synchronous_commit = off``: a commit does not wait for the disk. For progress
+    records (steps, log lines, items, heartbeats) whose loss in a database crash costs nothing that
+    matters; money and state transitions never go through here."""
+    global _relaxed_pool
+    if _relaxed_pool is None:
+        import asyncpg
+
+        _relaxed_pool = await asyncpg.create_pool(
+            db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
+    return _relaxed_pool
+
+
+async def fetch(sql: str, *args: Any, durable: bool = True) -> list[dict[str, Any]]:
     """Raw SQL for guarded updates, locks and the hot read paths, inside the open transaction if any.
 
     Goes straight to asyncpg (prepared statements, no query building): the request-path queries of
-    authentication run through here."""
+    authentication run through here. ``durable=False`` (outside a transaction) commits without waiting
+    for the disk; see ``_relaxed``."""
     engine = db()
     query = _numbered_placeholders(sql)
     transaction = engine.current_transaction.get()
     if transaction is not None:
         rows = await transaction.connection.fetch(query, *args)
+    elif not durable:
+        async with (await _relaxed()).acquire() as connection:
+            rows = await connection.fetch(query, *args)
     elif engine.pool is not None:
         async with engine.pool.acquire() as connection:
             rows = await connection.fetch(query, *args)
@@ -121,4 +141,8 @@ async def start_pool(max_size: int = 10) -> None:
 
 
 async def close_pool() -> None:
+    global _relaxed_pool
     await db().close_connection_pool()
+    if _relaxed_pool is not None:
+        await _relaxed_pool.close()
+        _relaxed_pool = None
