@@ -11,9 +11,9 @@ from email_validator import EmailNotValidError, validate_email
 from agentledger.platform import audit
 from agentledger.platform.database import duplicates_conflict
 from agentledger.platform.errors import Conflict, Forbidden, Invalid
-from agentledger.platform.validation import has_control_characters, single_line
 from agentledger.platform.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from agentledger.platform.tables import User
+from agentledger.platform.validation import has_control_characters, single_line
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,8 +129,8 @@ def add_member(slug: str, email: str, role: str) -> None:
 @click.option("--name", default="cli", show_default=True)
 def create_token(slug: str, email: str, name: str) -> None:
     from agentledger.platform import tokens
-    from agentledger.platform.scoping import resolve_scope
     from agentledger.platform.admin import lookup_workspace_and_user
+    from agentledger.platform.scoping import resolve_scope
 
     async def go() -> str:
         _, user_id = await lookup_workspace_and_user(slug, email)

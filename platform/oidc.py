@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import secrets
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import warnings
-
+import authlib.deprecate  # noqa: E402,F401 - registers its warning filter before ours
 import httpx
 from authlib.common.errors import AuthlibBaseError as OAuthError
 from authlib.common.security import generate_token
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-
-import authlib.deprecate  # noqa: E402,F401 - registers its warning filter before ours
 
 with warnings.catch_warnings():  # authlib nudges towards the optional httpx2; plain httpx works the same
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -13,8 +13,8 @@ from agentledger.platform.grant_cache import announce_change, cache
 from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, TokenGrant, in_workspace, token_grant
 from agentledger.platform.security import digest, new_token
-from agentledger.platform.validation import single_line
 from agentledger.platform.tables import ApiToken
+from agentledger.platform.validation import single_line
 
 TOKEN_PREFIX = "al"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most this often per token

@@ -9,15 +9,14 @@ stored, fetched and acknowledged exactly as Dramatiq does it.
 
 from __future__ import annotations
 
-
 from uuid import uuid4
 
 import redis
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import compute_backoff, current_millis, q_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
-from dramatiq.broker import MessageProxy
 
 WAKE_LIMIT = 1000  # tokens kept per queue; more waiting consumers than this is not a real case
 

@@ -17,8 +17,8 @@ from agentledger.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from agentledger.platform.grant_cache import announce_change
 from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
-from agentledger.platform.validation import is_slug
 from agentledger.platform.tables import ApiToken, Membership, Workspace
+from agentledger.platform.validation import is_slug
 
 ROLES = ("member", "admin")
 

@@ -19,9 +19,9 @@ os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + _worker_number
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("BASE_URL", "http://127.0.0.1:8000")
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 import redis as sync_redis  # noqa: E402
-import httpx  # noqa: E402
 
 from agentledger.platform.config import get_settings  # noqa: E402
 from agentledger.platform.database import close_pool, start_pool  # noqa: E402

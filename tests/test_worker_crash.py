@@ -8,9 +8,9 @@ import os
 import signal
 import subprocess
 
+from agentledger.agents import launch
 from agentledger.agents.tasks import reap_stale_runs, run_execution
 from agentledger.platform.database import atomic
-from agentledger.agents import launch
 from agentledger.platform.executions import states
 from agentledger.platform.executions.tables import Execution, ExecutionStep
 from agentledger.platform.scoping import resolve_scope

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from litestar.params import FromPath
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from agentledger.platform import accounts, tokens
 from agentledger.platform.errors import NotAuthenticated, NotFound

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from agentledger.platform import accounts, invitations, login_guard, oidc
@@ -15,6 +15,7 @@ from agentledger.platform.errors import AppError, Forbidden, NotFound
 from agentledger.web.auth import current_principal
 from agentledger.web.pages.common import render, safe_next, see_other, signed_in
 from agentledger.web.sessions import rotate
+
 
 @dataclass
 class LoginForm:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from agentledger.platform import invitations, tokens, workspaces
