@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_lockout_seconds: int = Field(default=15 * 60, gt=0)
     invitation_ttl_hours: int = Field(default=72, gt=0)
+    agent_allow_private_networks: bool = Field(
+        default=False, description="let agents fetch loopback/private addresses (demo and tests)")
     run_heartbeat_seconds: float = Field(default=5, gt=0, description="how often a running agent reports in")
     run_stale_seconds: float = Field(default=30, gt=0, description="silence after which the reaper steps in")
     run_max_attempts: int = Field(default=3, gt=0, description="worker losses a run survives before it fails")

@@ -79,6 +79,7 @@ def demo(args: list[str]) -> int:
         os.environ.update(services)
         os.environ.setdefault("SECRET_KEY", _secret(DATA))
         os.environ.setdefault("BASE_URL", f"http://127.0.0.1:{port}")
+        os.environ.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # the demo's own pages are on 127.0.0.1
         from agentledger.platform.config import load_settings_or_exit
         from agentledger.platform.demo import seed
         from agentledger.platform.migrate import migrate
@@ -124,6 +125,7 @@ def test(args: list[str]) -> int:
         env["TEST_ADMIN_DATABASE_URL"] = env["DATABASE_URL"]
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         env.setdefault("BASE_URL", "http://127.0.0.1:8000")
+        env.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # test sites run on 127.0.0.1
         rc = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
     if rc == 5:
         print("no test ran: that is a failure", file=sys.stderr)

@@ -18,6 +18,7 @@ _redis = urlsplit(os.environ["REDIS_URL"])
 os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + _worker_number}"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("BASE_URL", "http://127.0.0.1:8000")
+os.environ.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

@@ -165,3 +165,22 @@ async def test_rerun_is_linked_and_the_code_that_ran_is_kept(client, factory, ru
     code = (await client.get(f"/api/v1/workspaces/acme/executions/{first['id']}/code",
                              headers=team.member.bearer)).json()
     assert code["label"] == "v1" and "class Noop" in code["source"] and len(code["sha256"]) == 64
+
+
+async def test_agents_cannot_reach_internal_networks_unless_allowed(override_settings):
+    import httpx
+
+    from agentledger.agents import net
+
+    override_settings(AGENT_ALLOW_PRIVATE_NETWORKS="false")
+    async with net.client(timeout=2) as client:
+        for url in ("http://127.0.0.1:9/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
+                    "http://[::1]:9/", "http://localhost:9/"):
+            with pytest.raises(net.BlockedAddress):
+                await client.get(url)
+    override_settings(AGENT_ALLOW_PRIVATE_NETWORKS="true")
+    async with net.client(timeout=2) as client:
+        with pytest.raises(net.BlockedAddress):  # cloud metadata stays out of reach even then
+            await client.get("http://169.254.169.254/latest/meta-data/")
+        with pytest.raises(httpx.ConnectError):  # allowed: it is simply closed
+            await client.get("http://127.0.0.1:9/")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
+from agentledger.agents import net
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, Context
 
@@ -61,8 +62,8 @@ class UrlCheck(Agent[UrlCheckInputs]):
         limit = asyncio.Semaphore(self.concurrency)
         done = 0
         results: list[dict] = []
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True,
-                                     headers={"user-agent": "agentledger-url-check/1"}) as client:
+        async with net.client(timeout=timeout, follow_redirects=True, max_redirects=5,
+                              headers={"user-agent": "agentledger-url-check/1"}) as client:
 
             async def check(url: str) -> None:
                 nonlocal done
