@@ -43,3 +43,19 @@ def test_readiness_reports_an_unreachable_redis():
         ready = httpx.get(f"{url}/readyz", timeout=10)
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "ok", "redis": "error: ConnectionError"}
+
+
+async def test_grant_credits_from_the_shell_is_in_the_ledger_and_the_audit_log(factory):
+    from agentledger.platform.scoping import resolve_scope
+    from agentledger.platform.tables import AuditEvent
+    from tests.support.books import assert_books_balance
+
+    team = await factory.team()
+    granted = run("grant-credits", "--workspace", "acme", "--credits", "250", "--reason", "pilot")
+    assert granted.returncode == 0 and "granted 250 credits to acme: 250 available, 0 held" in granted.stdout
+    assert run("grant-credits", "--workspace", "acme", "--credits", "0", "--reason", "x").returncode == 1
+    assert run("grant-credits", "--workspace", "nope", "--credits", "5", "--reason", "x").returncode == 1
+    books = await assert_books_balance((await resolve_scope("acme", team.admin.id)).workspace_id)
+    assert books["wallet_available"] == 250 and books["external"] == -250
+    event = await AuditEvent.select().where(AuditEvent.action == "credits.granted").first()
+    assert event is not None and "pilot" in event["details"]
