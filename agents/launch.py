@@ -3,6 +3,7 @@ hand over to the execution service (which reserves credits and queues the run)."
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ class Estimate:
 
 
 def _validated(agent: Agent, raw: dict[str, Any]) -> msgspec.Struct:
+    if "\\u0000" in json.dumps(raw):  # PostgreSQL's jsonb cannot store NUL: refuse it here, not with a 500
+        raise Invalid("inputs cannot contain NUL characters", field="inputs")
     try:
         return msgspec.convert(raw, agent.inputs)
     except msgspec.ValidationError as error:

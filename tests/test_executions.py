@@ -184,3 +184,36 @@ async def test_agents_cannot_reach_internal_networks_unless_allowed(override_set
             await client.get("http://169.254.169.254/latest/meta-data/")
         with pytest.raises(httpx.ConnectError):  # allowed: it is simply closed
             await client.get("http://127.0.0.1:9/")
+
+
+def test_the_address_guard_unwraps_disguised_internal_addresses():
+    import ipaddress
+
+    from agentledger.agents.net import _refused
+
+    for text in ("100.100.100.200", "64:ff9b::a9fe:a9fe", "::ffff:169.254.169.254", "2002:a9fe:a9fe::1",
+                 "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1"):
+        assert _refused(ipaddress.ip_address(text), allow_private=False), text
+    assert _refused(ipaddress.ip_address("::ffff:169.254.169.254"), allow_private=True)
+    assert not _refused(ipaddress.ip_address("93.184.216.34"), allow_private=False)
+    assert not _refused(ipaddress.ip_address("127.0.0.1"), allow_private=True)
+
+
+async def test_one_broken_url_costs_only_itself(client, factory, running_worker, web_site):
+    team = await factory.team()
+    await factory.credits("acme", 50)
+    urls = [f"{web_site}/ok?n={n}" for n in range(3)] + ["http://no-such-host.invalid/"]
+    response = await start(client, team.member, {"agent": "url-check", "inputs": {"urls": urls}})
+    final = await wait_for_status(response.json()["id"])
+    assert final["status"] == "partial" and (final["items_processed"], final["items_failed"]) == (3, 1)
+    assert final["credits_charged"] == 1 + 3
+
+
+@pytest.mark.parametrize("bad", ["http://a..b/", "https://a\\u0000.example/x", "http://example.com:99999/",
+                                 "http://a" + "b" * 70 + ".example/"])
+async def test_unfetchable_urls_are_refused_up_front(client, factory, bad):
+    team = await factory.team()
+    await factory.credits("acme", 10)
+    url = bad.replace("\\u0000", "\u0000")
+    response = await start(client, team.member, {"agent": "url-check", "inputs": {"urls": [url]}})
+    assert response.status_code == 422 and response.json()["field"].startswith("inputs")

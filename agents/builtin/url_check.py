@@ -13,6 +13,7 @@ import msgspec
 from agentledger.agents import net
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, Context
+from agentledger.platform.validation import has_control_characters
 
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 
@@ -23,9 +24,21 @@ class UrlCheckInputs(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         for url in self.urls:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"'{url}' is not an http(s) URL")
+            check_url(url)
+
+
+def check_url(url: str) -> None:
+    """A fetchable http(s) URL: scheme, a host that IDNA-encodes, a valid port, no control characters."""
+    if has_control_characters(url):
+        raise ValueError(f"'{url!r}' contains control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError
+        parts.hostname.encode("idna")
+    except (ValueError, UnicodeError):
+        raise ValueError(f"'{url}' is not a valid http(s) URL") from None
 
 
 @register
@@ -69,16 +82,16 @@ class UrlCheck(Agent[UrlCheckInputs]):
                 nonlocal done
                 async with limit:
                     started = time.perf_counter()
-                    try:
-                        response = await client.get(url)
-                        elapsed = round((time.perf_counter() - started) * 1000)
+                    try:  # any failure is this URL's, never the run's: the others still count
+                        async with client.stream("GET", url) as response:  # the status is enough: no body
+                            elapsed = round((time.perf_counter() - started) * 1000)
                         result = {"url": url, "status": response.status_code, "ms": elapsed,
                                   "ok": response.status_code < 400}
                         if result["ok"]:
                             ctx.item_done(url, result)
                         else:
                             ctx.item_failed(url, f"HTTP {response.status_code}", result)
-                    except httpx.HTTPError as error:
+                    except Exception as error:  # noqa: BLE001 - see above
                         elapsed = round((time.perf_counter() - started) * 1000)
                         result = {"url": url, "status": None, "ms": elapsed, "ok": False}
                         ctx.item_failed(url, f"{type(error).__name__}: {error}"[:300] or type(error).__name__, result)
@@ -88,5 +101,7 @@ class UrlCheck(Agent[UrlCheckInputs]):
                     ctx.log("info" if result["ok"] else "warning",
                             f"{url} → {result['status'] or 'unreachable'} in {result['ms']} ms")
 
-            await asyncio.gather(*(check(url) for url in urls))
+            async with asyncio.TaskGroup() as group:
+                for url in urls:
+                    group.create_task(check(url))
         return results
