@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from agentledger.agents.sdk import Canceled
+from agentledger.agents.sdk import Canceled, Superseded
 from agentledger.platform.database import fetch
 from agentledger.platform.executions import repository, states
 
@@ -52,6 +52,7 @@ class RunContext:
     cancel_requested: bool = False
     pause_requested: bool = False
     flags_fresh: bool = True  # the claim just read the flags: the first boundary need not read them again
+    superseded: bool = False  # the reaper re-queued the run: stop without finishing it
     _position: int = 0
     _done: set[str] = field(default_factory=set)
     _failed: set[str] = field(default_factory=set)
@@ -107,38 +108,46 @@ class RunContext:
             self.flags_fresh = False
         else:
             await self._read_flags()
-        if self.cancel_requested:
-            raise Canceled()
+        self._raise_if_stopped()
         if not self.pause_requested:
             return
-        await repository.transition(self.execution_id, (states.RUNNING,), "status = 'paused'")
+        paused = await repository.transition(  # only while the request stands: a resume may just have come
+            self.execution_id, (states.RUNNING,), "status = 'paused'",
+            guard="pause_requested AND attempts = {}", guard_args=(self.attempt,))
+        if paused is None:
+            return
         self.log("info", "paused")
         await self.flush()
         while True:  # the heartbeat keeps the run alive while it waits
             await asyncio.sleep(0.25)
             row = await self._read_flags()
-            if self.cancel_requested:
-                raise Canceled()
+            self._raise_if_stopped()
             if row and row["status"] == states.RUNNING and not self.pause_requested:
                 self.log("info", "resumed")
                 return
+
+    def _raise_if_stopped(self) -> None:
+        if self.superseded:
+            raise Superseded()
+        if self.cancel_requested:
+            raise Canceled()
 
     # --- what the runner calls --------------------------------------------------------------------
     async def heartbeat(self) -> None:
         rows = await self._write(
             "UPDATE executions SET heartbeat_at = now(), progress_done = COALESCE({}, progress_done), "
-            "progress_total = COALESCE({}, progress_total) WHERE id = {} AND status = ANY({}) "
+            "progress_total = COALESCE({}, progress_total) WHERE id = {} AND status = ANY({}) AND attempts = {} "
             "RETURNING cancel_requested, pause_requested",
-            *(self._progress or (None, None)), self.execution_id, list(states.LIVE),
+            *(self._progress or (None, None)), self.execution_id, list(states.LIVE), self.attempt,
         )
         if rows:
             self.cancel_requested = rows[0]["cancel_requested"]
             self.pause_requested = rows[0]["pause_requested"]
+        else:
+            self.superseded = True
 
-    def _take_buffers(self) -> tuple[list[str], list[Any]]:
+    def _take_buffers(self, items: dict[str, Any], logs: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
         """The buffered items and log lines as CTEs (one round trip with whatever statement follows)."""
-        items, self._items = self._items, {}
-        logs, self._logs = self._logs, []
         parts: list[str] = []
         args: list[Any] = []
         if items:
@@ -159,12 +168,19 @@ class RunContext:
         return parts, args
 
     async def _write(self, statement: str = "SELECT 1", *args: Any) -> list[dict[str, Any]]:
-        """Run ``statement`` together with the buffered writes."""
-        parts, buffered = self._take_buffers()
+        """Run ``statement`` together with the buffered writes; if it fails, the buffers are kept for the next."""
+        items, self._items = self._items, {}
+        logs, self._logs = self._logs, []
+        parts, buffered = self._take_buffers(items, logs)
         if not parts and statement == "SELECT 1":
             return []
         prefix = f"WITH {', '.join(parts)} " if parts else ""
-        return await fetch(prefix + statement, *buffered, *args, durable=False)
+        try:
+            return await fetch(prefix + statement, *buffered, *args, durable=False)
+        except BaseException:
+            self._items = {**items, **self._items}
+            self._logs = logs + self._logs
+            raise
 
     async def flush(self) -> None:
         await self._write()

@@ -14,7 +14,7 @@ import msgspec
 
 from agentledger.agents.context import RunContext
 from agentledger.agents.registry import get_agent
-from agentledger.agents.sdk import Canceled
+from agentledger.agents.sdk import Canceled, Superseded
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import repository, service, states
@@ -43,9 +43,13 @@ async def _reusable_steps(row: dict[str, Any]) -> dict[tuple[int, str], Any]:
     return reusable
 
 
-async def _heartbeat(ctx: RunContext, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
+async def _heartbeat(ctx: RunContext, every: float, stop: asyncio.Event) -> None:
+    """Beat until ``stop`` is set; a beat in flight is finished, never cut off (it carries items)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if stop.is_set():
+            return
         try:
             await ctx.heartbeat()
         except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges silence
@@ -59,7 +63,8 @@ async def run_execution(execution_id: UUID) -> str | None:
         return None
     ctx = RunContext(execution_id, row["mode"], row["scope"], row["attempts"],
                      cancel_requested=row["cancel_requested"], pause_requested=row["pause_requested"])
-    beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds))
+    stop_beating = asyncio.Event()
+    beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds, stop_beating))
     error = trace = None
     limit = asyncio.timeout(row["time_limit_seconds"])
     try:
@@ -69,6 +74,9 @@ async def run_execution(execution_id: UUID) -> str | None:
         async with limit:
             await agent.run(ctx, inputs)
         status = states.COMPLETED
+    except Superseded:
+        log.warning("execution %s was given to another worker; this one stops", execution_id)
+        return None
     except Canceled:
         status = states.CANCELED
         ctx.log("info", "canceled at a step boundary")
@@ -80,9 +88,8 @@ async def run_execution(execution_id: UUID) -> str | None:
     except Exception as exc:  # noqa: BLE001 - any agent failure ends the run as failed, refunded
         status, error, trace = states.FAILED, f"{type(exc).__name__}: {exc}"[:2000], traceback.format_exc()
     finally:
-        beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beat
+        stop_beating.set()
+        await beat
     if error:
         ctx.log("error", error)
     await ctx.flush()
@@ -91,5 +98,5 @@ async def run_execution(execution_id: UUID) -> str | None:
         status = states.PARTIAL
     async with atomic():
         finished = await service.finish(execution_id, status, items_processed=done, items_failed=failed,
-                                        error=error, traceback=trace, current=row)
+                                        error=error, traceback=trace, current=row, attempt=row["attempts"])
     return status if finished else None

@@ -39,6 +39,10 @@ class Canceled(Exception):
     """Raised at a step boundary when someone canceled the run."""
 
 
+class Superseded(Exception):
+    """Raised at a step boundary when the reaper gave the run to another worker (this one went silent)."""
+
+
 class StepHandle(Protocol):
     name: str
     reused: bool

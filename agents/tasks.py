@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from agentledger.agents import runner
@@ -10,6 +11,7 @@ from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import service, states
 
+log = logging.getLogger("agentledger.reaper")
 SIX_HOURS_MS = 6 * 3600 * 1000  # agents enforce their own (shorter) limits
 
 
@@ -23,24 +25,28 @@ async def reap_stale_runs() -> dict[str, int]:
     """Runs whose heartbeat went stale are re-queued (up to RUN_MAX_ATTEMPTS worker losses), then failed
     and refunded; queued runs whose message was lost are sent again. Nothing stays running forever."""
     settings = get_settings()
-    stale = await fetch(
-        "SELECT id, attempts FROM executions WHERE status = ANY({}) "
-        "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {}))",
-        list(states.LIVE), settings.run_stale_seconds,
+    stale_after = settings.run_stale_seconds
+    stale = await fetch(  # the states are literals so the partial index on live runs applies
+        "SELECT id, attempts FROM executions WHERE status IN ('running', 'paused', 'awaiting_review') "
+        "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT 1000", stale_after,
     )
     requeued = failed = 0
     for run in stale:
-        async with atomic():
-            if run["attempts"] < settings.run_max_attempts:
-                requeued += await service.requeue(run["id"])
-            else:
-                failed += await service.finish(
-                    run["id"], states.FAILED, from_states=states.LIVE,
-                    error=f"the worker running this execution stopped responding {run['attempts']} times",
-                ) is not None
+        try:
+            async with atomic():
+                if run["attempts"] < settings.run_max_attempts:
+                    requeued += await service.requeue(run["id"], stale_after, run["attempts"])
+                else:
+                    failed += await service.finish(
+                        run["id"], states.FAILED, from_states=states.LIVE, guard=service.STALE_GUARD,
+                        guard_args=(stale_after, run["attempts"]),
+                        error=f"the worker running this execution stopped responding {run['attempts']} times",
+                    ) is not None
+        except Exception:  # noqa: BLE001 - one bad run must not stop the rescue of the others
+            log.exception("could not reap execution %s", run["id"])
     lost = await fetch(
         "SELECT id FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => {}) "
-        "LIMIT 1000", settings.run_stale_seconds * 20,
+        "LIMIT 1000", stale_after * 20,
     )
     for run in lost:
         run_execution.send(str(run["id"]))

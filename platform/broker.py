@@ -16,7 +16,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
 from agentledger.platform.config import get_settings
-from agentledger.platform.database import on_commit, start_pool
+from agentledger.platform.database import in_transaction, on_commit, start_pool
 from agentledger.platform.waking_broker import WakingRedisBroker
 
 P = ParamSpec("P")
@@ -61,13 +61,18 @@ async def _send(message: dramatiq.Message) -> None:
     await asyncio.to_thread(broker.enqueue, message)
 
 
+def _after_commit(message: dramatiq.Message) -> None:
+    if in_transaction():
+        on_commit(lambda: _send(message))
+    else:  # nothing to wait for: send now
+        broker.enqueue(message)
+
+
 def enqueue_by_name(actor_name: str, queue_name: str, *args: Any) -> None:
     """Like ``enqueue``, for a layer that must not import the actor's module (platform → agents)."""
-    message = dramatiq.Message(queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={})
-    on_commit(lambda: _send(message))
+    _after_commit(dramatiq.Message(queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={}))
 
 
 def enqueue(actor: dramatiq.Actor, *args: Any, **kwargs: Any) -> None:
     """Send ``actor(*args)`` once the current transaction commits; nothing is sent on rollback."""
-    message = actor.message(*args, **kwargs)
-    on_commit(lambda: _send(message))
+    _after_commit(actor.message(*args, **kwargs))

@@ -7,6 +7,7 @@ the commit succeeds and is dropped on rollback, so a worker never starts on a ro
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
@@ -89,18 +90,25 @@ def _numbered_placeholders(sql: str) -> str:
 
 
 _relaxed_pool: Any = None
+_relaxed_lock: asyncio.Lock | None = None
+
+
+def in_transaction() -> bool:
+    return _after_commit.get() is not None
 
 
 async def _relaxed() -> Any:
     """Connections with ``synchronous_commit = off``: a commit does not wait for the disk. For progress
     records (steps, log lines, items, heartbeats) whose loss in a database crash costs nothing that
     matters; money and state transitions never go through here."""
-    global _relaxed_pool
-    if _relaxed_pool is None:
-        import asyncpg
+    global _relaxed_pool, _relaxed_lock
+    _relaxed_lock = _relaxed_lock or asyncio.Lock()
+    async with _relaxed_lock:  # one pool, however many first callers arrive at once
+        if _relaxed_pool is None:
+            import asyncpg
 
-        _relaxed_pool = await asyncpg.create_pool(
-            db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
+            _relaxed_pool = await asyncpg.create_pool(
+                db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
     return _relaxed_pool
 
 
@@ -141,8 +149,8 @@ async def start_pool(max_size: int = 10) -> None:
 
 
 async def close_pool() -> None:
-    global _relaxed_pool
+    global _relaxed_pool, _relaxed_lock
     await db().close_connection_pool()
     if _relaxed_pool is not None:
         await _relaxed_pool.close()
-        _relaxed_pool = None
+        _relaxed_pool = _relaxed_lock = None

@@ -14,7 +14,7 @@ from uuid import uuid4
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff, current_millis, q_name
+from dramatiq.common import compute_backoff, current_millis
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
@@ -22,7 +22,8 @@ WAKE_LIMIT = 1000  # tokens kept per queue; more waiting consumers than this is 
 
 
 def wake_key(namespace: str, queue_name: str) -> str:
-    return f"{namespace}:{q_name(queue_name)}.wake"
+    """Per exact queue name: the delayed queue ("runs.DQ") must not take the tokens meant for "runs"."""
+    return f"{namespace}:{queue_name}.wake"
 
 
 class WakingConsumer(_RedisConsumer):

@@ -147,3 +147,75 @@ async def test_a_second_delivery_of_the_same_run_does_nothing(factory):
     assert len(await steps_of(run_id)) == 2
     books = await assert_books_balance(workspace_id)
     assert books["spent"] == 5
+
+
+async def _make_stale(run_id) -> None:
+    from agentledger.platform.database import fetch
+
+    await fetch("UPDATE executions SET heartbeat_at = now() - interval '1 hour' WHERE id = {}", run_id)
+
+
+async def test_the_reaper_leaves_a_live_run_alone_and_a_replaced_worker_cannot_finish(factory):
+    from agentledger.agents.runner import _claim
+
+    scope, workspace_id, run_id = await start(factory, steps=2)
+    first = await _claim(run_id)
+    async with atomic():
+        assert not await service.requeue(run_id, 30, first["attempts"])  # heartbeat is fresh
+    await _make_stale(run_id)
+    async with atomic():
+        assert not await service.requeue(run_id, 30, first["attempts"] + 1)  # another pass saw another attempt
+        assert await service.requeue(run_id, 30, first["attempts"])
+    second = await _claim(run_id)
+    async with atomic():  # the first worker wakes up and tries to finish: fenced off
+        assert await service.finish(run_id, states.COMPLETED, items_processed=2, current=first,
+                                    attempt=first["attempts"]) is None
+        assert await service.finish(run_id, states.COMPLETED, items_processed=2, current=second,
+                                    attempt=second["attempts"]) is not None
+    await assert_books_balance(workspace_id)
+
+
+async def test_cancel_after_a_lost_worker_charges_the_items_it_processed(factory):
+    from agentledger.agents.context import RunContext
+    from agentledger.agents.runner import _claim
+
+    scope, workspace_id, run_id = await start(factory, steps=5)
+    row = await _claim(run_id)
+    ctx = RunContext(run_id, "live", 5, row["attempts"])
+    for n in range(3):
+        ctx.item_done(f"item {n}")
+    await ctx.flush()
+    await _make_stale(run_id)
+    async with atomic():
+        assert await service.requeue(run_id, 30, row["attempts"])
+        canceled = await service.cancel(scope, run_id)
+    assert canceled["status"] == states.CANCELED
+    assert (canceled["items_processed"], canceled["credits_charged"]) == (3, 1 + 2 * 3)
+    await assert_books_balance(workspace_id)
+
+
+async def test_resume_right_after_pause_is_never_lost(factory):
+    scope, workspace_id, run_id = await start(factory, steps=3, sleep_ms=100)
+    task = asyncio.create_task(runner.run_execution(run_id))
+    await asyncio.sleep(0.03)
+    async with atomic():
+        await service.pause(scope, run_id)
+        resumed = await service.resume(scope, run_id)  # before the worker reached a boundary
+    assert resumed["status"] == states.RUNNING and not resumed["pause_requested"]
+    assert await asyncio.wait_for(task, timeout=10) == states.COMPLETED
+
+
+async def test_a_worker_whose_run_was_given_away_stops_at_the_next_step(factory, override_settings):
+    override_settings(RUN_HEARTBEAT_SECONDS="0.5")
+    scope, workspace_id, run_id = await start(factory, steps=20, sleep_ms=100)
+    task = asyncio.create_task(runner.run_execution(run_id))
+    await wait_for_status(run_id, (states.RUNNING,), timeout=5)
+    await asyncio.sleep(0.6)  # just after a beat: the next one is half a second away
+    claimed = await Execution.select(Execution.attempts).where(Execution.id == run_id).first()
+    await _make_stale(run_id)
+    async with atomic():  # the reaper believed the worker dead
+        assert await service.requeue(run_id, 30, claimed["attempts"])
+    assert await asyncio.wait_for(task, timeout=5) is None  # it noticed at a boundary and let go
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["status"] == states.QUEUED and row["credits_charged"] == 0
+    assert len(await steps_of(run_id)) < 20

@@ -7,7 +7,6 @@ import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import httpx
 import msgspec
 
 from agentledger.agents import net

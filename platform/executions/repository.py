@@ -60,10 +60,19 @@ async def children(execution_id: UUID) -> dict[str, list[dict[str, Any]]]:
     return {"steps": steps, "log": logs, "items": items}
 
 
-async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str, *args: Any) -> dict[str, Any] | None:
-    """The guarded UPDATE: apply ``changes`` (SQL SET list with ``{}`` placeholders) only from ``allowed``."""
+async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str, *args: Any,
+                     guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+    """The guarded UPDATE: apply ``changes`` (SQL SET list with ``{}`` placeholders) only from ``allowed``
+    and only while ``guard`` holds (e.g. ``attempts = {}``: the worker that claimed it still owns it)."""
     rows = await fetch(
-        f"UPDATE executions SET {changes} WHERE id = {{}} AND status = ANY({{}}) RETURNING *",
-        *args, execution_id, list(allowed),
+        f"UPDATE executions SET {changes} WHERE id = {{}} AND status = ANY({{}}) AND ({guard}) RETURNING *",
+        *args, execution_id, list(allowed), *guard_args,
     )
     return rows[0] if rows else None
+
+
+async def item_counts(execution_id: UUID) -> tuple[int, int]:
+    rows = await fetch(
+        "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
+        "AS failed FROM execution_items WHERE execution = {}", execution_id)
+    return rows[0]["done"], rows[0]["failed"]

@@ -87,27 +87,33 @@ async def pause(scope: Scope, execution_id: UUID) -> dict[str, Any]:
 
 
 async def resume(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    row = await repository.get(scope, execution_id)
-    if row["status"] == states.RUNNING and row["pause_requested"]:  # asked to pause, not paused yet
-        await repository.transition(execution_id, (states.RUNNING,), "pause_requested = false")
-    elif await repository.transition(execution_id, states.RESUME_FROM,
-                                     "pause_requested = false, status = 'running'") is None:
-        raise _illegal("resume", row)
+    await repository.get(scope, execution_id)  # 404 unless the caller may see it
+    not_yet_paused = await repository.transition(execution_id, (states.RUNNING,), "pause_requested = false",
+                                                 guard="pause_requested")
+    if not_yet_paused is None and await repository.transition(
+            execution_id, states.RESUME_FROM, "pause_requested = false, status = 'running'") is None:
+        raise _illegal("resume", await repository.get(scope, execution_id))
     return await repository.get(scope, execution_id)
 
 
 async def finish(execution_id: UUID, status: str, *, items_processed: int | None = None,
                  items_failed: int | None = None, error: str | None = None, traceback: str | None = None,
                  from_states: tuple[str, ...] = states.FINISH_FROM,
-                 current: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                 current: dict[str, Any] | None = None, attempt: int | None = None,
+                 guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
     """Move the run to ``status`` and settle: completed/partial/canceled/timed_out charge the processed
     items, failed refunds everything. None when the run was not in ``from_states`` (someone else won).
-    ``current`` (the runner's claimed row) saves a read; price and hold never change after creation."""
+    ``current`` (the runner's claimed row) saves a read; price and hold never change after creation.
+    ``attempt`` fences the runner: a worker the reaper replaced cannot finish the run."""
     current = current or await repository.get_by_id(execution_id)
     if current is None:
         return None
+    if items_processed is None and current["attempts"]:  # a worker processed items before it was lost
+        items_processed, items_failed = await repository.item_counts(execution_id)
     processed = current["items_processed"] if items_processed is None else items_processed
     failed = current["items_failed"] if items_failed is None else items_failed
+    if attempt is not None:
+        guard, guard_args = f"({guard}) AND attempts = {{}}", (*guard_args, attempt)
     reserved = current["credits_reserved"]
     charge = 0
     if status != states.FAILED and reserved:
@@ -116,17 +122,23 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
         execution_id, from_states,
         "status = {}, finished_at = now(), items_processed = {}, items_failed = {}, credits_charged = {}, "
         "credits_refunded = {}, error_message = {}, error_traceback = {}, heartbeat_at = NULL",
-        status, processed, failed, charge, reserved - charge, error, traceback,
+        status, processed, failed, charge, reserved - charge, error, traceback, guard=guard, guard_args=guard_args,
     )
     if row is not None:
         await ledger.resolve(row["workspace"], execution_id, reserved, charge)
     return row
 
 
-async def requeue(execution_id: UUID) -> bool:
-    """For the reaper: a live run whose worker vanished goes back to the queue."""
-    row = await repository.transition(execution_id, states.LIVE,
-                                      "status = 'queued', heartbeat_at = NULL, pause_requested = false")
+STALE_GUARD = "(heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) AND attempts = {}"
+
+
+async def requeue(execution_id: UUID, stale_seconds: float, seen_attempts: int) -> bool:
+    """For the reaper: a live run whose worker went silent goes back to the queue. Checked again here (still
+    silent, same attempt), so a run that came back to life, or another reaper pass, is left alone. A pause
+    request survives: the next worker pauses at its first step boundary."""
+    row = await repository.transition(
+        execution_id, states.LIVE, "status = 'queued', heartbeat_at = NULL, queued_at = now()",
+        guard=STALE_GUARD, guard_args=(stale_seconds, seen_attempts))
     if row is not None:
         enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
     return row is not None
