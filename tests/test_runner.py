@@ -219,3 +219,11 @@ async def test_a_worker_whose_run_was_given_away_stops_at_the_next_step(factory,
     row = await Execution.select().where(Execution.id == run_id).first()
     assert row["status"] == states.QUEUED and row["credits_charged"] == 0
     assert len(await steps_of(run_id)) < 20
+
+
+async def test_a_run_canceled_before_it_started_costs_nothing(factory):
+    scope, workspace_id, run_id = await start(factory, steps=3)  # base 1 + 2 per item
+    async with atomic():
+        canceled = await service.cancel(scope, run_id)
+    assert (canceled["status"], canceled["credits_charged"], canceled["credits_refunded"]) == ("canceled", 0, 7)
+    assert (await assert_books_balance(workspace_id))["wallet_available"] == 100

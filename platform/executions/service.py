@@ -101,8 +101,8 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
                  from_states: tuple[str, ...] = states.FINISH_FROM,
                  current: dict[str, Any] | None = None, attempt: int | None = None,
                  guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-    """Move the run to ``status`` and settle: completed/partial/canceled/timed_out charge the processed
-    items, failed refunds everything. None when the run was not in ``from_states`` (someone else won).
+    """Move the run to ``status`` and settle: completed/partial/canceled/timed_out charge base + the
+    processed items, failed refunds everything, and so does a cancel before any worker started the run. None when the run was not in ``from_states`` (someone else won).
     ``current`` (the runner's claimed row) saves a read; price and hold never change after creation.
     ``attempt`` fences the runner: a worker the reaper replaced cannot finish the run."""
     current = current or await repository.get_by_id(execution_id)
@@ -116,7 +116,8 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
         guard, guard_args = f"({guard}) AND attempts = {{}}", (*guard_args, attempt)
     reserved = current["credits_reserved"]
     charge = 0
-    if status != states.FAILED and reserved:
+    never_started = status == states.CANCELED and not current["attempts"]
+    if status != states.FAILED and reserved and not never_started:
         charge = min(reserved, current["base_cost"] + current["per_item_cost"] * processed)
     row = await repository.transition(
         execution_id, from_states,
