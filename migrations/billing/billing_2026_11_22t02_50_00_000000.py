@@ -1,8 +1,7 @@
 """What the ledger must never allow, enforced by PostgreSQL: negative balances, empty or self transfers,
 unknown accounts."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from agentledger.platform.migration_sql import raw_sql_migration
 
 ID = "2026-11-22T02:50:00:000000"
 VERSION = "1.38.0"
@@ -25,13 +24,4 @@ STATEMENTS = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="billing", description=DESCRIPTION)
-
-    async def run():
-        engine = engine_finder()
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
-
-    manager.add_raw(run)
-    return manager
+forwards = raw_sql_migration(ID, "billing", DESCRIPTION, STATEMENTS)

@@ -1,8 +1,7 @@
 """Constraints the column definitions cannot say: one membership per person and workspace, known roles,
 one account per OIDC identity."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from agentledger.platform.migration_sql import raw_sql_migration
 
 ID = "2026-11-22T02:10:30:000000"
 VERSION = "1.38.0"
@@ -19,13 +18,4 @@ STATEMENTS = [
 ]
 
 
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="platform", description=DESCRIPTION)
-
-    async def run():
-        engine = engine_finder()
-        for statement in STATEMENTS:
-            await engine.run_ddl(statement)
-
-    manager.add_raw(run)
-    return manager
+forwards = raw_sql_migration(ID, "platform", DESCRIPTION, STATEMENTS)
