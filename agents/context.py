@@ -146,8 +146,8 @@ class RunContext:
         else:
             self.superseded = True
 
-    def _take_buffers(self, items: dict[str, Any], logs: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
-        """The buffered items and log lines as CTEs (one round trip with whatever statement follows)."""
+    def _buffer_ctes(self, items: dict[str, Any], logs: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
+        """``items`` and ``logs`` as CTEs and their arguments (one round trip with the statement that follows)."""
         parts: list[str] = []
         args: list[Any] = []
         if items:
@@ -171,7 +171,7 @@ class RunContext:
         """Run ``statement`` together with the buffered writes; if it fails, the buffers are kept for the next."""
         items, self._items = self._items, {}
         logs, self._logs = self._logs, []
-        parts, buffered = self._take_buffers(items, logs)
+        parts, buffered = self._buffer_ctes(items, logs)
         if not parts and statement == "SELECT 1":
             return []
         prefix = f"WITH {', '.join(parts)} " if parts else ""
@@ -189,10 +189,7 @@ class RunContext:
         """Items done and failed. A first attempt knows them; a re-queued run also has earlier attempts'."""
         if self.attempt == 1:
             return len(self._done), len(self._failed)
-        rows = await fetch(
-            "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
-            "AS failed FROM execution_items WHERE execution = {}", self.execution_id)
-        return rows[0]["done"], rows[0]["failed"]
+        return await repository.item_counts(self.execution_id)
 
     async def _read_flags(self) -> dict[str, Any] | None:
         rows = await fetch("SELECT status, cancel_requested, pause_requested FROM executions WHERE id = {}",

@@ -21,6 +21,7 @@ class StepperInputs(msgspec.Struct):
     steps: int = 3
     sleep_ms: int = 0
     fail_at: int | None = None
+    flaky_at: int | None = None  # this step needs two tries
 
 
 @register
@@ -39,6 +40,8 @@ class Stepper(Agent[StepperInputs]):
                 if step.reused:
                     continue
                 await asyncio.sleep(inputs.sleep_ms / 1000)
+                if n == inputs.flaky_at:
+                    step.note_retry()
                 if n == inputs.fail_at:
                     raise RuntimeError(f"step {n} broke")
                 ctx.item_done(f"item {n}")
@@ -227,3 +230,12 @@ async def test_a_run_canceled_before_it_started_costs_nothing(factory):
         canceled = await service.cancel(scope, run_id)
     assert (canceled["status"], canceled["credits_charged"], canceled["credits_refunded"]) == ("canceled", 0, 7)
     assert (await assert_books_balance(workspace_id))["wallet_available"] == 100
+
+
+async def test_a_step_records_its_retries_and_timing(factory):
+    scope, workspace_id, run_id = await start(factory, steps=3, flaky_at=2)
+    assert await runner.run_execution(run_id) == states.COMPLETED
+    rows = await ExecutionStep.select(ExecutionStep.retries, ExecutionStep.duration_ms, ExecutionStep.input).where(
+        ExecutionStep.execution == run_id).order_by(ExecutionStep.position).output(load_json=True)
+    assert [r["retries"] for r in rows] == [0, 1, 0]
+    assert all(r["duration_ms"] is not None for r in rows) and rows[1]["input"] == {"n": 2}

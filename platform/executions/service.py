@@ -69,7 +69,7 @@ def _illegal(action: str, row: dict[str, Any]) -> Conflict:
 async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     """Queued: canceled and refunded now. Running or paused: stops at the next step boundary."""
     row = await repository.get(scope, execution_id)
-    done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM)
+    done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM, current=row)
     if done is None:
         requested = await repository.transition(execution_id, states.CANCEL_REQUEST_FROM, "cancel_requested = true")
         if requested is None:

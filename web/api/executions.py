@@ -32,7 +32,7 @@ from agentledger.platform.executions.schemas import (
 )
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import PageOut
-from agentledger.web.api.people import Cursor, Limit
+from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
 
 Id = FromPath[UUID]

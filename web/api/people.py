@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from agentledger.platform import invitations, tokens, workspaces
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Forbidden
-from agentledger.platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import (
     InvitationIn,
     InvitationOut,
@@ -27,10 +26,8 @@ from agentledger.platform.schemas import (
     WorkspaceIn,
     WorkspaceOut,
 )
+from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
-
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-Limit = Annotated[int, QueryParameter(description=f"items per page, 1 to {MAX_LIMIT}")]
 
 
 def _invitation(info: invitations.InvitationInfo, link: str | None = None) -> InvitationOut:
