@@ -19,9 +19,11 @@ from uuid import UUID
 
 import msgspec
 
-from agentledger.agents.sdk import Canceled, Superseded
-from agentledger.platform.database import fetch
-from agentledger.platform.executions import repository, states
+from agentledger.agents.emitting import Emitting
+from agentledger.agents.sdk import AwaitingReview, Canceled, Review, Superseded
+from agentledger.platform.database import atomic, fetch
+from agentledger.platform.executions import repository, reviews, states
+from agentledger.platform.results import repository as results
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -43,12 +45,15 @@ class Step:
 
 
 @dataclass
-class RunContext:
+class RunContext(Emitting):
     execution_id: UUID
+    workspace_id: UUID
     mode: str
     scope: int
     attempt: int
     reusable: dict[tuple[int, str], Any] = field(default_factory=dict)
+    reuse_from: UUID | None = None  # whose steps ``reusable`` holds: the run this one resumes, or its own
+    current_step: int | None = None
     cancel_requested: bool = False
     pause_requested: bool = False
     flags_fresh: bool = True  # the claim just read the flags: the first boundary need not read them again
@@ -60,16 +65,21 @@ class RunContext:
     _logs: list[tuple[str, str]] = field(default_factory=list)
     _progress: tuple[int, int] | None = None
 
+    def __post_init__(self) -> None:
+        self._init_results()
+
     # --- what agents call -------------------------------------------------------------------------
     @asynccontextmanager
     async def step(self, name: str, *, input: Any = None) -> AsyncIterator[Step]:
         await self.checkpoint()
         self._position += 1
-        position = self._position
+        position = self.current_step = self._position
         key = (position, name)
         if key in self.reusable:
             handle = Step(name, reused=True, output=self.reusable[key])
-            await self._insert_step(position, name, "reused", input, handle.output)
+            if self.reuse_from != self.execution_id:  # a step of its own earlier attempt is on the timeline
+                await self._insert_step(position, name, "reused", input, handle.output)
+                await results.copy_from(self.reuse_from, self.execution_id, position)
             yield handle
             return
         handle = Step(name)
@@ -83,6 +93,36 @@ class RunContext:
                 traceback.format_exception_only(type(error), error)).strip()[:4000])
             raise
         await self._end_step(step_id, "succeeded", handle, started, None)
+
+    async def await_review(self, title: str, *, summary: str | None = None) -> Review:
+        """A review step: the first time, the run waits for a person (no worker held); the attempt that
+        resumes after the decision gets it here."""
+        await self.checkpoint()
+        self._position += 1
+        position = self.current_step = self._position
+        decision = await reviews.decided(self.execution_id, position)
+        if decision is not None:
+            return Review(decision["status"] == "approved", decision["comment"], decision["decided_by_name"])
+        await self._insert_step(position, title, "waiting", {"summary": summary}, None)
+        await self.flush()
+        async with atomic():
+            run = await repository.transition(
+                self.execution_id, states.REVIEW_FROM,
+                "status = 'awaiting_review', awaited_review = true, heartbeat_at = NULL",
+                guard="NOT cancel_requested AND attempts = {}", guard_args=(self.attempt,))
+            if run is not None:
+                await reviews.request(run, position, title, summary)
+        if run is None:
+            await self._read_flags()
+            self.superseded = not self.cancel_requested
+            self._raise_if_stopped()
+        self.log("info", f"waiting for a review: {title}")
+        raise AwaitingReview()
+
+    async def skip(self, name: str, reason: str) -> None:
+        """Record a step that will not run (e.g. after a rejected review), so the timeline says why."""
+        self._position += 1
+        await self._insert_step(self._position, name, "skipped", None, {"reason": reason})
 
     def log(self, level: str, message: str) -> None:
         self._logs.append((level if level in LEVELS else "info", str(message)[:10_000]))
@@ -146,10 +186,14 @@ class RunContext:
         else:
             self.superseded = True
 
-    def _buffer_ctes(self, items: dict[str, Any], logs: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
-        """``items`` and ``logs`` as CTEs and their arguments (one round trip with the statement that follows)."""
+    def _buffer_ctes(self, items: dict[str, Any], logs: list[tuple[str, str]],
+                     emitted: list[Any]) -> tuple[list[str], list[Any]]:
+        """Buffered items, log lines and results as CTEs and their arguments (one round trip with the
+        statement that follows)."""
         parts: list[str] = []
         args: list[Any] = []
+        if emitted:
+            parts, args = results.insert_cte(self.execution_id, self.workspace_id, emitted)
         if items:
             keys = list(items)
             parts.append(
@@ -171,7 +215,8 @@ class RunContext:
         """Run ``statement`` together with the buffered writes; if it fails, the buffers are kept for the next."""
         items, self._items = self._items, {}
         logs, self._logs = self._logs, []
-        parts, buffered = self._buffer_ctes(items, logs)
+        emitted = self._take_results()
+        parts, buffered = self._buffer_ctes(items, logs, emitted)
         if not parts and statement == "SELECT 1":
             return []
         prefix = f"WITH {', '.join(parts)} " if parts else ""
@@ -180,6 +225,7 @@ class RunContext:
         except BaseException:
             self._items = {**items, **self._items}
             self._logs = logs + self._logs
+            self._restore_results(emitted)
             raise
 
     async def flush(self) -> None:

@@ -51,7 +51,7 @@ def _validated(agent: Agent, raw: dict[str, Any]) -> msgspec.Struct:
         raise Invalid(f"{field}: {message}", field=field) from None
 
 
-def _plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
+def plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
     try:
         agent = get_agent(request.agent)
     except NotFound as missing:
@@ -70,7 +70,7 @@ def _plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
 
 async def estimate(caller: Scope, request: Request) -> Estimate:
     """What a run would reserve, before anything is reserved."""
-    agent, _, scope = _plan(request)
+    agent, _, scope = plan(request)
     cost = agent.estimate(scope) if request.mode == "live" else 0
     available = (await ledger.balance(caller.workspace_id)).available
     return Estimate(agent.name, scope, cost, available, cost <= available)
@@ -79,7 +79,7 @@ async def estimate(caller: Scope, request: Request) -> Estimate:
 _version_ids: dict[tuple[str, str], UUID] = {}  # (agent, sha256) -> row id; rows are never deleted
 
 
-async def _version_id(agent_name: str) -> UUID:
+async def version_id(agent_name: str) -> UUID:
     version = source_version(agent_name)
     known = _version_ids.get((agent_name, version.sha256))
     if known is not None:
@@ -93,22 +93,22 @@ async def _version_id(agent_name: str) -> UUID:
     if not rows:  # another transaction added it after this statement's snapshot: read it now
         rows = await fetch("SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {}", agent_name,
                            version.sha256)
-    version_id = rows[0]["id"]
+    found = rows[0]["id"]
     # remember it only once it is committed: this transaction may still roll back (402) and take the row along
-    on_commit(lambda: _version_ids.__setitem__((agent_name, version.sha256), version_id))
-    return version_id
+    on_commit(lambda: _version_ids.__setitem__((agent_name, version.sha256), found))
+    return found
 
 
 async def start(caller: Scope, request: Request, *, triggered_by: str = "user", rerun_of: UUID | None = None,
-                reuse_steps: bool = False) -> dict[str, Any]:
-    agent, inputs, scope = _plan(request)
+                reuse_steps: bool = False, schedule: UUID | None = None) -> dict[str, Any]:
+    agent, inputs, scope = plan(request)
     version = source_version(agent.name)
     return await service.create(caller, service.NewRun(
-        agent=agent.name, version_id=await _version_id(agent.name), version_label=version.label,
+        agent=agent.name, version_id=await version_id(agent.name), version_label=version.label,
         version_sha256=version.sha256, inputs=msgspec.to_builtins(inputs),
         scope=scope, mode=request.mode, triggered_by=triggered_by, base_cost=agent.base_cost,
         per_item_cost=agent.per_item_cost, time_limit_seconds=agent.time_limit_seconds, rerun_of=rerun_of,
-        reuse_steps=reuse_steps,
+        reuse_steps=reuse_steps, schedule=schedule,
     ))
 
 

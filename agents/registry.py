@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
+import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,8 +22,13 @@ def register(cls: type[Agent]) -> type[Agent]:
     return cls
 
 
+@cache
 def _load_builtin() -> None:
-    from agentledger.agents.builtin import noop, url_check  # noqa: F401 - registers them
+    """Import every module of ``agents/builtin`` once: each registers its agent."""
+    from agentledger.agents import builtin
+
+    for module in pkgutil.iter_modules(builtin.__path__):
+        importlib.import_module(f"{builtin.__name__}.{module.name}")
 
 
 def all_agents() -> list[Agent]:

@@ -14,7 +14,7 @@ import msgspec
 
 from agentledger.agents.context import RunContext
 from agentledger.agents.registry import get_agent
-from agentledger.agents.sdk import Canceled, Superseded
+from agentledger.agents.sdk import AwaitingReview, Canceled, Superseded
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import repository, service, states
@@ -29,12 +29,19 @@ async def _claim(execution_id: UUID) -> dict[str, Any] | None:
     )
 
 
-async def _reusable_steps(row: dict[str, Any]) -> dict[tuple[int, str], Any]:
-    if not (row["reuse_steps"] and row["rerun_of"]):
+def _reuse_source(row: dict[str, Any]) -> UUID | None:
+    """Whose finished steps this attempt reuses: its own (it waited for a review), or the run it resumes."""
+    if row["awaited_review"]:
+        return row["id"]
+    return row["rerun_of"] if row["reuse_steps"] else None
+
+
+async def _reusable_steps(source: UUID | None) -> dict[tuple[int, str], Any]:
+    if source is None:
         return {}
     rows = await fetch(
         "SELECT DISTINCT ON (position) position, name, status, output FROM execution_steps "
-        "WHERE execution = {} ORDER BY position, attempt DESC", row["rerun_of"])
+        "WHERE execution = {} ORDER BY position, attempt DESC", source)
     reusable = {}
     for step in rows:
         if step["status"] not in ("succeeded", "reused"):
@@ -61,8 +68,9 @@ async def run_execution(execution_id: UUID) -> str | None:
     row = await _claim(execution_id)
     if row is None:
         return None
-    ctx = RunContext(execution_id, row["mode"], row["scope"], row["attempts"],
-                     cancel_requested=row["cancel_requested"], pause_requested=row["pause_requested"])
+    ctx = RunContext(execution_id, row["workspace"], row["mode"], row["scope"], row["attempts"],
+                     reuse_from=_reuse_source(row), cancel_requested=row["cancel_requested"],
+                     pause_requested=row["pause_requested"])
     stop_beating = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds, stop_beating))
     error = trace = None
@@ -70,10 +78,13 @@ async def run_execution(execution_id: UUID) -> str | None:
     try:
         agent = get_agent(row["agent"])
         inputs = msgspec.convert(msgspec.json.decode(row["inputs"]), agent.inputs)
-        ctx.reusable = await _reusable_steps(row)
+        ctx.reusable = await _reusable_steps(ctx.reuse_from)
         async with limit:
             await agent.run(ctx, inputs)
         status = states.COMPLETED
+    except AwaitingReview:
+        await ctx.flush()
+        return states.AWAITING_REVIEW
     except Superseded:
         log.warning("execution %s was given to another worker; this one stops", execution_id)
         return None

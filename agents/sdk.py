@@ -22,12 +22,17 @@ An agent is a class::
 ``ctx.step`` records each step (status, timing, input, output, error); a step of a resumed run that
 already succeeded in the run it resumes is ``reused`` and carries its recorded ``output``. Cancel and
 pause requests take effect at step boundaries.
+
+Results (``ctx.recommend``, ``ctx.report``, ``ctx.score``, ``ctx.content``, ``ctx.action_item``,
+``ctx.extract``, ``ctx.artifact``) are records people act on; ``await ctx.await_review(...)`` waits for a
+person without holding a worker and answers their decision.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
@@ -41,6 +46,17 @@ class Canceled(Exception):
 
 class Superseded(Exception):
     """Raised at a step boundary when the reaper gave the run to another worker (this one went silent)."""
+
+
+class AwaitingReview(Exception):
+    """Raised by ``ctx.await_review`` the first time: the run waits for a person and this attempt ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    approved: bool
+    comment: str | None
+    decided_by: str | None
 
 
 class StepHandle(Protocol):
@@ -63,6 +79,16 @@ class Context(Protocol):
     def item_done(self, key: str, detail: Any = None) -> None: ...
     def item_failed(self, key: str, reason: str, detail: Any = None) -> None: ...
     async def checkpoint(self) -> None: ...
+    async def await_review(self, title: str, *, summary: str | None = None) -> Review: ...
+    async def skip(self, name: str, reason: str) -> None: ...
+    def recommend(self, target: str, field: str, *, before: Any, after: Any, reason: str,
+                  priority: str = "medium") -> Any: ...
+    def report(self, title: str, summary: str, sections: list[dict[str, Any]]) -> Any: ...
+    def score(self, name: str, value: float, *, explanation: str, scale: int = 100) -> Any: ...
+    def content(self, target: str, field: str, text: str, *, title: str | None = None) -> Any: ...
+    def action_item(self, title: str, *, detail: str = "", priority: str = "medium") -> Any: ...
+    def extract(self, name: str, data: Any) -> Any: ...
+    async def artifact(self, name: str, data: bytes, *, content_type: str, description: str = "") -> Any: ...
 
 
 class Agent(ABC, Generic[I]):

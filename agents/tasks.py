@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from agentledger.agents import runner
+from agentledger.agents import runner, scheduling
 from agentledger.platform.broker import task
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
@@ -27,7 +27,7 @@ async def reap_stale_runs() -> dict[str, int]:
     settings = get_settings()
     stale_after = settings.run_stale_seconds
     stale = await fetch(  # the states are literals so the partial index on live runs applies
-        "SELECT id, attempts FROM executions WHERE status IN ('running', 'paused', 'awaiting_review') "
+        "SELECT id, attempts FROM executions WHERE status IN ('running', 'paused') "
         "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT 1000", stale_after,
     )
     requeued = failed = 0
@@ -51,3 +51,9 @@ async def reap_stale_runs() -> dict[str, int]:
     for run in lost:
         run_execution.send(str(run["id"]))
     return {"requeued": requeued, "failed": failed, "resent": len(lost)}
+
+
+@task(queue_name="default", max_retries=0)
+async def fire_due_schedules() -> dict[str, int]:
+    """Start the runs whose schedule is due (the scheduler sends this every 20 seconds)."""
+    return await scheduling.fire_due()

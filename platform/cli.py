@@ -155,6 +155,23 @@ def grant_credits(slug: str, amount: int, reason: str) -> None:
     click.echo(f"granted {amount} credits to {slug}: {balance.available} available, {balance.held} held")
 
 
+@main.command("demo-site", help="Serve Northwind Outfitters, the demo shop agents audit (needs no database).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True)
+@click.option("--token", default=lambda: os.environ.get("DEMO_SITE_TOKEN", "demo-connector-token"),
+              show_default="$DEMO_SITE_TOKEN or demo-connector-token", help="Bearer token of the change API.")
+@click.option("--state-file", default=None, help="Keep applied changes in this JSON file across restarts.")
+def demo_site(host: str, port: int, token: str, state_file: str | None) -> None:
+    import uvicorn
+
+    from agentledger.agents.demo_site.app import create_app
+
+    app = create_app(token=token, state_file=state_file)
+    click.echo(f"demo site on http://{host}:{port}")
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", timeout_graceful_shutdown=2)
+
+
 @main.command(help="Developer stack: demo, test or bench with embedded services (used by ./run).",
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("what", type=click.Choice(["demo", "test", "bench"]))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class EmbeddedServices:
     _pg_data: Path | None = None
     _pg_bin: Path | None = None
     _redis: subprocess.Popen[bytes] | None = None
+    _s3: subprocess.Popen[bytes] | None = None
 
     def start(self) -> dict[str, str]:
         """Start what the environment does not provide; answer the variables to pass to children."""
@@ -58,9 +61,16 @@ class EmbeddedServices:
             self.env["DATABASE_URL"] = self._start_postgres()
         if not os.environ.get("REDIS_URL"):
             self.env["REDIS_URL"] = self._start_redis()
+        if not os.environ.get("S3_ENDPOINT_URL") and importlib.util.find_spec("moto") is not None:
+            self.env.update(self._start_s3())
         return self.env
 
     def stop(self) -> None:
+        if self._s3 is not None:
+            self._s3.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._s3.wait(10)
+            self._s3 = None
         if self._redis is not None:
             self._redis.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -116,11 +126,22 @@ class EmbeddedServices:
         wait_for_port(port)
         return f"redis://127.0.0.1:{port}/0"
 
+    def _start_s3(self) -> dict[str, str]:
+        """moto's S3 server (a dev dependency) in memory: files last as long as this process."""
+        port = free_port()
+        self._s3 = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
+        )
+        wait_for_port(port, timeout=30)
+        return {"S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "agentledger",
+                "S3_ACCESS_KEY_ID": "dev", "S3_SECRET_ACCESS_KEY": "dev-secret"}
+
     @staticmethod
     def _stop_leftover(pid_file: Path) -> None:
         if not pid_file.exists():
             return
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+        with contextlib.suppress(ValueError, OSError):  # gone since (a reboot): nothing to stop
             pid = int(pid_file.read_text().strip())
             if "redis" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore"):
                 os.kill(pid, signal.SIGTERM)

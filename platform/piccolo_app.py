@@ -1,11 +1,14 @@
-"""Piccolo app for the platform tables (people, workspaces, tokens, audit)."""
+"""Piccolo app for the platform tables (people, workspaces, tokens, audit, executions, results, connectors, schedules)."""
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
 from agentledger.platform import tables
+from agentledger.platform.connectors.tables import Connector
 from agentledger.platform.executions import tables as execution_tables
+from agentledger.platform.results.tables import ExecutionResult, ResultRevision
+from agentledger.platform.schedules.tables import Schedule
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,5 +27,10 @@ APP_CONFIG = AppConfig(
         execution_tables.ExecutionStep,
         execution_tables.ExecutionLog,
         execution_tables.ExecutionItem,
+        execution_tables.ExecutionReview,
+        ExecutionResult,
+        ResultRevision,
+        Connector,
+        Schedule,
     ],
 )

@@ -98,3 +98,21 @@ async def resolve_scope(slug: str, user_id: UUID) -> Scope:
     if row is None:
         raise NotFound(f"workspace '{slug}' not found")
     return Scope(row["workspace_id"], slug, row["workspace_name"], user_id, row["role"])
+
+
+async def scope_for(workspace_id: UUID, user_id: UUID | None) -> Scope | None:
+    """For jobs acting on a member's behalf (schedules): their scope, or None when they are no longer a
+    member of the workspace."""
+    if user_id is None:
+        return None
+    rows = await fetch(
+        "SELECT m.role, w.slug, w.name FROM memberships m JOIN workspaces w ON w.id = m.workspace "
+        "WHERE m.workspace = {} AND m.\"user\" = {}", workspace_id, user_id)
+    return Scope(workspace_id, rows[0]["slug"], rows[0]["name"], user_id, rows[0]["role"]) if rows else None
+
+
+async def admin_emails(workspace_id: UUID) -> list[str]:
+    """Whom to tell about a workspace's runs that nobody started by hand."""
+    rows = await fetch("SELECT u.email FROM memberships m JOIN users u ON u.id = m.\"user\" "
+                       "WHERE m.workspace = {} AND m.role = 'admin' AND u.is_active ORDER BY u.email", workspace_id)
+    return [r["email"] for r in rows]

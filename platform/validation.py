@@ -1,9 +1,10 @@
-"""Input rules shared by every form and API body: one line of printable text, and workspace slugs."""
+"""Input rules shared by every form and API body: one line of printable text, workspace slugs, http(s) URLs."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from agentledger.platform.errors import Invalid
 
@@ -27,3 +28,25 @@ def single_line(value: str, field: str, *, label: str, max_length: int) -> str:
 
 def is_slug(value: str) -> bool:
     return SLUG.fullmatch(value) is not None
+
+
+def check_url(url: str) -> None:
+    """A fetchable http(s) URL: scheme, a host that IDNA-encodes, a valid port, no control characters."""
+    if has_control_characters(url):
+        raise ValueError(f"'{url!r}' contains control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError
+        parts.hostname.encode("idna")
+    except (ValueError, UnicodeError):
+        raise ValueError(f"'{url}' is not a valid http(s) URL") from None
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] in lower case, the default port left out: what two URLs share on one site."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"

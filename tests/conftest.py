@@ -19,6 +19,8 @@ os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + _worker_number
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("BASE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")
+if os.environ.get("S3_ENDPOINT_URL"):  # one bucket per xdist worker on the run's moto server
+    os.environ["S3_BUCKET"] = f"agentledger-test-{_worker}"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
@@ -55,6 +57,10 @@ async def database():
 
     await migrate()
     await start_pool()
+    if os.environ.get("S3_ENDPOINT_URL"):
+        from agentledger.platform import storage
+
+        await asyncio.to_thread(storage.ensure_bucket)
     yield
     await close_pool()
 

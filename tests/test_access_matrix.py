@@ -6,15 +6,19 @@ token. Cross-workspace access answers 404. A route without a row here fails the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from agentledger.agents import launch
+from agentledger.agents import launch, runner, scheduling
 from agentledger.platform import invitations, tokens
+from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
+from agentledger.platform.results.tables import ExecutionResult
 from agentledger.platform.scoping import resolve_scope
+from tests.support import agents  # noqa: F401 - registers test-results
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
 
@@ -81,6 +85,42 @@ CASES = [
          "/api/v1/workspaces/acme/executions/{run}/rerun", (401, 202, 202, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/resume-from-failed-step",
          "/api/v1/workspaces/acme/executions/{run}/resume-from-failed-step", (401, 409, 409, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/results",
+         "/api/v1/workspaces/acme/executions/{done_run}/results", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/results/approve",
+         "/api/v1/workspaces/acme/executions/{done_run}/results/approve", (401, 200, 200, 404),
+         {"result_ids": ["{rec}"]}),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/results/reject",
+         "/api/v1/workspaces/acme/executions/{done_run}/results/reject", (401, 200, 200, 404),
+         {"result_ids": ["{rec}"]}),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/apply",
+         "/api/v1/workspaces/acme/executions/{done_run}/apply", (401, 200, 200, 404), {"result_ids": ["{rec}"]}),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/review",
+         "/api/v1/workspaces/acme/executions/{done_run}/review", (401, 409, 409, 404), {"decision": "approve"}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/results/{result_id:uuid}", "/api/v1/workspaces/acme/results/{rec}",
+         (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/results/{result_id:uuid}/approve",
+         "/api/v1/workspaces/acme/results/{rec}/approve", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/results/{result_id:uuid}/reject",
+         "/api/v1/workspaces/acme/results/{rec}/reject", (401, 200, 200, 404)),
+    Case("PATCH", "/api/v1/workspaces/{ws:str}/results/{result_id:uuid}", "/api/v1/workspaces/acme/results/{content}",
+         (401, 200, 200, 404), {"text": "Edited copy."}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/results/{result_id:uuid}/download",
+         "/api/v1/workspaces/acme/results/{artifact}/download", (401, 200, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/connectors", "/api/v1/workspaces/acme/connectors", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/connectors", "/api/v1/workspaces/acme/connectors",
+         (401, 403, 201, 404), {"name": "Shop", "base_url": "https://shop.example", "secret": "s3cret-token"}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/connectors/{connector_id:uuid}",
+         "/api/v1/workspaces/acme/connectors/{connector}", (401, 403, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/schedules", "/api/v1/workspaces/acme/schedules", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/schedules", "/api/v1/workspaces/acme/schedules", (401, 201, 201, 404),
+         {"name": "Nightly", "agent": "noop", "cron": "0 3 * * *"}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/schedules/{schedule_id:uuid}",
+         "/api/v1/workspaces/acme/schedules/{schedule}", (401, 200, 200, 404)),
+    Case("PATCH", "/api/v1/workspaces/{ws:str}/schedules/{schedule_id:uuid}",
+         "/api/v1/workspaces/acme/schedules/{schedule}", (401, 200, 200, 404), {"enabled": False}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/schedules/{schedule_id:uuid}",
+         "/api/v1/workspaces/acme/schedules/{schedule}", (401, 204, 204, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/wallet", "/api/v1/workspaces/acme/wallet", (401, 403, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/ledger", "/api/v1/workspaces/acme/ledger", (401, 403, 200, 404)),
     # pages
@@ -134,12 +174,22 @@ async def _world(factory) -> dict:
     mia_tokens = (await tokens.list_tokens(await resolve_scope("acme", mia.id))).items
     assert mia_token
     await factory.credits("acme", 1000)
-    async with atomic():  # a queued run of the member's (no worker runs in this test)
-        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("noop", {}))
+    member_scope = await resolve_scope("acme", team.member.id)
+    async with atomic():  # a queued run of the member's (no worker runs in this test), and a finished one
+        run = await launch.start(member_scope, launch.Request("noop", {}))
+        done_run = await launch.start(member_scope, launch.Request("test-results", {}))
+        connector = await connectors.create(admin_scope, "Demo", "https://demo.example", "token-1234")
+        schedule = await scheduling.create(member_scope, name="Weekly", agent="noop", inputs={}, scope=None,
+                                           mode="live", cron="0 6 * * 1")
+    await runner.run_execution(done_run["id"])
+    by_kind = {r["kind"]: r["id"] for r in reversed(await ExecutionResult.select().where(
+        ExecutionResult.execution == done_run["id"]))}
     return {
         "team": team,
         "ids": {"mia": mia.id, "invitation": invitation.id, "mia_token": mia_tokens[0].id,
-                "invite_token": link.rsplit("/", 1)[1], "run": run["id"]},
+                "invite_token": link.rsplit("/", 1)[1], "run": run["id"], "done_run": done_run["id"],
+                "rec": by_kind["recommendation"], "content": by_kind["content"], "artifact": by_kind["artifact"],
+                "connector": connector["id"], "schedule": schedule["id"]},
     }
 
 
@@ -151,6 +201,8 @@ async def test_access(app, factory, case: Case, caller: str):
               "outsider": world["team"].outsider}.get(caller)
     url = case.url.format(**world["ids"])
     expected = case.expect[CALLERS.index(caller)]
+    if case.body and "result_ids" in case.body:
+        case = dataclasses.replace(case, body={"result_ids": [str(world["ids"]["rec"])]})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
         headers: dict[str, str] = {}

@@ -113,3 +113,13 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert len(members) == 2
     finally:
         stop_with_ctrl_c(again)
+
+
+def test_a_redis_pid_file_whose_process_is_gone_does_not_stop_the_next_start(tmp_path):
+    """After a reboot the pid in the file names no process: the start goes on and drops the file."""
+    from agentledger.platform.embedded import EmbeddedServices
+
+    pid_file = tmp_path / "redis.pid"
+    pid_file.write_text("4194303")  # above any pid Linux hands out by default
+    EmbeddedServices._stop_leftover(pid_file)
+    assert not pid_file.exists()

@@ -184,7 +184,7 @@ async def test_cancel_after_a_lost_worker_charges_the_items_it_processed(factory
 
     scope, workspace_id, run_id = await start(factory, steps=5)
     row = await _claim(run_id)
-    ctx = RunContext(run_id, "live", 5, row["attempts"])
+    ctx = RunContext(run_id, row["workspace"], "live", 5, row["attempts"])
     for n in range(3):
         ctx.item_done(f"item {n}")
     await ctx.flush()

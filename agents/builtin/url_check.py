@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import msgspec
 
 from agentledger.agents import net
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, Context
-from agentledger.platform.validation import has_control_characters
+from agentledger.platform.validation import check_url
 
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 
@@ -24,20 +23,6 @@ class UrlCheckInputs(msgspec.Struct, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         for url in self.urls:
             check_url(url)
-
-
-def check_url(url: str) -> None:
-    """A fetchable http(s) URL: scheme, a host that IDNA-encodes, a valid port, no control characters."""
-    if has_control_characters(url):
-        raise ValueError(f"'{url!r}' contains control characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError
-        parts.hostname.encode("idna")
-    except (ValueError, UnicodeError):
-        raise ValueError(f"'{url}' is not a valid http(s) URL") from None
 
 
 @register

@@ -38,6 +38,7 @@ class NewRun:
     time_limit_seconds: int
     rerun_of: UUID | None = None
     reuse_steps: bool = False
+    schedule: UUID | None = None
 
     @property
     def estimate(self) -> int:
@@ -51,15 +52,32 @@ async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     rows = await fetch(  # raw SQL: every start passes here (the ORM's insert costs more than the query)
         "INSERT INTO executions (id, workspace, started_by, triggered_by, agent, agent_version, inputs, mode, "
         "status, scope, base_cost, per_item_cost, estimate, credits_reserved, rerun_of, reuse_steps, "
-        "time_limit_seconds) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', {}, {}, {}, {}, {}, {}, {}, {}) "
-        "RETURNING *",
+        "time_limit_seconds, schedule) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', {}, {}, {}, {}, {}, {}, "
+        "{}, {}, {}) RETURNING *",
         execution_id, scope.workspace_id, scope.user_id, run.triggered_by, run.agent, run.version_id,
         json.dumps(run.inputs), run.mode, run.scope, run.base_cost, run.per_item_cost, run.estimate, reserved,
-        run.rerun_of, run.reuse_steps, run.time_limit_seconds,
+        run.rerun_of, run.reuse_steps, run.time_limit_seconds, run.schedule,
     )
     await ledger.reserve(scope.workspace_id, execution_id, reserved)
-    enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
+    enqueue_run(execution_id)
     return {**rows[0], "inputs": run.inputs, "version_label": run.version_label, "version_sha256": run.version_sha256}
+
+
+async def record_refused(scope: Scope, agent: str, inputs: dict[str, Any], mode: str, triggered_by: str,
+                         reason: str, schedule: UUID | None = None) -> dict[str, Any]:
+    """A run that could not start (no credits, inputs the agent no longer accepts) is still on the record:
+    failed, with the reason, nothing reserved. Scheduled runs are never skipped silently."""
+    rows = await fetch(
+        "INSERT INTO executions (id, workspace, started_by, triggered_by, agent, inputs, mode, status, scope, "
+        "error_message, finished_at, schedule) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}::jsonb, {}, 'failed', 1, "
+        "{}, now(), {}) RETURNING *",
+        scope.workspace_id, scope.user_id, triggered_by, agent[:64], json.dumps(inputs), mode, reason[:2000], schedule)
+    return rows[0]
+
+
+def enqueue_run(execution_id: UUID) -> None:
+    """Hand the run to a worker once the current transaction commits."""
+    enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
 
 
 def _illegal(action: str, row: dict[str, Any]) -> Conflict:
@@ -67,7 +85,8 @@ def _illegal(action: str, row: dict[str, Any]) -> Conflict:
 
 
 async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    """Queued: canceled and refunded now. Running or paused: stops at the next step boundary."""
+    """Queued: canceled and refunded now. Awaiting review: canceled now, processed items charged. Running or
+    paused: stops at the next step boundary."""
     row = await repository.get(scope, execution_id)
     done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM, current=row)
     if done is None:
@@ -141,5 +160,5 @@ async def requeue(execution_id: UUID, stale_seconds: float, seen_attempts: int) 
         execution_id, states.LIVE, "status = 'queued', heartbeat_at = NULL, queued_at = now()",
         guard=STALE_GUARD, guard_args=(stale_seconds, seen_attempts))
     if row is not None:
-        enqueue_by_name(RUN_ACTOR, RUN_QUEUE, str(execution_id))
+        enqueue_run(execution_id)
     return row is not None

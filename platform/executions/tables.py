@@ -42,6 +42,8 @@ class Execution(Table, tablename="executions"):
     error_message = Text(null=True, default=None)
     error_traceback = Text(null=True, default=None)
     rerun_of = UUID(null=True, default=None)
+    schedule = UUID(null=True, default=None)  # the schedule that started it (triggered_by = schedule)
+    awaited_review = Boolean(default=False)  # it waited for a person: resumed attempts reuse finished steps
     reuse_steps = Boolean(default=False)  # resume-from-failed-step: succeeded steps of rerun_of are reused
     cancel_requested = Boolean(default=False)
     pause_requested = Boolean(default=False)
@@ -86,3 +88,19 @@ class ExecutionItem(Table, tablename="execution_items"):
     reason = Text(null=True, default=None)
     detail = JSONB(null=True, default=None)
     at = Timestamptz(default=TimestamptzNow())
+
+
+class ExecutionReview(Table, tablename="execution_reviews"):
+    """A review step: the run waits (``awaiting_review``, no worker held) until a person decides."""
+
+    id = UUID(primary_key=True)
+    workspace = ForeignKey(Workspace, null=False)
+    execution = UUID()
+    step = Integer()  # the position of the review step in the run
+    title = Varchar(length=200)
+    summary = Text(null=True, default=None)
+    status = Varchar(length=16, default="pending")  # pending | approved | rejected
+    comment = Text(null=True, default=None)
+    decided_by = ForeignKey(User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,85 @@
+"""Review steps: a run asks a person to decide, waits in ``awaiting_review`` without holding a worker,
+and goes back to the queue when someone approves or rejects. The resumed attempt reuses the steps it
+had finished, and the review step answers the decision."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from agentledger.notifications.outbox import enqueue_email
+from agentledger.platform import audit
+from agentledger.platform.clock import now
+from agentledger.platform.config import get_settings
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Conflict, Invalid
+from agentledger.platform.executions import repository, service, states
+from agentledger.platform.scoping import Scope, admin_emails
+from agentledger.platform.tables import User, Workspace
+
+DECISIONS = {"approve": "approved", "reject": "rejected"}
+
+
+async def decided(execution_id: UUID, step: int) -> dict[str, Any] | None:
+    """The decision recorded for review step ``step`` of the run, or None while nobody has decided."""
+    rows = await fetch("SELECT r.status, r.comment, r.decided_by, u.name AS decided_by_name FROM execution_reviews r "
+                       "LEFT JOIN users u ON u.id = r.decided_by WHERE r.execution = {} AND r.step = {} "
+                       "AND r.status <> 'pending'", execution_id, step)
+    return rows[0] if rows else None
+
+
+async def _recipients(run: dict[str, Any]) -> list[str]:
+    """Who started the run; for runs nobody started by hand (schedules), the workspace's admins."""
+    if run["started_by"]:
+        user = await User.select(User.email).where(User.id == run["started_by"]).first()
+        if user:
+            return [user["email"]]
+    return await admin_emails(run["workspace"])
+
+
+async def request(run: dict[str, Any], step: int, title: str, summary: str | None) -> None:
+    """Record the review (in the runner's transaction that moves the run to awaiting_review) and email."""
+    await fetch("INSERT INTO execution_reviews (id, workspace, execution, step, title, summary, status, created_at) "
+                "VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, 'pending', now()) "
+                "ON CONFLICT (execution, step) DO NOTHING", run["workspace"], run["id"], step, title[:200], summary)
+    workspace = await Workspace.select(Workspace.slug, Workspace.name).where(Workspace.id == run["workspace"]).first()
+    link = f"{get_settings().public_url}/w/{workspace['slug']}/executions/{run['id']}"
+    for email in await _recipients(run):
+        await enqueue_email(workspace_id=run["workspace"], kind="review_requested", to=email,
+                            template="review_requested",
+                            context={"workspace": workspace["name"], "agent": run["agent"], "title": title,
+                                     "summary": summary or "", "link": link})
+
+
+async def decide(scope: Scope, execution_id: UUID, decision: str, comment: str | None) -> dict[str, Any]:
+    """Record the decision and send the run back to the queue; 409 unless it is waiting for one."""
+    if decision not in DECISIONS:
+        raise Invalid("decision must be 'approve' or 'reject'", field="decision")
+    if comment is not None and len(comment) > 5000:
+        raise Invalid("comment must be at most 5,000 characters", field="comment")
+    run = await repository.get(scope, execution_id)
+    status = DECISIONS[decision]
+    reviews = await fetch(
+        "UPDATE execution_reviews SET status = {}, comment = {}, decided_by = {}, decided_at = now() "
+        "WHERE execution = {} AND status = 'pending' RETURNING step, title", status, comment, scope.user_id,
+        execution_id)
+    if not reviews:
+        raise Conflict(f"this run is not waiting for a review (it is {run['status'].replace('_', ' ')})",
+                       field="status")
+    step = reviews[0]["step"]
+    queued = await repository.transition(execution_id, states.DECIDE_FROM, "status = 'queued', queued_at = now()")
+    if queued is None:
+        raise Conflict("this run is not waiting for a review", field="status")
+    output = {"decision": status, "comment": comment, "decided_by": scope.user_id, "at": now()}
+    await fetch("UPDATE execution_steps SET status = {}, output = {}::jsonb, finished_at = now(), "
+                "duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int "
+                "WHERE execution = {} AND position = {} AND status = 'waiting'",
+                "succeeded" if status == "approved" else "rejected", json.dumps(output, default=str),
+                execution_id, step)
+    await fetch("UPDATE execution_results SET status = {}, decided_by = {}, decided_at = now(), updated_at = now() "
+                "WHERE execution = {} AND kind = 'content' AND status = 'open'", status, scope.user_id, execution_id)
+    service.enqueue_run(execution_id)
+    await audit.record(f"execution.review.{decision}", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), step=reviews[0]["title"])
+    return await repository.get(scope, execution_id)

@@ -1,0 +1,78 @@
+"""Object storage (any S3-compatible server): run artifacts now, archives and PDFs later.
+
+Every object of a workspace lives under ``workspaces/<workspace id>/``, so one prefix holds, exports or
+deletes a tenant's files. boto3 is synchronous: calls run on a thread so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from agentledger.platform.config import get_settings
+from agentledger.platform.errors import AppError
+
+
+class StorageUnavailable(AppError):
+    status_code = 503
+    code = "storage_unavailable"
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    settings = get_settings()
+    return boto3.client(
+        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key,
+        config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"},
+                      connect_timeout=5, read_timeout=30),
+    )
+
+
+def bucket() -> str:
+    name = get_settings().s3_bucket
+    if not name:
+        raise StorageUnavailable("file storage is not configured: set S3_BUCKET (and S3_ENDPOINT_URL)")
+    return name
+
+
+def workspace_key(workspace_id: UUID, *parts: str) -> str:
+    return "/".join((f"workspaces/{workspace_id}", *parts))
+
+
+async def put(key: str, data: bytes, content_type: str) -> None:
+    await asyncio.to_thread(_client().put_object, Bucket=bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+async def get(key: str) -> bytes:
+    def read() -> bytes:
+        return _client().get_object(Bucket=bucket(), Key=key)["Body"].read()
+
+    return await asyncio.to_thread(read)
+
+
+def download_url(key: str, filename: str, expires_seconds: int = 3600) -> str:
+    """A signed, expiring link; signing is local (no request to the server)."""
+    return _client().generate_presigned_url(
+        "get_object", ExpiresIn=expires_seconds,
+        Params={"Bucket": bucket(), "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def ensure_bucket() -> None:
+    """For the dev stack and tests: create the bucket if the server does not have it yet."""
+    client = _client()
+    try:
+        client.head_bucket(Bucket=bucket())
+    except client.exceptions.ClientError:
+        client.create_bucket(Bucket=bucket())
+
+
+def reset_client() -> None:
+    _client.cache_clear()

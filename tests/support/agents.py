@@ -1,0 +1,65 @@
+"""Test agents that produce every kind of result, and one with a review step (imported by the tests
+that use them; importing registers them)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from agentledger.agents.registry import register
+from agentledger.agents.sdk import Agent
+
+
+class ResultsInputs(msgspec.Struct):
+    site: str = "http://127.0.0.1:9"
+    fail_after_results: bool = False
+
+
+@register
+class Reporter(Agent[ResultsInputs]):
+    name, title, version = "test-results", "Every result kind", "t1"
+    description = "Test agent: one result of each kind."
+    inputs = ResultsInputs
+    base_cost, per_item_cost = 1, 1
+
+    async def run(self, ctx, inputs: ResultsInputs) -> None:
+        async with ctx.step("find") as step:
+            if step.reused:
+                return
+            ctx.recommend(f"{inputs.site}/about", "title", before=None, after="About Northwind Outfitters",
+                          reason="The page has no title.", priority="high")
+            ctx.recommend(f"{inputs.site}/contact", "meta_description", before="", after="Write to us.",
+                          reason="Missing meta description.", priority="low")
+            ctx.report("Site report", "Two problems.", [{
+                "title": "Pages", "tables": [{"columns": ["page", "status"], "rows": [["/", 200]]}],
+                "charts": [{"type": "bar", "title": "Status", "x_labels": ["200"],
+                            "series": [{"name": "pages", "values": [1]}]}]}])
+            ctx.score("SEO score", 72, explanation="72 of 100 checks pass.")
+            ctx.content(f"{inputs.site}/products/p", "description", "A sturdy pack.", title="Pack")
+            ctx.action_item("Fix the broken link on /about", detail="It points to /gone.", priority="medium")
+            ctx.extract("pages", {"count": 1})
+            await ctx.artifact("pages.csv", b"page,status\n/,200\n", content_type="text/csv",
+                               description="Pages crawled")
+            ctx.item_done("site")
+            if inputs.fail_after_results:
+                raise RuntimeError("broke after finding things")
+
+
+@register
+class Reviewed(Agent[ResultsInputs]):
+    name, title, version = "test-review", "Review step", "t1"
+    description = "Test agent: writes, waits for a review, then publishes unless rejected."
+    inputs = ResultsInputs
+    base_cost, per_item_cost = 1, 1
+
+    async def run(self, ctx, inputs: ResultsInputs) -> None:
+        async with ctx.step("write") as step:
+            if not step.reused:
+                ctx.content(f"{inputs.site}/products/p", "description", "Fresh copy.", title="Pack")
+                ctx.item_done("p")
+                step.output = {"written": 1}
+        review = await ctx.await_review("Check the copy", summary="1 description")
+        if not review.approved:
+            await ctx.skip("publish", "the review rejected the copy")
+            return
+        async with ctx.step("publish") as step:
+            step.output = {"comment": review.comment, "by": review.decided_by}
