@@ -43,9 +43,10 @@ class Emitting:
         self._results = results + self._results
 
     def recommend(self, target: str, field: str, *, before: Any, after: Any, reason: str,
-                  priority: str = "medium") -> UUID:
-        """A concrete change people approve, reject and apply (``after`` replaces ``before``)."""
-        return self._emit(records.recommendation(target, field, before, after, reason, priority))
+                  priority: str = "medium", check: str | None = None) -> UUID:
+        """A concrete change people approve, reject and apply (``after`` replaces ``before``); ``check``
+        names the rule that found it (e.g. "missing_title"), for filters and reports."""
+        return self._emit(records.recommendation(target, field, before, after, reason, priority, check))
 
     def report(self, title: str, summary: str, sections: list[dict[str, Any]]) -> UUID:
         """Sections of ``{"title", "text"?, "tables": [{"columns", "rows"}], "charts": [chart spec]}``."""
@@ -58,8 +59,10 @@ class Emitting:
         """Generated text for ``target``; people may edit it (versioned) before it is applied."""
         return self._emit(records.content(target, field, text, title))
 
-    def action_item(self, title: str, *, detail: str = "", priority: str = "medium") -> UUID:
-        return self._emit(records.action_item(title, detail, priority))
+    def action_item(self, title: str, *, detail: str = "", priority: str = "medium", check: str | None = None,
+                    target: str | None = None) -> UUID:
+        """Work for a person (the agent cannot make this change itself)."""
+        return self._emit(records.action_item(title, detail, priority, check, target))
 
     def extract(self, name: str, data: Any) -> UUID:
         return self._emit(records.extracted(name, data))

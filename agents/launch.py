@@ -62,7 +62,7 @@ def plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
     implied = agent.scope_of(inputs)
     if implied is not None and request.scope is not None and request.scope != implied:
         raise Invalid(f"scope follows from the inputs for {agent.name}: {implied}, not {request.scope}", field="scope")
-    scope = implied if implied is not None else (1 if request.scope is None else request.scope)
+    scope = implied if implied is not None else (agent.default_scope if request.scope is None else request.scope)
     if not 1 <= scope <= agent.max_scope:
         raise Invalid(f"scope must be between 1 and {agent.max_scope}", field="scope")
     return agent, inputs, scope

@@ -14,7 +14,7 @@ import msgspec
 
 from agentledger.agents.context import RunContext
 from agentledger.agents.registry import get_agent
-from agentledger.agents.sdk import AwaitingReview, Canceled, Superseded
+from agentledger.agents.sdk import AgentError, AwaitingReview, Canceled, Superseded
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import repository, service, states
@@ -96,6 +96,8 @@ async def run_execution(execution_id: UUID) -> str | None:
             status, error = states.TIMED_OUT, f"stopped after the time limit of {row['time_limit_seconds']} s"
         else:
             status, error, trace = states.FAILED, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+    except AgentError as exc:
+        status, error, trace = states.FAILED, str(exc)[:2000], traceback.format_exc()
     except Exception as exc:  # noqa: BLE001 - any agent failure ends the run as failed, refunded
         status, error, trace = states.FAILED, f"{type(exc).__name__}: {exc}"[:2000], traceback.format_exc()
     finally:

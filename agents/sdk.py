@@ -40,6 +40,11 @@ import msgspec
 I = TypeVar("I", bound=msgspec.Struct)
 
 
+class AgentError(Exception):
+    """A failure whose message is meant for the person who started the run (shown as it is, without the
+    Python class name): the run fails and its credits are refunded."""
+
+
 class Canceled(Exception):
     """Raised at a step boundary when someone canceled the run."""
 
@@ -101,6 +106,7 @@ class Agent(ABC, Generic[I]):
     per_item_cost: ClassVar[int] = 1
     time_limit_seconds: ClassVar[int] = 600
     max_scope: ClassVar[int] = 100_000
+    default_scope: ClassVar[int] = 1  # when the caller names no scope (e.g. pages a crawler visits)
 
     def scope_of(self, inputs: I) -> int | None:
         """The scope implied by the inputs (e.g. the number of URLs), or None to take the caller's."""

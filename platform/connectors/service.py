@@ -15,6 +15,7 @@ from uuid import UUID
 import httpx
 
 from agentledger.platform import audit
+from agentledger.platform.config import get_settings
 from agentledger.platform.connectors import secrets
 from agentledger.platform.connectors.tables import Connector
 from agentledger.platform.database import duplicates_conflict
@@ -22,7 +23,6 @@ from agentledger.platform.errors import Invalid, NotFound
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.validation import check_url, origin, single_line
 
-PUSH_TIMEOUT_SECONDS = 10.0
 PUBLIC = (Connector.id, Connector.name, Connector.kind, Connector.base_url, Connector.secret_hint,
           Connector.created_at)
 
@@ -83,16 +83,17 @@ async def push(connector: dict[str, Any], target: str, field: str, value: str, i
     """Send one change; any failure (refused, 4xx, 5xx, timeout) is reported, never raised."""
     parts = urlsplit(target)
     path = parts.path or "/"
+    timeout = get_settings().connector_timeout_seconds
     try:
         token = secrets.decrypt(connector["secret_ciphertext"])
-        async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS, trust_env=False) as client:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
             response = await client.post(
                 f"{connector['base_url']}/api/changes", json={"target": path, "field": field, "value": value},
                 headers={"authorization": f"Bearer {token}", "idempotency-key": idempotency_key})
     except secrets.SecretUnreadable as error:
         return Pushed(False, error.message)
     except httpx.TimeoutException:
-        return Pushed(False, f"the site did not answer within {PUSH_TIMEOUT_SECONDS:g} s")
+        return Pushed(False, f"the site did not answer within {timeout:g} s")
     except httpx.HTTPError as error:
         return Pushed(False, f"could not reach the site: {type(error).__name__}: {error}"[:300])
     if response.status_code >= 300:

@@ -13,16 +13,16 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     "content": ("target", "field", "title", *DECIDED),
     "report": ("title",),
     "score": (),
-    "action_item": ("title", "priority", "decided_by", "decided_at"),
+    "action_item": ("title", "target", "priority", "decided_by", "decided_at"),
     "extracted": (),
     "artifact": (),
 }
 BODY: dict[str, tuple[str, ...]] = {
-    "recommendation": ("before", "after", "reason"),
+    "recommendation": ("before", "after", "reason", "check"),
     "content": ("text", "version"),
     "report": ("summary", "sections"),
     "score": ("value", "scale", "explanation"),
-    "action_item": ("detail",),
+    "action_item": ("detail", "check"),
     "extracted": ("data",),
     "artifact": ("description", "content_type", "size"),
 }

@@ -47,8 +47,9 @@ def _priority(value: str) -> str:
     return value
 
 
-def recommendation(target: str, field: str, before: Any, after: Any, reason: str, priority: str) -> NewResult:
-    return NewResult("recommendation", f"{target}|{field}", {"before": before, "after": after,
+def recommendation(target: str, field: str, before: Any, after: Any, reason: str, priority: str,
+                   check: str | None = None) -> NewResult:
+    return NewResult("recommendation", f"{target}|{field}", {"before": before, "after": after, "check": check,
                      "reason": _text(reason, "reason", 2000)}, target=_text(target, "target", 2000),
                      field=_text(field, "field", 64), priority=_priority(priority), status="open")
 
@@ -90,8 +91,10 @@ def content(target: str, field: str, text: str, title: str | None) -> NewResult:
                      status="open")
 
 
-def action_item(title: str, detail: str, priority: str) -> NewResult:
-    return NewResult("action_item", title, {"detail": _text(detail, "detail", 5000, required=False)},
+def action_item(title: str, detail: str, priority: str, check: str | None = None,
+                target: str | None = None) -> NewResult:
+    return NewResult("action_item", title, {"detail": _text(detail, "detail", 5000, required=False),
+                     "check": check}, target=target,
                      title=_text(title, "title", 300), priority=_priority(priority), status="open")
 
 

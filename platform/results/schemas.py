@@ -38,6 +38,7 @@ class ResultOut(msgspec.Struct):
     before: Any | UnsetType = UNSET
     after: Any | UnsetType = UNSET
     reason: str | None | UnsetType = UNSET
+    check: str | None | UnsetType = UNSET
     priority: Priority | None | UnsetType = UNSET
     status: str | None | UnsetType = UNSET
     decided_by: UUID | None | UnsetType = UNSET
