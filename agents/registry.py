@@ -8,6 +8,7 @@ import inspect
 import pkgutil
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 from agentledger.agents.sdk import Agent
 from agentledger.platform.errors import NotFound
@@ -51,9 +52,30 @@ class SourceVersion:
     source: str
 
 
+# the platform every agent runs on; its code is versioned with the product, not with each agent
+FRAMEWORK = {f"agentledger.agents.{m}" for m in ("sdk", "registry", "context", "emitting", "runner", "launch",
+                                                  "tasks", "scheduling", "net")}
+
+
+def _helpers(module: ModuleType, found: dict[str, ModuleType]) -> None:
+    """``module`` and the agent modules it uses (through imported names or modules), transitively."""
+    found[module.__name__] = module
+    for value in vars(module).values():
+        used = value if isinstance(value, ModuleType) else inspect.getmodule(value)
+        if (used is not None and used.__name__.startswith("agentledger.agents.") and used.__name__ not in FRAMEWORK
+                and used.__name__ not in found and not used.__name__.endswith("__init__")):
+            _helpers(used, found)
+
+
 @cache
 def source_version(name: str) -> SourceVersion:
-    """The code of the agent as this process runs it (its whole module, so helpers count too)."""
+    """The code of the agent as this process runs it: its module and the helper modules it uses (a change
+    to a shared crawler changes the version of every agent that crawls)."""
     agent = get_agent(name)
-    source = inspect.getsource(inspect.getmodule(type(agent)))
+    modules: dict[str, ModuleType] = {}
+    _helpers(inspect.getmodule(type(agent)), modules)
+    main = type(agent).__module__
+    ordered = [main, *sorted(m for m in modules if m != main)]
+    source = "\n\n".join(f"# ===== {m} =====\n{inspect.getsource(modules[m])}" if len(ordered) > 1
+                          else inspect.getsource(modules[m]) for m in ordered)
     return SourceVersion(agent.version, hashlib.sha256(source.encode()).hexdigest(), source)

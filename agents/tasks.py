@@ -55,5 +55,5 @@ async def reap_stale_runs() -> dict[str, int]:
 
 @task(queue_name="default", max_retries=0)
 async def fire_due_schedules() -> dict[str, int]:
-    """Start the runs whose schedule is due (the scheduler sends this every 20 seconds)."""
+    """Start the runs whose schedule is due (the scheduler sends this every SCHEDULE_POLL_SECONDS)."""
     return await scheduling.fire_due()

@@ -35,7 +35,8 @@ def jobs() -> list[Job]:
         Job("purge-stale-invitations", "agentledger.platform.tasks:purge_stale_invitations",
             CronTrigger(hour=3, minute=17, timezone="UTC")),
         Job("reap-stale-runs", "agentledger.agents.tasks:reap_stale_runs", IntervalTrigger(seconds=30)),
-        Job("fire-due-schedules", "agentledger.agents.tasks:fire_due_schedules", IntervalTrigger(seconds=20)),
+        Job("fire-due-schedules", "agentledger.agents.tasks:fire_due_schedules",
+            IntervalTrigger(seconds=get_settings().schedule_poll_seconds)),
         Job("sweep-outbox", "agentledger.notifications.tasks:sweep_outbox", IntervalTrigger(minutes=5)),
     ]
 

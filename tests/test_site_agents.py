@@ -81,6 +81,9 @@ async def test_seo_audit_finds_every_planted_problem_by_name(client, factory, si
     artifact = (await all_results(client, team.member, run["id"], kind="artifact"))[0]
     csv = (await client.get(artifact["download_url"], headers=team.member.bearer)).text
     assert csv.startswith("url,status,ms") and "/lookbook" in csv
+    code = (await client.get(f"{API}/executions/{run['id']}/code", headers=team.member.bearer)).json()
+    assert "# ===== agentledger.agents.seo_checks =====" in code["source"]  # the rules it ran are part of it
+    assert "def audit(crawl: Crawl)" in code["source"] and "async def crawl(" in code["source"]
 
 
 async def test_applying_approved_seo_fixes_changes_the_site_once(client, factory, site):
