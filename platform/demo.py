@@ -1,5 +1,6 @@
-"""The demo seed: Acme (an admin and a member) and Globex (its own admin), with one API token each and
-10,000 credits per workspace.
+"""The demo seed: Acme (an admin and a member) and Globex (its own admin), with one API token each,
+10,000 credits per workspace, and both workspaces connected to the demo shop (its connector is renewed
+at every start, since the shop's address and token can change).
 
 Idempotent: a second ``./run demo`` on the same ``.data/`` reuses the people, passwords and tokens in
 ``.data/demo.json``; if that file was lost, passwords are reset and fresh tokens made.
@@ -16,6 +17,7 @@ from typing import Any
 from agentledger.billing import ledger
 from agentledger.billing.tables import LedgerTransfer
 from agentledger.platform import accounts, tokens, workspaces
+from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
 from agentledger.platform.scoping import resolve_scope
@@ -29,6 +31,7 @@ PEOPLE = [
 ]
 WORKSPACES = {"acme": "Acme", "globex": "Globex"}
 DEMO_CREDITS = 10_000
+DEMO_CONNECTOR = "Demo shop"
 
 
 async def _still_valid(saved: dict[str, Any]) -> bool:
@@ -54,14 +57,35 @@ async def _seed_credits() -> None:
             await ledger.grant(workspace["id"], DEMO_CREDITS, actor_id=None, memo="demo seed", key=f"demo-seed:{slug}")
 
 
-async def seed(demo_file: Path, url: str) -> dict[str, Any]:
+async def _connect_demo_site(url: str, token: str) -> None:
+    for person in PEOPLE:
+        if person["role"] != "admin":
+            continue
+        account = await accounts.find_by_email(person["email"])
+        admin = await resolve_scope(person["workspace"], account.id)
+        for connector in await connectors.list_all(admin):
+            if connector["name"] == DEMO_CONNECTOR:
+                await connectors.delete(admin, connector["id"])
+        await connectors.create(admin, DEMO_CONNECTOR, url, token)
+
+
+async def seed(demo_file: Path, url: str, demo_site: tuple[str, str] | None = None) -> dict[str, Any]:
+    """``demo_site`` is the shop's (url, connector token)."""
+    data = await _people(demo_file, url)
+    async with atomic():
+        await _seed_credits()
+        if demo_site:
+            await _connect_demo_site(*demo_site)
+    data = {**data, "url": url, "demo_site": demo_site[0] if demo_site else None}
+    demo_file.write_text(json.dumps(data, indent=2))
+    demo_file.chmod(0o600)
+    return data
+
+
+async def _people(demo_file: Path, url: str) -> dict[str, Any]:
     if demo_file.exists():
         saved = json.loads(demo_file.read_text())
         if await _still_valid(saved):
-            async with atomic():
-                await _seed_credits()
-            saved["url"] = url
-            demo_file.write_text(json.dumps(saved, indent=2))
             return saved
     users = []
     async with atomic():
@@ -77,9 +101,5 @@ async def seed(demo_file: Path, url: str) -> dict[str, Any]:
                     await workspaces.add_member(workspace["id"], account.id, person["role"], actor_id=None)
             _, token = await tokens.create_token(await resolve_scope(slug, account.id), "demo")
             users.append({**person, "password": password, "token": token})
-        await _seed_credits()
-    data = {"url": url, "users": [{k: u[k] for k in ("email", "password", "workspace", "role", "token", "name")}
+    return {"url": url, "users": [{k: u[k] for k in ("email", "password", "workspace", "role", "token", "name")}
                                   for u in users]}
-    demo_file.write_text(json.dumps(data, indent=2))
-    demo_file.chmod(0o600)
-    return data

@@ -11,13 +11,15 @@ import asyncio
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from agentledger.platform.embedded import EmbeddedServices, wait_for_port
+from agentledger.platform.embedded import EmbeddedServices, free_port, wait_for_port
 
 ROOT = Path.cwd()
 DATA = Path(os.environ.get("AGENTLEDGER_DATA_DIR", ROOT / ".data"))
@@ -86,12 +88,24 @@ def demo(args: list[str]) -> int:
 
         settings = load_settings_or_exit()
 
+        site = _demo_site()
+        children = [site.process]
+
         async def prepare() -> dict:
             await migrate()
-            return await seed(DATA / "demo.json", settings.public_url)
+            if settings.s3_bucket:
+                from agentledger.platform import storage
 
-        data = asyncio.run(prepare())
-        children = [
+                await asyncio.to_thread(storage.ensure_bucket)
+            return await seed(DATA / "demo.json", settings.public_url, demo_site=(site.url, site.token))
+
+        try:
+            wait_for_port(site.port, timeout=30)
+            data = asyncio.run(prepare())
+        except BaseException:
+            _stop(children)
+            raise
+        children += [
             subprocess.Popen(_cli("web", "--port", str(port))),
             subprocess.Popen(_cli("worker", "--processes", "1", "--threads", "4")),
             subprocess.Popen(_cli("scheduler")),
@@ -110,12 +124,40 @@ def demo(args: list[str]) -> int:
             _stop(children)
 
 
+@dataclass(frozen=True)
+class DemoSite:
+    process: subprocess.Popen[bytes]
+    port: int
+    token: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _demo_site() -> DemoSite:
+    """The demo shop the agents audit: DEMO_SITE_PORT (8100, or a free port when that one is taken), its
+    connector token kept under .data/, and the fixes applied to it kept across restarts."""
+    wanted = int(os.environ.get("DEMO_SITE_PORT", "8100"))
+    with socket.socket() as probe:
+        port = wanted if probe.connect_ex(("127.0.0.1", wanted)) != 0 else free_port()
+    token_file = DATA / "demo_site_token"
+    if not token_file.exists():
+        token_file.write_text(secrets.token_urlsafe(32))
+        token_file.chmod(0o600)
+    token = token_file.read_text().strip()
+    process = subprocess.Popen(_cli("demo-site", "--port", str(port), "--token", token,
+                                    "--state-file", str(DATA / "demo-site-state.json")), stdout=subprocess.DEVNULL)
+    return DemoSite(process, port, token)
+
+
 def _banner(data: dict) -> None:
     print(f"\n  agentledger is running at {data['url']}\n")
     for user in data["users"]:
         print(f"  {user['role']:<6} {user['workspace']:<7} {user['email']:<22} password {user['password']}")
         print(f"         API token {user['token']}")
-    print(f"\n  (also in {DATA / 'demo.json'}) · Ctrl-C stops everything\n", flush=True)
+    print(f"\n  demo shop for the agents: {data['demo_site']} (connected to both workspaces)")
+    print(f"  (also in {DATA / 'demo.json'}) · Ctrl-C stops everything\n", flush=True)
 
 
 def test(args: list[str]) -> int:

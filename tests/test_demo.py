@@ -20,7 +20,7 @@ from tests.support.processes import ROOT, cli
 def start_demo(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL"}}
-    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port)})
+    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(port + 1)})
     return subprocess.Popen(cli("dev", "demo"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
@@ -56,6 +56,35 @@ def processes_using(data_dir: Path) -> list[str]:
             if str(data_dir) in cmdline and "pytest" not in cmdline:
                 found.append(cmdline)
     return found
+
+
+def wait_for_run(run_url: str, headers: dict) -> dict:
+    for _ in range(300):
+        run = httpx.get(run_url, headers=headers).json()
+        if run["finished_at"]:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"{run_url} did not finish: {run['status']}")
+
+
+def check_agents_on_the_demo_shop(api: str, shop: str, bob: dict) -> None:
+    """The demo shop runs beside the demo, and the workspace is connected to it: agents find its planted
+    problems, and an approved fix applied through the connector shows on the shop."""
+    assert httpx.get(f"{shop}/").status_code == 200
+    started = {agent: httpx.post(f"{api}/executions", headers=bob, json={"agent": agent, "inputs": inputs}).json()
+               for agent, inputs in (("seo-audit", {"start_url": f"{shop}/"}), ("link-checker", {"start_url": shop}),
+                                     ("analytics-report", {"csv_url": f"{shop}/feeds/analytics.csv"}))}
+    runs = {agent: wait_for_run(f"{api}/executions/{run['id']}", bob) for agent, run in started.items()}
+    assert {a: r["status"] for a, r in runs.items()} == {
+        "seo-audit": "partial", "link-checker": "partial", "analytics-report": "completed"}
+    recs = httpx.get(f"{api}/executions/{runs['seo-audit']['id']}/results",
+                     params={"kind": "recommendation", "limit": 250}, headers=bob).json()["items"]
+    about = next(r for r in recs if r["check"] == "missing_title" and r["target"].endswith("/about"))
+    assert httpx.post(f"{api}/results/{about['id']}/approve", headers=bob).json()["status"] == "approved"
+    applied = httpx.post(f"{api}/executions/{runs['seo-audit']['id']}/apply", headers=bob,
+                         json={"result_ids": [about["id"]]}).json()
+    assert applied["applied"] == 1, applied
+    assert f"<title>{about['after']}</title>" in httpx.get(f"{shop}/about").text
 
 
 def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
@@ -97,6 +126,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert run["status"] == "partial" and (run["credits_charged"], run["credits_refunded"]) == (2, 1)
         wallet = httpx.get(f"{api}/wallet", headers={"Authorization": f"Bearer {alice['token']}"}).json()
         assert wallet == {"available": 10_000 - 2, "held": 0}
+        check_agents_on_the_demo_shop(api, saved["demo_site"], {"Authorization": f"Bearer {bob['token']}"})
     finally:
         stop_with_ctrl_c(demo)
     time.sleep(0.5)
@@ -107,6 +137,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         wait_until_serving(again)
         resaved = json.loads((data_dir / "demo.json").read_text())
         assert resaved["users"] == saved["users"]  # same people, passwords and tokens: no second seed
+        assert "<title>About Northwind Outfitters" in httpx.get(f"{resaved['demo_site']}/about").text  # fix kept
         token = saved["users"][1]["token"]
         members = httpx.get(f"{saved['url']}/api/v1/workspaces/acme/members",
                             headers={"Authorization": f"Bearer {token}"}).json()
