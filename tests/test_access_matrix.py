@@ -69,6 +69,8 @@ CASES = [
     Case("GET", "/api/v1/workspaces/{ws:str}/agents", "/api/v1/workspaces/acme/agents", (401, 200, 200, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions", "/api/v1/workspaces/acme/executions",
          (401, 202, 202, 404), {"agent": "noop", "inputs": {}}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions", "/api/v1/workspaces/acme/executions",
+         (401, 200, 200, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions/estimate", "/api/v1/workspaces/acme/executions/estimate",
          (401, 200, 200, 404), {"agent": "noop", "inputs": {}}),
     Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
@@ -140,6 +142,33 @@ CASES = [
     Case("POST", "/workspaces", "/workspaces", (LOGIN, 303, 303, 303), {"slug": "fresh", "name": "Fresh"}, page=True),
     Case("GET", "/w/{ws:str}", "/w/acme", (303, 303, 303, 303), page=True),
     Case("GET", "/w/{ws:str}/executions", "/w/acme/executions", (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/executions", "/w/acme/executions", (LOGIN, 303, 303, 404),
+         {"agent": "noop", "inputs": "{}", "scope": "", "mode": "live"}, page=True),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}", "/w/acme/executions/{done_run}",
+         (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/review", "/w/acme/executions/{done_run}/review",
+         (LOGIN, 409, 409, 404), {"decision": "approve"}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/results", "/w/acme/executions/{done_run}/results",
+         (LOGIN, 303, 303, 404), {"action": "approve", "result_ids": ["{rec}"]}, page=True),
+    Case("POST", "/w/{ws:str}/results/{result_id:uuid}/content", "/w/acme/results/{content}/content",
+         (LOGIN, 303, 303, 404), {"text": "Edited on the page."}, page=True),
+    Case("POST", "/w/{ws:str}/results/{result_id:uuid}/done", "/w/acme/results/{action}/done",
+         (LOGIN, 303, 303, 404), {"done": "true"}, page=True),
+    Case("GET", "/w/{ws:str}/results/{result_id:uuid}/charts/{section:int}/{index:int}",
+         "/w/acme/results/{report}/charts/0/0", (LOGIN, 200, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/schedules", "/w/acme/schedules", (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/schedules", "/w/acme/schedules", (LOGIN, 303, 303, 404),
+         {"name": "Nightly", "cron": "0 3 * * *", "agent": "noop", "inputs": "{}", "scope": "", "mode": "live"},
+         page=True),
+    Case("POST", "/w/{ws:str}/schedules/{schedule_id:uuid}/toggle", "/w/acme/schedules/{schedule}/toggle",
+         (LOGIN, 303, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/schedules/{schedule_id:uuid}/delete", "/w/acme/schedules/{schedule}/delete",
+         (LOGIN, 303, 303, 404), {}, page=True),
+    Case("GET", "/w/{ws:str}/connectors", "/w/acme/connectors", (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/connectors", "/w/acme/connectors", (LOGIN, 403, 303, 404),
+         {"name": "Shop", "base_url": "https://shop.example", "secret": "token-5678"}, page=True),
+    Case("POST", "/w/{ws:str}/connectors/{connector_id:uuid}/remove", "/w/acme/connectors/{connector}/remove",
+         (LOGIN, 403, 303, 404), {}, page=True),
     Case("GET", "/w/{ws:str}/members", "/w/acme/members", (LOGIN, 200, 200, 404), page=True),
     Case("POST", "/w/{ws:str}/members/{user_id:uuid}/role", "/w/acme/members/{mia}/role", (LOGIN, 403, 303, 404),
          {"role": "admin"}, page=True),
@@ -189,6 +218,7 @@ async def _world(factory) -> dict:
         "ids": {"mia": mia.id, "invitation": invitation.id, "mia_token": mia_tokens[0].id,
                 "invite_token": link.rsplit("/", 1)[1], "run": run["id"], "done_run": done_run["id"],
                 "rec": by_kind["recommendation"], "content": by_kind["content"], "artifact": by_kind["artifact"],
+                "action": by_kind["action_item"], "report": by_kind["report"],
                 "connector": connector["id"], "schedule": schedule["id"]},
     }
 
@@ -202,7 +232,7 @@ async def test_access(app, factory, case: Case, caller: str):
     url = case.url.format(**world["ids"])
     expected = case.expect[CALLERS.index(caller)]
     if case.body and "result_ids" in case.body:
-        case = dataclasses.replace(case, body={"result_ids": [str(world["ids"]["rec"])]})
+        case = dataclasses.replace(case, body={**case.body, "result_ids": [str(world["ids"]["rec"])]})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
         headers: dict[str, str] = {}

@@ -26,6 +26,8 @@ from agentledger.web import auth, errors
 from agentledger.web.api import executions, health, people, results, schedules
 from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
 from agentledger.web.pages.auth import AuthPages, InvitationPages
+from agentledger.web.pages.automation import AutomationPages
+from agentledger.web.pages.runs import RunPages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
 from agentledger.web.sessions import session_config
 
@@ -88,7 +90,7 @@ def create_app() -> Litestar:
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
             *schedules.controllers,
-            AuthPages, InvitationPages, HomePages, WorkspacePages,
+            AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, AutomationPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,

@@ -84,7 +84,7 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                             (b"x-frame-options", b"DENY")]
-                if strict:
+                if strict and not any(name == b"content-security-policy" for name, _ in headers):  # own policy wins
                     headers.append((b"content-security-policy", self.policy))
                 message = {**message, "headers": headers}
             await send(message)

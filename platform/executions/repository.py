@@ -11,6 +11,7 @@ from piccolo.columns.combination import Where
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import NotFound
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
+from agentledger.platform.pagination import PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
 
 
@@ -32,6 +33,13 @@ async def get(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     if row is None:
         raise NotFound("execution not found")
     return row
+
+
+async def page(scope: Scope, request: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
+    """The runs the caller may see, newest first (keyset: as fast on page 1,000 as on page 1)."""
+    query = Execution.select(*_WITH_VERSION, Execution.started_by.name.as_alias("started_by_name")).where(
+        visible(scope)).output(load_json=True)
+    return await keyset(query, Execution, request)
 
 
 async def get_by_id(execution_id: UUID) -> dict[str, Any] | None:

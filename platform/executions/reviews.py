@@ -29,6 +29,13 @@ async def decided(execution_id: UUID, step: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+async def pending(execution_id: UUID) -> dict[str, Any] | None:
+    """The review the run waits for, if any (for the run page's decision box)."""
+    rows = await fetch("SELECT title, summary, created_at FROM execution_reviews WHERE execution = {} "
+                       "AND status = 'pending'", execution_id)
+    return rows[0] if rows else None
+
+
 async def _recipients(run: dict[str, Any]) -> list[str]:
     """Who started the run; for runs nobody started by hand (schedules), the workspace's admins."""
     if run["started_by"]:

@@ -95,6 +95,12 @@ class ExecutionsController(Controller):
                                      triggered_by="api" if principal.via_token else "user")
         return present(row)
 
+    @get("/", summary="Runs the caller may see, newest first (members: their own; admins: all)")
+    async def list_executions(self, caller: Caller, cursor: Cursor = None,
+                              limit: Limit = DEFAULT_LIMIT) -> PageOut[ExecutionOut]:
+        rows, next_cursor = await repository.page(caller, PageRequest(cursor, limit))
+        return PageOut([present(row) for row in rows], next_cursor)
+
     @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")
     async def estimate(self, caller: Caller, data: JSONBody[StartIn]) -> EstimateOut:
         e = await launch.estimate(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode))

@@ -1,5 +1,5 @@
-"""Pages inside a workspace: executions (empty until agents land), members and invitations, API tokens,
-and the workspace list with its create form."""
+"""Pages inside a workspace: members and invitations, API tokens, and the workspace list with its create
+form (runs are in ``runs.py``, schedules and connectors in ``automation.py``)."""
 
 from __future__ import annotations
 
@@ -75,11 +75,6 @@ class WorkspacePages(Controller):
     @get("/")
     async def root(self, ws: FromPath[str]) -> Redirect:
         return see_other(f"/w/{ws}/executions")
-
-    @get("/executions")
-    async def executions(self, request: Request, ws: FromPath[str]) -> Template:
-        principal, caller = await page_scope(request, ws)
-        return await render(request, "executions.html", principal=principal, caller=caller)
 
     async def _members_page(self, request: Request, principal: Principal, caller: Scope, *,
                             status_code: int = 200, **context: object) -> Template:

@@ -6,3 +6,8 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.matches && event.target.matches("input[data-select]")) event.target.select();
 });
+document.addEventListener("change", (event) => {
+  const all = event.target;
+  if (!all.matches || !all.matches("input[data-select-all]")) return;
+  all.form.querySelectorAll('input[name="result_ids"]').forEach((box) => { box.checked = all.checked; });
+});

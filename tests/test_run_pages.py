@@ -1,0 +1,158 @@
+"""The run pages as a signed-in person uses them: start a run from the form, see its results, approve
+and apply selected recommendations, decide a review, edit content, tick action items, manage schedules
+and connectors. Errors come back on the page with the field marked, never a 500."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from agentledger.agents import launch, runner
+from agentledger.platform.database import atomic
+from agentledger.platform.executions.tables import Execution
+from agentledger.platform.results.tables import ExecutionResult
+from agentledger.platform.scoping import resolve_scope
+from tests.support import agents  # noqa: F401 - registers the test agents
+from tests.support.demo_site import demo_site
+from tests.support.factories import csrf_from
+from tests.support.fixtures import sign_in
+
+
+@pytest.fixture(scope="module")
+def site():
+    with demo_site() as running:
+        yield running
+
+
+async def signed_in_member(client, factory):
+    team = await factory.team()
+    await factory.credits("acme", 1000)
+    assert (await sign_in(client, team.member.email, team.member.password)).status_code == 303
+    return team
+
+
+async def form(client, path: str) -> str:
+    return csrf_from((await client.get(path)).text)
+
+
+async def test_start_a_run_from_the_page_and_see_its_results(client, factory, site):
+    team = await signed_in_member(client, factory)
+    token = await form(client, "/w/acme/executions")
+    bad = await client.post("/w/acme/executions", data={"agent": "seo-audit", "inputs": "{start_url:", "scope": "",
+                                                        "mode": "live", "_csrf_token": token})
+    assert bad.status_code == 422 and "inputs must be JSON" in bad.text and 'aria-invalid="true"' in bad.text
+    started = await client.post("/w/acme/executions", data={
+        "agent": "seo-audit", "inputs": f'{{"start_url": "{site.url}/"}}', "scope": "60", "mode": "live",
+        "_csrf_token": token})
+    assert started.status_code == 303
+    run_id = started.headers["location"].rsplit("/", 1)[1]
+    from uuid import UUID
+    await runner.run_execution(UUID(run_id))
+    page = await client.get(f"/w/acme/executions/{run_id}")
+    assert page.status_code == 200
+    assert "SEO score" in page.text and "Recommendations" in page.text and "Add a title to /about" in page.text
+    chart = re.search(r'src="(/w/acme/results/[^"]+/charts/0/0)"', page.text).group(1)
+    svg = await client.get(chart)
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text and "<script" not in svg.text
+    assert "style-src 'unsafe-inline'" in svg.headers["content-security-policy"]
+    listing = await client.get("/w/acme/executions")
+    assert f"/w/acme/executions/{run_id}" in listing.text and "partial" in listing.text
+    high = await client.get(f"/w/acme/executions/{run_id}?priority=high")
+    assert "Add a title to /about" in high.text and "Resize the title" not in high.text
+
+
+async def test_approve_and_apply_selected_from_the_page(client, factory, site):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id),
+                                 launch.Request("seo-audit", {"start_url": f"{site.url}/"}, 60))
+    await runner.run_execution(run["id"])
+    recs = await ExecutionResult.select().where((ExecutionResult.execution == run["id"]) & (
+        ExecutionResult.kind == "recommendation")).output(load_json=True)
+    about = next(r for r in recs if r["target"].endswith("/about") and r["field"] == "title")
+    token = await form(client, f"/w/acme/executions/{run['id']}")
+    approved = await client.post(f"/w/acme/executions/{run['id']}/results",
+                                 data={"action": "approve", "result_ids": [str(about["id"])], "_csrf_token": token})
+    assert approved.status_code == 303
+    page = await client.get(f"/w/acme/executions/{run['id']}?status=approved")
+    assert page.text.count('name="result_ids"') == 1
+    no_connector = await client.post(f"/w/acme/executions/{run['id']}/results",
+                                     data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
+    assert "0 applied, 1 failed" in no_connector.text and "no connector" in no_connector.text
+    await sign_in(client, team.admin.email, team.admin.password)
+    token = await form(client, "/w/acme/connectors")
+    added = await client.post("/w/acme/connectors", data={"name": "Demo shop", "base_url": site.url,
+                                                          "secret": site.token, "_csrf_token": token})
+    assert added.status_code == 303
+    assert site.url in (await client.get("/w/acme/connectors")).text
+    applied = await client.post(f"/w/acme/executions/{run['id']}/results",
+                                data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
+    assert "1 applied, 0 failed" in applied.text
+    assert about["body"]["after"] in httpx.get(f"{site.url}/about").text
+    httpx.post(f"{site.url}/_demo/reset")
+
+
+async def test_a_review_is_decided_on_the_page(client, factory):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-review", {}))
+    await runner.run_execution(run["id"])
+    page = await client.get(f"/w/acme/executions/{run['id']}")
+    assert "Review needed: Check the copy" in page.text
+    content = await ExecutionResult.select().where(ExecutionResult.execution == run["id"]).first()
+    token = csrf_from(page.text)
+    edited = await client.post(f"/w/acme/results/{content['id']}/content", data={"text": "Better copy.",
+                                                                               "_csrf_token": token})
+    assert edited.status_code == 303
+    decided = await client.post(f"/w/acme/executions/{run['id']}/review",
+                                data={"decision": "approve", "comment": "", "_csrf_token": token})
+    assert decided.status_code == 303
+    assert (await Execution.select().where(Execution.id == run["id"]).first())["status"] == "queued"
+    after = await client.get(f"/w/acme/executions/{run['id']}")
+    assert "Review needed" not in after.text and "version 2" in after.text and "Better copy." in after.text
+    late = await client.post(f"/w/acme/executions/{run['id']}/review", data={"decision": "reject",
+                                                                          "_csrf_token": token})
+    assert late.status_code == 409 and "not waiting for a review" in late.text
+
+
+async def test_action_items_tick_off_on_the_page(client, factory):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-results", {}))
+    await runner.run_execution(run["id"])
+    item = await ExecutionResult.select().where((ExecutionResult.execution == run["id"]) & (
+        ExecutionResult.kind == "action_item")).first()
+    token = await form(client, f"/w/acme/executions/{run['id']}")
+    await client.post(f"/w/acme/results/{item['id']}/done", data={"done": "true", "_csrf_token": token})
+    page = await client.get(f"/w/acme/executions/{run['id']}")
+    assert 'class="done"' in page.text and "Reopen" in page.text
+
+
+async def test_schedules_page_adds_toggles_and_deletes(client, factory):
+    await signed_in_member(client, factory)
+    token = await form(client, "/w/acme/schedules")
+    bad = await client.post("/w/acme/schedules", data={"name": "Weekly", "cron": "mondays", "agent": "noop",
+                                                       "inputs": "{}", "scope": "", "mode": "live",
+                                                       "_csrf_token": token})
+    assert bad.status_code == 422 and "cron must be 5 fields" in bad.text
+    added = await client.post("/w/acme/schedules", data={"name": "Weekly", "cron": "0 6 * * 1", "agent": "noop",
+                                                         "inputs": "{}", "scope": "2", "mode": "live",
+                                                         "_csrf_token": token})
+    assert added.status_code == 303
+    page = (await client.get("/w/acme/schedules")).text
+    schedule_id = re.search(r"/schedules/([0-9a-f-]{36})/toggle", page).group(1)
+    await client.post(f"/w/acme/schedules/{schedule_id}/toggle", data={"_csrf_token": token})
+    assert "Turn on" in (await client.get("/w/acme/schedules")).text
+    await client.post(f"/w/acme/schedules/{schedule_id}/delete", data={"_csrf_token": token})
+    assert "Nothing scheduled" in (await client.get("/w/acme/schedules")).text
+
+
+async def test_members_cannot_add_connectors(client, factory):
+    await signed_in_member(client, factory)
+    page = await client.get("/w/acme/connectors")
+    assert "Ask an admin" in page.text and "Connect a site" not in page.text
+    refused = await client.post("/w/acme/connectors", data={"name": "x", "base_url": "https://x.example",
+                                                            "secret": "s", "_csrf_token": csrf_from(page.text)})
+    assert refused.status_code == 403

@@ -1,0 +1,197 @@
+"""Pages for runs: the list (with a start form), the run page with its results, and the forms that act
+on them (review decisions, approve/reject/apply, content edits, action items). Charts are served as
+SVG images so the pages keep a CSP without inline styles."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from agentledger.agents import launch
+from agentledger.agents.registry import all_agents
+from agentledger.platform.charts import render_svg
+from agentledger.platform.database import atomic
+from agentledger.platform.errors import AppError, Invalid, NotFound
+from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions import reviews
+from agentledger.platform.pagination import MAX_LIMIT, PageRequest
+from agentledger.platform.results import repository as results
+from agentledger.platform.results import service
+from agentledger.platform.results.present import present as present_result
+from agentledger.web.api.executions import present
+from agentledger.web.pages.common import page_scope, render, see_other
+
+KIND_ORDER = ("score", "recommendation", "content", "action_item", "report", "extracted", "artifact")
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG image runs no script; pygal styles inline
+
+
+@dataclass
+class StartForm:
+    agent: str = ""
+    inputs: str = "{}"
+    scope: str = ""
+    mode: str = "live"
+
+
+@dataclass
+class ReviewForm:
+    decision: str = ""
+    comment: str = ""
+
+
+@dataclass
+class ResultsForm:
+    action: str = ""
+    result_ids: list[str] | str = field(default_factory=list)  # one checkbox ticked arrives as a string
+
+
+@dataclass
+class ContentForm:
+    text: str = ""
+
+
+@dataclass
+class DoneForm:
+    done: str = "true"
+
+
+def start_request(form: StartForm) -> launch.Request:
+    """The start form (JSON inputs, optional scope) as a launch request; bad fields are 422s naming them."""
+    try:
+        inputs = json.loads(form.inputs or "{}")
+    except json.JSONDecodeError as error:
+        raise Invalid(f"inputs must be JSON: {error.msg} at character {error.pos}", field="inputs") from None
+    if not isinstance(inputs, dict):
+        raise Invalid('inputs must be a JSON object, e.g. {"start_url": "https://example.com"}', field="inputs")
+    scope = form.scope.strip()
+    if scope and not scope.isdigit():
+        raise Invalid("scope must be a whole number", field="scope")
+    return launch.Request(form.agent, inputs, int(scope) if scope else None, form.mode)
+
+
+def _ids(values: list[str]) -> list[UUID]:
+    try:
+        return [UUID(v) for v in values]
+    except ValueError:
+        raise Invalid("select results from the list", field="result_ids") from None
+
+
+class RunPages(Controller):
+    path = "/w/{ws:str}"
+    include_in_schema = False
+
+    async def _list(self, request: Request, ws: str, *, form: StartForm | None = None, status_code: int = 200,
+                    **context: Any) -> Template:
+        principal, caller = await page_scope(request, ws)
+        cursor = request.query_params.get("cursor")
+        rows, next_cursor = await executions.page(caller, PageRequest(cursor, 50))
+        agents = all_agents()
+        return await render(request, "executions.html", principal=principal, caller=caller,
+                            runs=[(present(r), r.get("started_by_name")) for r in rows], next_cursor=next_cursor,
+                            agents=[a for a in agents if not a.name.startswith("test-")],
+                            form=form or StartForm(agent="seo-audit"), status_code=status_code, **context)
+
+    @get("/executions")
+    async def list_runs(self, request: Request, ws: FromPath[str]) -> Template:
+        return await self._list(request, ws)
+
+    @post("/executions")
+    async def start(self, request: Request, ws: FromPath[str], data: URLEncodedBody[StartForm]) -> Template | Redirect:
+        _, caller = await page_scope(request, ws)
+        try:
+            async with atomic():
+                run = await launch.start(caller, start_request(data))
+        except AppError as error:
+            return await self._list(request, ws, form=data, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{run['id']}")
+
+    async def _run_page(self, request: Request, ws: str, execution_id: UUID, *, status_code: int = 200,
+                        **context: Any) -> Template:
+        principal, caller = await page_scope(request, ws)
+        row = await executions.get(caller, execution_id)
+        run = present(row, await executions.children(execution_id))
+        filters = {k: request.query_params.get(k) or None for k in ("priority", "status")}
+        rows, more = await results.page(caller, execution_id, PageRequest(None, MAX_LIMIT))
+        grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
+        for result in rows:
+            if result["kind"] == "recommendation" and any(filters[k] and result[k] != filters[k] for k in filters):
+                continue
+            grouped[result["kind"]].append(present_result(result))
+        pending = await reviews.pending(execution_id)
+        return await render(request, "execution.html", principal=principal, caller=caller, run=run,
+                            results=grouped, more_results=more is not None, filters=filters, review=pending,
+                            status_code=status_code, **context)
+
+    @get("/executions/{execution_id:uuid}")
+    async def run_page(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
+        return await self._run_page(request, ws, execution_id)
+
+    @post("/executions/{execution_id:uuid}/review")
+    async def review(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                     data: URLEncodedBody[ReviewForm]) -> Template | Redirect:
+        _, caller = await page_scope(request, ws)
+        try:
+            async with atomic():
+                await reviews.decide(caller, execution_id, data.decision, data.comment.strip() or None)
+        except AppError as error:
+            return await self._run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{execution_id}")
+
+    @post("/executions/{execution_id:uuid}/results")
+    async def act(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                  data: URLEncodedBody[ResultsForm]) -> Template | Redirect:
+        """Approve, reject or apply the selected results (the bulk bar of the results table)."""
+        _, caller = await page_scope(request, ws)
+        try:
+            ids = _ids(data.result_ids if isinstance(data.result_ids, list) else [data.result_ids])
+            if data.action == "apply":
+                outcomes = await service.apply(caller, execution_id, ids)
+                notice = (f"{sum(o.outcome == 'applied' for o in outcomes)} applied, "
+                          f"{sum(o.outcome == 'apply_failed' for o in outcomes)} failed, "
+                          f"{sum(o.outcome in ('skipped', 'already_applied') for o in outcomes)} skipped")
+                return await self._run_page(request, ws, execution_id, notice=notice)
+            if data.action not in ("approve", "reject"):
+                raise Invalid("choose approve, reject or apply", field="action")
+            async with atomic():
+                await service.decide_many(caller, execution_id, ids, data.action)
+        except AppError as error:
+            return await self._run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{execution_id}#recommendations")
+
+    @post("/results/{result_id:uuid}/content")
+    async def edit_content(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID],
+                           data: URLEncodedBody[ContentForm]) -> Template | Redirect:
+        _, caller = await page_scope(request, ws)
+        row = await results.get(caller, result_id)
+        try:
+            async with atomic():
+                await service.edit_content(caller, result_id, data.text)
+        except AppError as error:
+            return await self._run_page(request, ws, row["execution"], error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{row['execution']}#content")
+
+    @post("/results/{result_id:uuid}/done")
+    async def tick(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID],
+                   data: URLEncodedBody[DoneForm]) -> Redirect:
+        _, caller = await page_scope(request, ws)
+        async with atomic():
+            row = await service.set_done(caller, result_id, data.done == "true")
+        return see_other(f"/w/{ws}/executions/{row['execution']}#action-items")
+
+    @get("/results/{result_id:uuid}/charts/{section:int}/{index:int}")
+    async def chart(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID], section: FromPath[int],
+                    index: FromPath[int]) -> Response[str]:
+        _, caller = await page_scope(request, ws)
+        row = await results.get(caller, result_id)
+        try:
+            chart = row["body"]["sections"][section]["charts"][index]
+        except (KeyError, IndexError, TypeError):
+            raise NotFound("chart not found") from None
+        return Response(render_svg(chart), media_type="image/svg+xml",
+                        headers={"content-security-policy": CHART_CSP, "cache-control": "private, max-age=300"})
