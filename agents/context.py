@@ -102,7 +102,8 @@ class RunContext(Emitting):
         position = self.current_step = self._position
         decision = await reviews.decided(self.execution_id, position)
         if decision is not None:
-            return Review(decision["status"] == "approved", decision["comment"], decision["decided_by_name"])
+            return Review(decision["status"] == "approved", decision["comment"], decision["decided_by_name"],
+                          decision["decided_by"])
         await self._insert_step(position, title, "waiting", {"summary": summary}, None)
         await self.flush()
         async with atomic():

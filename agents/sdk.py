@@ -61,7 +61,8 @@ class AwaitingReview(Exception):
 class Review:
     approved: bool
     comment: str | None
-    decided_by: str | None
+    decided_by: str | None  # the person's name, for logs and step outputs
+    decided_by_id: Any = None  # their user id, to act in their name (e.g. apply what they approved)
 
 
 class StepHandle(Protocol):

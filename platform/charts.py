@@ -74,7 +74,7 @@ def render_svg(chart: dict) -> str:
     config = dict(
         style=STYLE, width=WIDTH, height=HEIGHT, title=title, disable_xml_declaration=True, js=[],
         legend_at_bottom=True, legend_at_bottom_columns=min(max(len(series), 4), 6), truncate_legend=40,
-        margin=12, spacing=14, value_formatter=_number, no_data_text="No data",
+        margin=12, margin_bottom=24, spacing=14, value_formatter=_number, no_data_text="No data",
         print_values=False, show_y_guides=True, show_x_guides=False,
     )
     if kind == "pie":

@@ -38,7 +38,7 @@ async def form(client, path: str) -> str:
 
 
 async def test_start_a_run_from_the_page_and_see_its_results(client, factory, site):
-    team = await signed_in_member(client, factory)
+    await signed_in_member(client, factory)
     token = await form(client, "/w/acme/executions")
     bad = await client.post("/w/acme/executions", data={"agent": "seo-audit", "inputs": "{start_url:", "scope": "",
                                                         "mode": "live", "_csrf_token": token})
