@@ -5,6 +5,7 @@ a failing site, an unusable catalog and a failing language model each end the wa
 from __future__ import annotations
 
 import json
+from uuid import UUID
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -300,3 +301,28 @@ async def test_only_thin_picks_exactly_the_planted_thin_products(client, factory
     assert status == states.AWAITING_REVIEW
     paths = {urlsplit(c["target"]).path for c in await content_of(client, team.member, run_id)}
     assert paths == {e["path"] for e in PLANTED if e["kind"] == "thin_content"}
+
+
+async def test_review_end_to_end_on_a_real_worker(client, factory, site):
+    """Started over the API, the run waits for review without a worker; approving over the API queues it
+    and the worker finishes it, publishing to the shop."""
+    from tests.support.books import wait_for_status
+    from tests.support.processes import worker
+
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    await client.post(f"{API}/connectors", headers=team.admin.bearer,
+                      json={"name": "Northwind", "base_url": site.url, "secret": site.token})
+    with worker({"RUN_HEARTBEAT_SECONDS": "0.5"}):
+        started = await client.post(f"{API}/executions", headers=team.member.bearer, json={
+            "agent": "content-writer", "inputs": {"catalog_url": f"{site.url}/feeds/catalog.json",
+                                                  "product_ids": THIN_IDS[:2]}, "scope": 2})
+        assert started.status_code == 202, started.text
+        waiting = await wait_for_status(UUID(started.json()["id"]), ("awaiting_review",))
+        assert waiting["heartbeat_at"] is None and waiting["finished_at"] is None
+        decided = await client.post(f"{API}/executions/{waiting['id']}/review", headers=team.member.bearer,
+                                    json={"decision": "approve"})
+        assert decided.status_code == 200
+        final = await wait_for_status(waiting["id"])
+    assert final["status"] == states.COMPLETED and final["items_processed"] == 2
+    assert len(site_changes(site)) == 4  # a description and a meta description per product

@@ -12,6 +12,7 @@ import pytest
 from agentledger.agents import launch, runner
 from agentledger.agents.demo_site.planted import PLANTED
 from agentledger.platform.charts import render_svg
+from agentledger.platform.connectors.tables import Connector
 from agentledger.platform.database import atomic
 from agentledger.platform.executions import states
 from agentledger.platform.executions.tables import Execution
@@ -105,6 +106,8 @@ async def test_applying_approved_seo_fixes_changes_the_site_once(client, factory
                                 json={"name": "Demo shop", "base_url": site.url, "secret": site.token})
     assert created.status_code == 201 and created.json()["secret_hint"] == site.token[-4:]
     assert "secret" not in created.json()
+    stored = await Connector.select(Connector.secret_ciphertext).first()
+    assert site.token not in stored["secret_ciphertext"] and stored["secret_ciphertext"].startswith("gAAAAA")
     applied = await client.post(f"{API}/executions/{run['id']}/apply", json={"result_ids": fixes},
                                 headers=team.member.bearer)
     assert applied.status_code == 200 and applied.json()["applied"] == 6, applied.text
