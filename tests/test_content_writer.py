@@ -5,12 +5,12 @@ a failing site, an unusable catalog and a failing language model each end the wa
 from __future__ import annotations
 
 import json
-from uuid import UUID
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import httpx
 import pytest
@@ -25,22 +25,14 @@ from agentledger.platform.executions import states
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
 from agentledger.platform.scoping import resolve_scope
 from tests.support.books import assert_books_balance
-from tests.support.demo_site import demo_site
 from tests.support.openai_stub import openai_stub
 
 API = "/api/v1/workspaces/acme"
 THIN_IDS = [PRODUCT_BY_SLUG[e["path"].rsplit("/", 1)[-1]].id for e in PLANTED if e["kind"] == "thin_content"]
 
 
-@pytest.fixture(scope="module")
-def site():
-    with demo_site() as running:
-        yield running
 
-
-@pytest.fixture(autouse=True)
-def fresh_site(site):
-    httpx.post(f"{site.url}/_demo/reset")
+pytestmark = pytest.mark.usefixtures("clean_site")
 
 
 def site_changes(site) -> list[dict]:

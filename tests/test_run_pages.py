@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from agentledger.agents import launch, runner
 from agentledger.platform.database import atomic
@@ -15,15 +14,8 @@ from agentledger.platform.executions.tables import Execution
 from agentledger.platform.results.tables import ExecutionResult
 from agentledger.platform.scoping import resolve_scope
 from tests.support import agents  # noqa: F401 - registers the test agents
-from tests.support.demo_site import demo_site
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
-
-
-@pytest.fixture(scope="module")
-def site():
-    with demo_site() as running:
-        yield running
 
 
 async def signed_in_member(client, factory):

@@ -18,22 +18,14 @@ from agentledger.platform.executions import states
 from agentledger.platform.executions.tables import Execution
 from agentledger.platform.scoping import resolve_scope
 from tests.support.books import assert_books_balance
-from tests.support.demo_site import demo_site
 
 API = "/api/v1/workspaces/acme"
 SEO_KINDS = ("missing_title", "duplicate_title", "missing_meta_description", "duplicate_meta_description",
              "missing_alt", "missing_h1", "multiple_h1", "missing_canonical", "slow_page", "heavy_page", "server_error")
 
 
-@pytest.fixture(scope="module")
-def site():
-    with demo_site() as running:
-        yield running
 
-
-@pytest.fixture(autouse=True)
-def fresh_site(site):
-    httpx.post(f"{site.url}/_demo/reset")
+pytestmark = pytest.mark.usefixtures("clean_site")
 
 
 def _path(url: str) -> str:

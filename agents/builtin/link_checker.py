@@ -8,11 +8,11 @@ import asyncio
 from dataclasses import dataclass
 
 from agentledger.agents import crawl as crawler
-from agentledger.agents.builtin.seo_audit import SiteInputs, page_item
 from agentledger.agents.crawl import Page
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, Context
 from agentledger.agents.seo_checks import path_of
+from agentledger.agents.site_agent import SiteInputs, crawl_site
 
 MAX_EXTERNAL = 2000
 
@@ -66,17 +66,7 @@ class LinkChecker(Agent[SiteInputs]):
     time_limit_seconds = 1800
 
     async def run(self, ctx: Context, inputs: SiteInputs) -> None:
-        async with ctx.step("crawl", input={"start_url": inputs.start_url, "max_pages": ctx.scope}) as step:
-            def seen(page: Page) -> None:
-                page_item(ctx, page)
-                ctx.progress(len(crawl_pages) + 1, ctx.scope)
-                crawl_pages.append(page)
-
-            crawl_pages: list[Page] = []
-            crawl = await crawler.crawl(inputs.start_url, max_pages=ctx.scope if ctx.mode == "live" else 1,
-                                        concurrency=inputs.concurrency, timeout=inputs.timeout_seconds, on_page=seen)
-            crawl.require_start_page()
-            step.output = {"pages": len(crawl.pages)}
+        crawl = await crawl_site(ctx, inputs)
         fetched = {p.url: p for p in crawl.pages}
         external = {u: s for u, s in crawl.linked_from.items() if u not in fetched and u not in crawl.disallowed
                     and u not in crawl.not_visited}

@@ -8,6 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest
+
 from agentledger.platform.embedded import free_port, wait_for_port
 from tests.support.processes import cli, running
 
@@ -31,3 +34,17 @@ def demo_site(token: str = "test-connector-token", state_file: Path | None = Non
     with running(args, stdout=subprocess.DEVNULL):
         wait_for_port(port, timeout=30)
         yield DemoSite(f"http://127.0.0.1:{port}", token)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[DemoSite]:
+    """One demo shop per test module."""
+    with demo_site() as running:
+        yield running
+
+
+@pytest.fixture
+def clean_site(site: DemoSite) -> DemoSite:
+    """The shop as it ships: earlier tests' fixes, hits and faults undone."""
+    httpx.post(f"{site.url}/_demo/reset").raise_for_status()
+    return site
