@@ -27,6 +27,8 @@ class Emitting:
         self._results: list[NewResult] = []
         self._occurrences: Counter[tuple] = Counter()
 
+    def log(self, level: str, message: str) -> None: ...  # the run context's
+
     def _emit(self, result: NewResult) -> UUID:
         result.step = self.current_step
         key = (result.step, result.kind, result.key)
@@ -67,12 +69,20 @@ class Emitting:
     def extract(self, name: str, data: Any) -> UUID:
         return self._emit(records.extracted(name, data))
 
-    async def artifact(self, name: str, data: bytes, *, content_type: str, description: str = "") -> UUID:
-        """A file (screenshot, CSV export...) stored under the workspace's prefix in object storage."""
+    async def artifact(self, name: str, data: bytes, *, content_type: str, description: str = "") -> UUID | None:
+        """A file (screenshot, CSV export...) stored under the workspace's prefix in object storage. A file
+        is a by-product: when storage is not configured or fails, the run logs why and goes on (None)."""
         if len(data) > MAX_ARTIFACT_BYTES:
             raise ValueError(f"artifact {name!r} is {len(data)} bytes; the limit is {MAX_ARTIFACT_BYTES}")
         safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:100] or "file"
         key = storage.workspace_key(self.workspace_id, "executions", str(self.execution_id), "artifacts",
                                     f"{uuid.uuid4().hex[:12]}-{safe}")
-        await storage.put(key, data, content_type)
+        try:
+            await storage.put(key, data, content_type)
+        except storage.StorageUnavailable as error:
+            self.log("warning", f"the file {name} was not kept: {error.message}")
+            return None
+        except Exception as error:  # noqa: BLE001 - an unreachable store costs the file, not the run's results
+            self.log("warning", f"the file {name} was not kept: could not store it ({type(error).__name__})")
+            return None
         return self._emit(records.artifact(name, key, content_type, len(data), description))

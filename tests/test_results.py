@@ -176,3 +176,18 @@ async def test_canceling_a_run_that_waits_for_review_ends_it_now(client, factory
     late = await client.post(f"{API}/executions/{run_id}/review", headers=team.member.bearer,
                              json={"decision": "approve"})
     assert late.status_code == 409
+
+
+async def test_without_file_storage_a_run_keeps_its_results_and_says_why_a_file_is_missing(factory, override_settings):
+    override_settings(S3_BUCKET="")
+    from agentledger.platform.executions.tables import ExecutionLog
+    from agentledger.platform.results.tables import ExecutionResult
+
+    team, run_id = await finished_run(factory)
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["status"] == states.COMPLETED
+    kinds = {r["kind"] for r in await ExecutionResult.select(ExecutionResult.kind).where(
+        ExecutionResult.execution == run_id)}
+    assert "artifact" not in kinds and "report" in kinds
+    logs = [entry["message"] for entry in await ExecutionLog.select().where(ExecutionLog.execution == run_id)]
+    assert any("pages.csv was not kept: file storage is not configured" in m for m in logs)
