@@ -176,6 +176,9 @@ async def test_canceling_a_run_that_waits_for_review_ends_it_now(client, factory
     late = await client.post(f"{API}/executions/{run_id}/review", headers=team.member.bearer,
                              json={"decision": "approve"})
     assert late.status_code == 409
+    from agentledger.platform.executions import reviews
+
+    assert await reviews.pending(run_id) is None  # the run page offers no decision any more
 
 
 async def test_without_file_storage_a_run_keeps_its_results_and_says_why_a_file_is_missing(factory, override_settings):

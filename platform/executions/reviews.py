@@ -30,9 +30,11 @@ async def decided(execution_id: UUID, step: int) -> dict[str, Any] | None:
 
 
 async def pending(execution_id: UUID) -> dict[str, Any] | None:
-    """The review the run waits for, if any (for the run page's decision box)."""
-    rows = await fetch("SELECT title, summary, created_at FROM execution_reviews WHERE execution = {} "
-                       "AND status = 'pending'", execution_id)
+    """The review the run waits for, if any (for the run page's decision box); a run canceled while it
+    waited has none."""
+    rows = await fetch("SELECT r.title, r.summary, r.created_at FROM execution_reviews r JOIN executions e "
+                       "ON e.id = r.execution WHERE r.execution = {} AND r.status = 'pending' "
+                       "AND e.status = 'awaiting_review'", execution_id)
     return rows[0] if rows else None
 
 
