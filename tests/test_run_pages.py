@@ -5,6 +5,7 @@ and connectors. Errors come back on the page with the field marked, never a 500.
 from __future__ import annotations
 
 import re
+from uuid import UUID
 
 import httpx
 
@@ -40,7 +41,7 @@ async def test_start_a_run_from_the_page_and_see_its_results(client, factory, si
         "_csrf_token": token})
     assert started.status_code == 303
     run_id = started.headers["location"].rsplit("/", 1)[1]
-    from uuid import UUID
+
     await runner.run_execution(UUID(run_id))
     page = await client.get(f"/w/acme/executions/{run_id}")
     assert page.status_code == 200
@@ -148,3 +149,34 @@ async def test_members_cannot_add_connectors(client, factory):
     refused = await client.post("/w/acme/connectors", data={"name": "x", "base_url": "https://x.example",
                                                             "secret": "s", "_csrf_token": csrf_from(page.text)})
     assert refused.status_code == 403
+
+
+async def test_the_list_filters_by_url_and_pages_both_ways(client, factory):
+    team = await signed_in_member(client, factory)
+    scope = await resolve_scope("acme", team.member.id)
+    ids = []
+    for n in range(23):
+        async with atomic():
+            run = await launch.start(scope, launch.Request("noop" if n % 2 else "test-results", {},
+                                                           mode="test" if n == 22 else "live"))
+        ids.append(str(run["id"]))
+    for run_id in ids[:3]:
+        await runner.run_execution(UUID(run_id))
+    first = await client.get("/w/acme/executions")
+    assert first.text.count('data-run="') == 20 and ids[-1] in first.text and "← Newer" not in first.text
+    older = re.search(r'href="(\?cursor=[^"]+)"', first.text).group(1)
+    second = await client.get(f"/w/acme/executions{older.replace('&amp;', '&')}")
+    assert second.text.count('data-run="') == 3 and ids[0] in second.text and "Older →" not in second.text
+    newer = re.search(r'href="(\?newer=[^"]+)"', second.text).group(1)
+    back = await client.get(f"/w/acme/executions{newer.replace('&amp;', '&')}")
+    assert back.text.count('data-run="') == 20 and ids[-1] in back.text
+    completed = await client.get("/w/acme/executions?tab=completed")
+    assert completed.text.count('data-run="') == 3 and 'aria-current="page">Completed' in completed.text
+    filtered = await client.get("/w/acme/executions?agent=noop&status=queued&mode=live")
+    assert filtered.text.count('data-run="') == 10  # noop (odd n) still queued: n = 3, 5, … 21
+    assert (await client.get("/w/acme/executions?mode=test")).text.count('data-run="') == 1
+    assert "score 72" in completed.text  # the preview of the test-results runs
+    none = await client.get("/w/acme/executions?agent=link-checker")
+    assert "No runs match these filters" in none.text
+    bad = await client.get("/w/acme/executions?range=custom&since=yesterday")
+    assert bad.status_code == 422 and "since must be a date" in bad.text

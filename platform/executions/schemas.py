@@ -83,6 +83,14 @@ class VersionOut(msgspec.Struct):
     sha256: str
 
 
+class PreviewOut(msgspec.Struct):
+    """Key results at a glance: "score 72 · 14 recommendations · 3 action items"."""
+
+    text: str
+    score: float | None
+    counts: dict[str, int]
+
+
 class ExecutionOut(msgspec.Struct):
     id: UUID
     agent: str
@@ -111,6 +119,8 @@ class ExecutionOut(msgspec.Struct):
     pause_requested: bool
     error_message: str | None
     error_traceback: str | None
+    started_by_name: str | None = None
+    preview: PreviewOut | None = None
     steps: list[StepOut] | None = None
     log: list[LogOut] | None = None
     items: list[ItemOut] | None = None

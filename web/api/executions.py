@@ -3,12 +3,13 @@ and the workspace's wallet and ledger."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from agentledger.agents import launch
@@ -16,7 +17,7 @@ from agentledger.agents.registry import all_agents, source_version
 from agentledger.billing import service as billing
 from agentledger.billing.schemas import TransferOut, WalletOut
 from agentledger.platform.database import atomic
-from agentledger.platform.executions import repository, service
+from agentledger.platform.executions import listing, repository, service
 from agentledger.platform.executions.schemas import (
     AgentOut,
     CodeOut,
@@ -25,6 +26,8 @@ from agentledger.platform.executions.schemas import (
     ExecutionOut,
     ItemOut,
     LogOut,
+    Mode,
+    PreviewOut,
     RerunIn,
     StartIn,
     StepOut,
@@ -40,6 +43,21 @@ Id = FromPath[UUID]
 
 def _decoded(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+NOUNS = {"recommendation": "recommendation", "content": "text", "action_item": "action item", "report": "report",
+         "artifact": "file"}  # in the order a preview names them
+
+
+def preview(raw: Any) -> PreviewOut | None:
+    value = _decoded(raw)
+    if not value:
+        return None
+    counts = {k: int(n) for k, n in (value.get("counts") or {}).items()}
+    score = value.get("score")
+    parts = [f"score {score:g}"] if isinstance(score, int | float) else []
+    parts += [f"{counts[k]} {noun}{'s' if counts[k] != 1 else ''}" for k, noun in NOUNS.items() if counts.get(k)]
+    return PreviewOut(" · ".join(parts), score, counts)
 
 
 def present(row: dict[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:
@@ -58,7 +76,8 @@ def present(row: dict[str, Any], children: dict[str, list[dict[str, Any]]] | Non
         duration_ms=duration, triggered_by=row["triggered_by"], started_by=row["started_by"],
         rerun_of=row["rerun_of"], reuses_steps=row["reuse_steps"], cancel_requested=row["cancel_requested"],
         pause_requested=row["pause_requested"], error_message=row["error_message"],
-        error_traceback=row["error_traceback"],
+        error_traceback=row["error_traceback"], started_by_name=row.get("started_by_name"),
+        preview=preview(row.get("preview")),
     )
     if children is not None:
         out.steps = [StepOut(s["position"], s["attempt"], s["name"], s["status"], s["retries"], _decoded(s["input"]),
@@ -95,10 +114,21 @@ class ExecutionsController(Controller):
                                      triggered_by="api" if principal.via_token else "user")
         return present(row)
 
-    @get("/", summary="Runs the caller may see, newest first (members: their own; admins: all)")
-    async def list_executions(self, caller: Caller, cursor: Cursor = None,
-                              limit: Limit = DEFAULT_LIMIT) -> PageOut[ExecutionOut]:
-        rows, next_cursor = await repository.page(caller, PageRequest(cursor, limit))
+    @get("/", summary="Runs the caller may see, newest first (members: their own; admins: all), filtered")
+    async def list_executions(
+        self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        agent: Annotated[str | None, QueryParameter(description="agent name")] = None,
+        status: Annotated[list[str] | None, QueryParameter(description="repeat for several")] = None,
+        outcome: Annotated[Literal["success", "failure"] | None, QueryParameter(
+            description="success: completed or partial; failure: failed or timed out")] = None,
+        since: Annotated[datetime | None, QueryParameter(description="ISO 8601, inclusive")] = None,
+        until: Annotated[datetime | None, QueryParameter(description="ISO 8601, exclusive")] = None,
+        triggered_by: Annotated[Literal["user", "schedule", "api", "rerun"] | None, QueryParameter()] = None,
+        mode: Annotated[Mode | None, QueryParameter()] = None,
+        started_by: Annotated[UUID | None, QueryParameter(description="a member's user id")] = None,
+    ) -> PageOut[ExecutionOut]:
+        filters = listing.Filters(agent, tuple(status or ()), outcome, since, until, triggered_by, mode, started_by)
+        rows, next_cursor = await listing.page(caller, filters, PageRequest(cursor, limit))
         return PageOut([present(row) for row in rows], next_cursor)
 
     @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")

@@ -5,8 +5,10 @@ SVG images so the pages keep a CSP without inline styles."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -15,12 +17,14 @@ from litestar.response import Redirect, Template
 
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents
+from agentledger.platform import workspaces
 from agentledger.platform.charts import render_svg
+from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
+from agentledger.platform.executions import listing, reviews, states
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.executions import reviews
-from agentledger.platform.pagination import MAX_LIMIT, PageRequest
+from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service
 from agentledger.platform.results.present import present as present_result
@@ -75,6 +79,67 @@ def start_request(form: StartForm) -> launch.Request:
     return launch.Request(form.agent, inputs, int(scope) if scope else None, form.mode)
 
 
+PAGE_SIZE = 20
+TABS = {"all": (), "running": (states.QUEUED, states.RUNNING, states.PAUSED, states.AWAITING_REVIEW),
+        "completed": (states.COMPLETED, states.PARTIAL), "failed": (states.FAILED, states.TIMED_OUT)}
+RANGES = {"day": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+@dataclass
+class FiltersView:
+    """The list's filters as the URL carries them, so a filtered view can be bookmarked."""
+
+    tab: str = "all"
+    statuses: list[str] = field(default_factory=list)
+    agent: str = ""
+    outcome: str = ""
+    range: str = ""
+    since: str = ""
+    until: str = ""
+    triggered_by: str = ""
+    mode: str = ""
+    started_by: str = ""
+
+    def filters(self) -> listing.Filters:
+        statuses = tuple(self.statuses) or TABS.get(self.tab, ())
+        since = until = None
+        if self.range in RANGES:
+            since = now() - RANGES[self.range]
+        elif self.range == "custom":
+            since, until = _day(self.since, "since"), _day(self.until, "until", end=True)
+        started_by = None
+        if self.started_by:
+            try:
+                started_by = UUID(self.started_by)
+            except ValueError:
+                raise Invalid("choose a member from the list", field="started_by") from None
+        return listing.Filters(self.agent or None, statuses, self.outcome or None, since, until,
+                               self.triggered_by or None, self.mode or None, started_by)
+
+    def link(self, **changes: Any) -> str:
+        """This view's URL with ``changes`` (tabs and pages keep the other filters)."""
+        values = {**asdict(self), **changes}
+        pairs = [("status", s) for s in values.pop("statuses")] + [(k, v) for k, v in values.items() if v and not (
+            k == "tab" and v == "all")]
+        return "?" + urlencode(pairs)
+
+
+def _day(value: str, name: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid(f"{name} must be a date like 2026-11-01", field=name) from None
+    return day + timedelta(days=1) if end else day
+
+
+def filters_view(query: Any) -> FiltersView:
+    known = {f for f in FiltersView.__dataclass_fields__ if f != "statuses"}
+    return FiltersView(statuses=list(query.getall("status", [])),
+                       **{k: query.get(k, "") for k in known if query.get(k)})
+
+
 def _ids(values: list[str]) -> list[UUID]:
     try:
         return [UUID(v) for v in values]
@@ -89,12 +154,28 @@ class RunPages(Controller):
     async def _list(self, request: Request, ws: str, *, form: StartForm | None = None, status_code: int = 200,
                     **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
-        cursor = request.query_params.get("cursor")
-        rows, next_cursor = await executions.page(caller, PageRequest(cursor, 50))
-        agents = all_agents()
-        return await render(request, "executions.html", principal=principal, caller=caller,
-                            runs=[(present(r), r.get("started_by_name")) for r in rows], next_cursor=next_cursor,
-                            agents=[a for a in agents if not a.name.startswith("test-")],
+        query = request.query_params
+        view = filters_view(query)
+        runs, older, newer = [], None, None
+        try:
+            filters = view.filters()
+            newer_cursor = query.get("newer")
+            rows, more = await listing.page(caller, filters, PageRequest(newer_cursor or query.get("cursor"),
+                                                                         PAGE_SIZE), newer=bool(newer_cursor))
+            runs = [present(r) for r in rows]
+            if rows:  # "Older" and "Newer" exist when rows lie that way: beyond this page, or where we came from
+                came_from_newer, came_from_older = bool(query.get("cursor")) and not newer_cursor, bool(newer_cursor)
+                if came_from_older or more:
+                    older = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+                if came_from_newer or (came_from_older and more):
+                    newer = encode_cursor(rows[0]["created_at"], rows[0]["id"])
+        except AppError as error:
+            context.setdefault("error", error)
+            status_code = max(status_code, error.status_code)
+        members = (await workspaces.list_members(caller, ALL)).items if caller.is_admin else []
+        return await render(request, "executions.html", principal=principal, caller=caller, runs=runs,
+                            older=older, newer=newer, view=view, members=members,
+                            agents=[a for a in all_agents() if not a.name.startswith("test-")],
                             form=form or StartForm(agent="seo-audit"), status_code=status_code, **context)
 
     @get("/executions")
