@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
             break
         output.append(line)
         if "Ctrl-C stops everything" in line:
+            # keep reading what the processes log, or a full pipe would block them (and their shutdown)
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
             return "".join(output)
     raise AssertionError("demo did not start:\n" + "".join(output))
 
@@ -41,7 +44,6 @@ def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
 def stop_with_ctrl_c(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGINT)
     process.wait(60)
-    process.stdout.read()
     assert process.returncode == 0
 
 
