@@ -49,7 +49,11 @@ def task(**options: Any) -> Callable[[Callable[P, Awaitable[Any]]], dramatiq.Act
             await ensure_pool()
             return await fn(*args, **kwargs)
 
-        actor = dramatiq.actor(run, actor_name=options.pop("actor_name", fn.__name__), **options)
+        @functools.wraps(fn)
+        async def on_worker(*args: P.args, **kwargs: P.kwargs) -> None:
+            await run(*args, **kwargs)  # the answer is for run_here; a worker keeps no results (no warning)
+
+        actor = dramatiq.actor(on_worker, actor_name=options.pop("actor_name", fn.__name__), **options)
         actor.run_here = run  # awaitable in this process, for tests and callers that must not queue
         return actor
 
