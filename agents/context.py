@@ -22,7 +22,7 @@ import msgspec
 from agentledger.agents.emitting import Emitting
 from agentledger.agents.sdk import AwaitingReview, Canceled, Review, Superseded
 from agentledger.platform.database import atomic, fetch
-from agentledger.platform.executions import repository, reviews, states
+from agentledger.platform.executions import events, repository, reviews, states
 from agentledger.platform.results import repository as results
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -53,6 +53,7 @@ class RunContext(Emitting):
     attempt: int
     reusable: dict[tuple[int, str], Any] = field(default_factory=dict)
     reuse_from: UUID | None = None  # whose steps ``reusable`` holds: the run this one resumes, or its own
+    started_by: UUID | None = None
     current_step: int | None = None
     cancel_requested: bool = False
     pause_requested: bool = False
@@ -89,10 +90,10 @@ class RunContext(Emitting):
             yield handle
         except BaseException as error:
             status = "skipped" if isinstance(error, (Canceled, asyncio.CancelledError)) else "failed"
-            await self._end_step(step_id, status, handle, started, "".join(
+            await self._end_step(step_id, position, status, handle, started, "".join(
                 traceback.format_exception_only(type(error), error)).strip()[:4000])
             raise
-        await self._end_step(step_id, "succeeded", handle, started, None)
+        await self._end_step(step_id, position, "succeeded", handle, started, None)
 
     async def await_review(self, title: str, *, summary: str | None = None) -> Review:
         """A review step: the first time, the run waits for a person (no worker held); the attempt that
@@ -173,6 +174,14 @@ class RunContext(Emitting):
         if self.cancel_requested:
             raise Canceled()
 
+    # --- live events (best effort; the tables are the record) ---
+    async def _publish(self, event: dict[str, Any]) -> None:
+        await events.publish(self.execution_id, self.workspace_id, self.started_by, event)
+
+    async def _publish_step(self, position: int, name: str, status: str, **extra: Any) -> None:
+        await self._publish({"type": "step", "position": position, "attempt": self.attempt, "name": name,
+                             "status": status, **extra})
+
     # --- what the runner calls --------------------------------------------------------------------
     async def heartbeat(self) -> None:
         rows = await self._write(
@@ -184,6 +193,9 @@ class RunContext(Emitting):
         if rows:
             self.cancel_requested = rows[0]["cancel_requested"]
             self.pause_requested = rows[0]["pause_requested"]
+            if self._progress:
+                await self._publish({"type": "progress", "progress_done": self._progress[0],
+                                     "progress_total": self._progress[1]})
         else:
             self.superseded = True
 
@@ -222,12 +234,15 @@ class RunContext(Emitting):
             return []
         prefix = f"WITH {', '.join(parts)} " if parts else ""
         try:
-            return await fetch(prefix + statement, *buffered, *args, durable=False)
+            rows = await fetch(prefix + statement, *buffered, *args, durable=False)
         except BaseException:
             self._items = {**items, **self._items}
             self._logs = logs + self._logs
             self._restore_results(emitted)
             raise
+        if logs:
+            await self._publish({"type": "log", "lines": [{"level": lv, "message": m} for lv, m in logs]})
+        return rows
 
     async def flush(self) -> None:
         await self._write()
@@ -255,12 +270,17 @@ class RunContext(Emitting):
             self.execution_id, position, self.attempt, name[:120], status, _json(input), _json(output), status, status,
             durable=False,
         )
+        await self._publish_step(position, name[:120], status)
         return rows[0]["id"]
 
-    async def _end_step(self, step_id: UUID, status: str, handle: Step, started: float, error: str | None) -> None:
+    async def _end_step(self, step_id: UUID, position: int, status: str, handle: Step, started: float,
+                        error: str | None) -> None:
         """Close the step and write what it produced, in one statement."""
+        duration_ms = round((time.perf_counter() - started) * 1000)
         await self._write(
             "UPDATE execution_steps SET status = {}, output = {}::jsonb, error = {}, retries = {}, "
             "finished_at = clock_timestamp(), duration_ms = {} WHERE id = {}",
-            status, _json(handle.output), error, handle.retries, round((time.perf_counter() - started) * 1000), step_id,
+            status, _json(handle.output), error, handle.retries, duration_ms, step_id,
         )
+        await self._publish_step(position, handle.name, status, duration_ms=duration_ms,
+                                 retries=handle.retries, error=error)

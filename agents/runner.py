@@ -69,7 +69,7 @@ async def run_execution(execution_id: UUID) -> str | None:
     if row is None:
         return None
     ctx = RunContext(execution_id, row["workspace"], row["mode"], row["scope"], row["attempts"],
-                     reuse_from=_reuse_source(row), cancel_requested=row["cancel_requested"],
+                     reuse_from=_reuse_source(row), started_by=row["started_by"], cancel_requested=row["cancel_requested"],
                      pause_requested=row["pause_requested"])
     stop_beating = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(ctx, get_settings().run_heartbeat_seconds, stop_beating))

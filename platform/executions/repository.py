@@ -8,8 +8,9 @@ from uuid import UUID
 
 from piccolo.columns.combination import Where
 
-from agentledger.platform.database import fetch
+from agentledger.platform.database import fetch, on_commit
 from agentledger.platform.errors import NotFound
+from agentledger.platform.executions import events
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
 from agentledger.platform.pagination import PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
@@ -76,7 +77,12 @@ async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str,
         f"UPDATE executions SET {changes} WHERE id = {{}} AND status = ANY({{}}) AND ({guard}) RETURNING *",
         *args, execution_id, list(allowed), *guard_args,
     )
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    pending = on_commit(lambda: events.publish_status(rows[0]))  # every state change, once it is committed
+    if pending is not None:
+        await pending
+    return rows[0]
 
 
 async def item_counts(execution_id: UUID) -> tuple[int, int]:

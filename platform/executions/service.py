@@ -15,9 +15,9 @@ from uuid import UUID
 from agentledger.billing import ledger
 from agentledger.platform import audit
 from agentledger.platform.broker import enqueue_by_name
-from agentledger.platform.database import fetch
+from agentledger.platform.database import fetch, on_commit
 from agentledger.platform.errors import Conflict
-from agentledger.platform.executions import repository, states
+from agentledger.platform.executions import events, repository, states
 from agentledger.platform.scoping import Scope
 
 RUN_ACTOR, RUN_QUEUE = "run_execution", "runs"
@@ -60,6 +60,7 @@ async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     )
     await ledger.reserve(scope.workspace_id, execution_id, reserved)
     enqueue_run(execution_id)
+    on_commit(lambda: events.publish_status(rows[0]))  # the list shows the new run
     return {**rows[0], "inputs": run.inputs, "version_label": run.version_label, "version_sha256": run.version_sha256}
 
 

@@ -22,7 +22,7 @@ from agentledger.platform.charts import render_svg
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
-from agentledger.platform.executions import listing, reviews, states
+from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
 from agentledger.platform.results import repository as results
@@ -154,6 +154,7 @@ class RunPages(Controller):
     async def _list(self, request: Request, ws: str, *, form: StartForm | None = None, status_code: int = 200,
                     **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
+        after = await events.latest(events.workspace_key(caller.workspace_id))  # before the read: no gap
         query = request.query_params
         view = filters_view(query)
         runs, older, newer = [], None, None
@@ -173,7 +174,7 @@ class RunPages(Controller):
             context.setdefault("error", error)
             status_code = max(status_code, error.status_code)
         members = (await workspaces.list_members(caller, ALL)).items if caller.is_admin else []
-        return await render(request, "executions.html", principal=principal, caller=caller, runs=runs,
+        return await render(request, "executions.html", principal=principal, caller=caller, runs=runs, after=after,
                             older=older, newer=newer, view=view, members=members,
                             agents=[a for a in all_agents() if not a.name.startswith("test-")],
                             form=form or StartForm(agent="seo-audit"), status_code=status_code, **context)
@@ -195,6 +196,7 @@ class RunPages(Controller):
     async def _run_page(self, request: Request, ws: str, execution_id: UUID, *, status_code: int = 200,
                         **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
+        after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
         row = await executions.get(caller, execution_id)
         run = present(row, await executions.children(execution_id))
         filters = {k: request.query_params.get(k) or None for k in ("priority", "status")}
@@ -206,7 +208,7 @@ class RunPages(Controller):
             grouped[result["kind"]].append(present_result(result))
         pending = await reviews.pending(execution_id)
         return await render(request, "execution.html", principal=principal, caller=caller, run=run,
-                            results=grouped, more_results=more is not None, filters=filters, review=pending,
+                            results=grouped, more_results=more is not None, filters=filters, review=pending, after=after,
                             status_code=status_code, **context)
 
     @get("/executions/{execution_id:uuid}")

@@ -1,0 +1,54 @@
+"""Watching runs live in Debian chromium: the run page and the list follow a run from queued to
+completed without anyone reloading (Server-Sent Events), steps and progress appear as they happen."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentledger.agents import launch
+from agentledger.platform.database import atomic
+from agentledger.platform.scoping import resolve_scope
+from tests.support.browser import chromium
+from tests.support.processes import web_server, worker
+from tests.support.site import site as slow_site
+from tests.test_browser import SHOTS
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    with web_server() as live_url, slow_site() as site:
+        urls = [f"{site}/slow?ms=400&n={n}" for n in range(12)]
+        async with atomic():
+            run = await launch.start(await resolve_scope("acme", team.member.id),
+                                     launch.Request("url-check", {"urls": urls}))
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await page.goto(f"{live_url}/login")
+            await page.get_by_label("Email").fill(team.member.email)
+            await page.get_by_label("Password").fill(team.member.password)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.wait_for_url(f"{live_url}/w/acme/executions")
+            listing = await browser.new_page()
+            await listing.context.add_cookies(await page.context.cookies())
+            await listing.goto(f"{live_url}/w/acme/executions")
+            row_status = listing.locator(f'tr[data-run="{run["id"]}"] .status')
+            assert "queued" in await row_status.inner_text()
+            await page.goto(f"{live_url}/w/acme/executions/{run['id']}")
+            status = page.locator("[data-run-status]")
+            assert "queued" in await status.inner_text()
+            with worker({"RUN_HEARTBEAT_SECONDS": "0.2"}):
+                await page.wait_for_function(
+                    "() => document.querySelector('[data-run-status]').textContent.includes('running')", timeout=20000)
+                await page.locator('tr[data-step="1-2"]').filter(has_text="check").wait_for(timeout=20000)
+                await page.screenshot(path=SHOTS / "run-live.png")
+                await page.get_by_text("✓ completed").first.wait_for(timeout=30000)
+                await listing.wait_for_function(
+                    f"() => document.querySelector('tr[data-run=\"{run['id']}\"] .status')"
+                    ".textContent.includes('completed')", timeout=20000)
+            assert "12 processed" in await page.locator(".facts").inner_text()
+            assert problems == [], problems

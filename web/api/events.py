@@ -1,0 +1,72 @@
+"""Live updates over Server-Sent Events: one run's events (status, progress, steps, log lines) and the
+workspace's list (status and progress of the runs the caller may see). Clients resume with
+``Last-Event-ID`` (browsers send it when they reconnect) or ``?after=``."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from agentledger.platform.errors import Invalid
+from agentledger.platform.executions import events, repository
+from agentledger.platform.scoping import Scope
+from agentledger.web.auth import Caller
+
+EVENT_ID = re.compile(r"\d{1,20}-\d{1,20}")
+MAX_SECONDS = 300  # then the stream ends and the browser reconnects where it left off
+After = Annotated[str | None, QueryParameter(description="the id of the last event seen (like Last-Event-ID)")]
+
+
+def _start(request: Request, after: str | None) -> str | None:
+    start = request.headers.get("last-event-id") or after
+    if start is not None and not EVENT_ID.fullmatch(start):
+        raise Invalid("after must be an event id such as 1732262400000-0", field="after")
+    return start
+
+
+async def _stream(key: str, after: str, wanted: Callable[[dict], bool]) -> AsyncIterator[ServerSentEventMessage]:
+    deadline = time.monotonic() + MAX_SECONDS
+    async for item in events.follow(key, after):
+        if item is None:
+            yield ServerSentEventMessage(comment="keep-alive")
+        elif wanted(item[1]):
+            yield ServerSentEventMessage(data=json.dumps(item[1]), event=item[1]["type"], id=item[0])
+        if time.monotonic() > deadline:
+            return
+
+
+def _visible_to(caller: Scope) -> Callable[[dict], bool]:
+    if caller.is_admin:
+        return lambda event: True
+    me = str(caller.user_id)
+    return lambda event: event.get("started_by") == me
+
+
+class EventsController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/executions"
+    tags = ["executions"]
+
+    @get("/events", summary="Live status and progress of the runs the caller may see (Server-Sent Events)")
+    async def list_events(self, caller: Caller, request: Request, after: After = None) -> ServerSentEvent:
+        key = events.workspace_key(caller.workspace_id)
+        start = _start(request, after) or await events.latest(key)
+        return ServerSentEvent(_stream(key, start, _visible_to(caller)), retry_duration=3000)
+
+    @get("/{execution_id:uuid}/events", summary="Live events of one run: status, progress, steps, log lines")
+    async def run_events(self, caller: Caller, request: Request, execution_id: FromPath[UUID],
+                         after: After = None) -> ServerSentEvent:
+        await repository.get(caller, execution_id)  # 404 unless the caller may see the run
+        key = events.run_key(execution_id)
+        start = _start(request, after) or await events.latest(key)
+        return ServerSentEvent(_stream(key, start, lambda event: True), retry_duration=3000)
+
+
+controllers = [EventsController]
