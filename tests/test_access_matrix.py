@@ -21,6 +21,7 @@ from agentledger.platform.scoping import resolve_scope
 from tests.support import agents  # noqa: F401 - registers test-results
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
+from tests.support.processes import web_server
 
 CALLERS = ("anonymous", "member", "admin", "outsider")
 LOGIN = "login"  # a 303 to the sign-in page
@@ -34,6 +35,7 @@ class Case:
     expect: tuple  # per caller, in CALLERS order
     body: dict | None = None
     page: bool = False  # page (session + CSRF form) or API (bearer token)
+    stream: bool = False  # an endless response (SSE): called on a real server, only the status is read
 
 
 CASES = [
@@ -123,6 +125,10 @@ CASES = [
          "/api/v1/workspaces/acme/schedules/{schedule}", (401, 200, 200, 404), {"enabled": False}),
     Case("DELETE", "/api/v1/workspaces/{ws:str}/schedules/{schedule_id:uuid}",
          "/api/v1/workspaces/acme/schedules/{schedule}", (401, 204, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/events", "/api/v1/workspaces/acme/executions/events",
+         (401, 200, 200, 404), stream=True),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/events",
+         "/api/v1/workspaces/acme/executions/{run}/events", (401, 200, 200, 404), stream=True),
     Case("GET", "/api/v1/workspaces/{ws:str}/wallet", "/api/v1/workspaces/acme/wallet", (401, 403, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/ledger", "/api/v1/workspaces/acme/ledger", (401, 403, 200, 404)),
     # pages
@@ -223,9 +229,21 @@ async def _world(factory) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def live_url():
+    with web_server() as url:
+        yield url
+
+
+async def _stream_status(base: str, url: str, headers: dict[str, str]) -> int:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client, \
+            client.stream("GET", url, headers=headers) as response:
+        return response.status_code
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
-async def test_access(app, factory, case: Case, caller: str):
+async def test_access(app, factory, case: Case, caller: str, request):
     world = await _world(factory)
     person = {"member": world["team"].member, "admin": world["team"].admin,
               "outsider": world["team"].outsider}.get(caller)
@@ -233,6 +251,10 @@ async def test_access(app, factory, case: Case, caller: str):
     expected = case.expect[CALLERS.index(caller)]
     if case.body and "result_ids" in case.body:
         case = dataclasses.replace(case, body={**case.body, "result_ids": [str(world["ids"]["rec"])]})
+    if case.stream:
+        headers = person.bearer if person else {}
+        assert await _stream_status(request.getfixturevalue("live_url"), url, headers) == expected
+        return
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
         headers: dict[str, str] = {}
