@@ -180,3 +180,56 @@ async def test_the_list_filters_by_url_and_pages_both_ways(client, factory):
     assert "No runs match these filters" in none.text
     bad = await client.get("/w/acme/executions?range=custom&since=yesterday")
     assert bad.status_code == 422 and "since must be a date" in bad.text
+
+
+async def test_run_page_actions_rerun_with_confirmed_cost_cancel_and_delete(client, factory):
+    team = await signed_in_member(client, factory)
+    scope = await resolve_scope("acme", team.member.id)
+    async with atomic():
+        run = await launch.start(scope, launch.Request("noop", {}, 4))
+    page = await client.get(f"/w/acme/executions/{run['id']}")
+    assert "4 held while the run lasts" in page.text and "Cancel" in page.text and "Delete" not in page.text
+    token = csrf_from(page.text)
+    early = await client.post(f"/w/acme/executions/{run['id']}/delete", data={"_csrf_token": token})
+    assert early.status_code == 409 and "cancel the run first" in early.text
+    await runner.run_execution(run["id"])
+    done = await client.get(f"/w/acme/executions/{run['id']}")
+    assert "4 of 4 items processed: 4 charged, 0 refunded" in done.text and "Max Member" in done.text
+    code = await client.get(f"/w/acme/executions/{run['id']}/code")
+    assert code.status_code == 200 and "class Noop" in code.text
+    form = await client.get(f"/w/acme/executions/{run['id']}/rerun")
+    assert "holds <strong>4 credits</strong>" in form.text
+    changed = await client.post(f"/w/acme/executions/{run['id']}/rerun", data={
+        "agent": "noop", "inputs": "{}", "scope": "6", "mode": "live", "confirmed_estimate": "4", "_csrf_token": token})
+    assert changed.status_code == 200 and "The cost is now 6 credits" in changed.text
+    started = await client.post(f"/w/acme/executions/{run['id']}/rerun", data={
+        "agent": "noop", "inputs": "{}", "scope": "6", "mode": "live", "confirmed_estimate": "6", "_csrf_token": token})
+    assert started.status_code == 303
+    rerun_id = UUID(started.headers["location"].rsplit("/", 1)[1])
+    rerun = await Execution.select().where(Execution.id == rerun_id).first()
+    assert (rerun["rerun_of"], rerun["scope"], rerun["credits_reserved"]) == (run["id"], 6, 6)
+    canceled = await client.post(f"/w/acme/executions/{rerun_id}/cancel", data={"_csrf_token": token})
+    assert canceled.status_code == 303
+    assert (await Execution.select().where(Execution.id == rerun_id).first())["status"] == "canceled"
+    deleted = await client.post(f"/w/acme/executions/{run['id']}/delete", data={"_csrf_token": token})
+    assert deleted.status_code == 303 and deleted.headers["location"] == "/w/acme/executions"
+    assert (await client.get(f"/w/acme/executions/{run['id']}")).status_code == 404
+    assert str(run["id"]) not in (await client.get("/w/acme/executions")).text
+    from tests.support.books import assert_books_balance
+
+    books = await assert_books_balance(run["workspace"])
+    assert books["spent"] == 4  # deleting refunds nothing
+
+
+async def test_the_api_deletes_finished_runs_only(client, factory):
+    team = await factory.team()
+    await factory.credits("acme", 10)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("noop", {}))
+    api = f"/api/v1/workspaces/acme/executions/{run['id']}"
+    assert (await client.delete(api, headers=team.member.bearer)).status_code == 409
+    await runner.run_execution(run["id"])
+    assert (await client.delete(api, headers=team.outsider.bearer)).status_code == 404
+    assert (await client.delete(api, headers=team.member.bearer)).status_code == 204
+    assert (await client.get(api, headers=team.member.bearer)).status_code == 404
+    assert (await client.get(api, headers=team.admin.bearer)).status_code == 404

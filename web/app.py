@@ -27,6 +27,7 @@ from agentledger.web.api import events, executions, health, people, results, sch
 from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
+from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.runs import RunPages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
 from agentledger.web.sessions import session_config
@@ -90,7 +91,7 @@ def create_app() -> Litestar:
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
             *schedules.controllers, *events.controllers,
-            AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, AutomationPages,
+            AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunActionPages, AutomationPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,

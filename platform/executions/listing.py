@@ -60,7 +60,7 @@ PREVIEW = (
 
 
 def _where(scope: Scope, filters: Filters, request: PageRequest, newer: bool) -> tuple[list[str], list[Any]]:
-    where, args = [workspace_sql("e")], [scope.workspace_id]
+    where, args = [workspace_sql("e"), "e.deleted_at IS NULL"], [scope.workspace_id]
 
     def add(sql: str, *values: Any) -> None:
         where.append(sql)

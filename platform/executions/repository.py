@@ -12,12 +12,11 @@ from agentledger.platform.database import fetch, on_commit
 from agentledger.platform.errors import NotFound
 from agentledger.platform.executions import events
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
-from agentledger.platform.pagination import PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
 
 
 def visible(scope: Scope) -> Where:
-    where = in_workspace(Execution, scope)
+    where = in_workspace(Execution, scope) & Execution.deleted_at.is_null()
     return where if scope.is_admin else where & (Execution.started_by == scope.user_id)
 
 
@@ -25,6 +24,7 @@ _WITH_VERSION = (
     *Execution.all_columns(),
     Execution.agent_version.label.as_alias("version_label"),
     Execution.agent_version.sha256.as_alias("version_sha256"),
+    Execution.started_by.name.as_alias("started_by_name"),
 )
 
 
@@ -34,13 +34,6 @@ async def get(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     if row is None:
         raise NotFound("execution not found")
     return row
-
-
-async def page(scope: Scope, request: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
-    """The runs the caller may see, newest first (keyset: as fast on page 1,000 as on page 1)."""
-    query = Execution.select(*_WITH_VERSION, Execution.started_by.name.as_alias("started_by_name")).where(
-        visible(scope)).output(load_json=True)
-    return await keyset(query, Execution, request)
 
 
 async def get_by_id(execution_id: UUID) -> dict[str, Any] | None:

@@ -99,6 +99,17 @@ async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     return await repository.get(scope, execution_id)
 
 
+async def delete(scope: Scope, execution_id: UUID) -> None:
+    """Hide a finished run from everyone. Nothing is refunded: its credits stay on the ledger, which
+    keeps every movement; a run still going must be canceled first."""
+    row = await repository.get(scope, execution_id)
+    if row["status"] not in states.FINAL:
+        raise Conflict(f"cancel the run first: it is {row['status'].replace('_', ' ')}", field="status")
+    await fetch("UPDATE executions SET deleted_at = now() WHERE id = {} AND deleted_at IS NULL", execution_id)
+    await audit.record("execution.delete", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), agent=row["agent"], credits_charged=row["credits_charged"])
+
+
 async def pause(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     await repository.get(scope, execution_id)
     if await repository.transition(execution_id, states.PAUSE_FROM, "pause_requested = true") is None:

@@ -17,3 +17,19 @@ PAUSE_FROM = (RUNNING,)
 RESUME_FROM = (PAUSED,)
 REVIEW_FROM = (RUNNING,)  # a running agent asks for a review
 DECIDE_FROM = (AWAITING_REVIEW,)  # a decision sends it back to the queue
+
+
+def credit_story(run: dict) -> str:
+    """One line on where a run's credits went, e.g. "2 of 10 items failed: 8 charged, 2 refunded"."""
+    reserved, charged, refunded = run["credits_reserved"], run["credits_charged"], run["credits_refunded"]
+    if run["mode"] == "test":
+        return "A test run: nothing was reserved or charged."
+    if run["status"] not in FINAL:
+        return f"{reserved} held while the run lasts; what it does not use comes back."
+    if run["status"] == FAILED:
+        return f"The run failed: all {refunded} refunded."
+    if not charged:
+        return f"Nothing was processed: all {refunded} refunded."
+    if run["items_failed"]:
+        return f"{run['items_failed']} of {run['scope']} items failed: {charged} charged, {refunded} refunded."
+    return f"{run['items_processed']} of {run['scope']} items processed: {charged} charged, {refunded} refunded."

@@ -53,6 +53,7 @@ class Execution(Table, tablename="executions"):
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
     heartbeat_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)  # deleted by a person: hidden, its credits stay on the ledger
     created_at = Timestamptz(default=TimestamptzNow())
 
 

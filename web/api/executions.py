@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents, source_version
@@ -151,6 +151,12 @@ class ExecutionsController(Controller):
     async def cancel(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.cancel(caller, execution_id))
+
+    @delete("/{execution_id:uuid}", status_code=HTTP_204_NO_CONTENT,
+            summary="Delete a finished run (hidden for good; nothing is refunded, the ledger keeps its credits)")
+    async def delete(self, caller: Caller, execution_id: Id) -> None:
+        async with atomic():
+            await service.delete(caller, execution_id)
 
     @post("/{execution_id:uuid}/pause", status_code=HTTP_200_OK, summary="Pause at the next step boundary")
     async def pause(self, caller: Caller, execution_id: Id) -> ExecutionOut:

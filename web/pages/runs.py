@@ -147,6 +147,27 @@ def _ids(values: list[str]) -> list[UUID]:
         raise Invalid("select results from the list", field="result_ids") from None
 
 
+async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code: int = 200,
+                   **context: Any) -> Template:
+    """The run page (its actions re-render it with their error or notice)."""
+    principal, caller = await page_scope(request, ws)
+    after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
+    row = await executions.get(caller, execution_id)
+    run = present(row, await executions.children(execution_id))
+    filters = {k: request.query_params.get(k) or None for k in ("priority", "status")}
+    rows, more = await results.page(caller, execution_id, PageRequest(None, MAX_LIMIT))
+    grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
+    for result in rows:
+        if result["kind"] == "recommendation" and any(filters[k] and result[k] != filters[k] for k in filters):
+            continue
+        grouped[result["kind"]].append(present_result(result))
+    pending = await reviews.pending(execution_id)
+    return await render(request, "execution.html", principal=principal, caller=caller, run=run,
+                        results=grouped, more_results=more is not None, filters=filters, review=pending, after=after,
+                        credit_story=states.credit_story(row),
+                        status_code=status_code, **context)
+
+
 class RunPages(Controller):
     path = "/w/{ws:str}"
     include_in_schema = False
@@ -193,27 +214,9 @@ class RunPages(Controller):
             return await self._list(request, ws, form=data, error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/executions/{run['id']}")
 
-    async def _run_page(self, request: Request, ws: str, execution_id: UUID, *, status_code: int = 200,
-                        **context: Any) -> Template:
-        principal, caller = await page_scope(request, ws)
-        after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
-        row = await executions.get(caller, execution_id)
-        run = present(row, await executions.children(execution_id))
-        filters = {k: request.query_params.get(k) or None for k in ("priority", "status")}
-        rows, more = await results.page(caller, execution_id, PageRequest(None, MAX_LIMIT))
-        grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
-        for result in rows:
-            if result["kind"] == "recommendation" and any(filters[k] and result[k] != filters[k] for k in filters):
-                continue
-            grouped[result["kind"]].append(present_result(result))
-        pending = await reviews.pending(execution_id)
-        return await render(request, "execution.html", principal=principal, caller=caller, run=run,
-                            results=grouped, more_results=more is not None, filters=filters, review=pending, after=after,
-                            status_code=status_code, **context)
-
     @get("/executions/{execution_id:uuid}")
-    async def run_page(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
-        return await self._run_page(request, ws, execution_id)
+    async def show(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
+        return await run_page(request, ws, execution_id)
 
     @post("/executions/{execution_id:uuid}/review")
     async def review(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
@@ -223,7 +226,7 @@ class RunPages(Controller):
             async with atomic():
                 await reviews.decide(caller, execution_id, data.decision, data.comment.strip() or None)
         except AppError as error:
-            return await self._run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/executions/{execution_id}")
 
     @post("/executions/{execution_id:uuid}/results")
@@ -238,13 +241,13 @@ class RunPages(Controller):
                 notice = (f"{sum(o.outcome == 'applied' for o in outcomes)} applied, "
                           f"{sum(o.outcome == 'apply_failed' for o in outcomes)} failed, "
                           f"{sum(o.outcome in ('skipped', 'already_applied') for o in outcomes)} skipped")
-                return await self._run_page(request, ws, execution_id, notice=notice)
+                return await run_page(request, ws, execution_id, notice=notice)
             if data.action not in ("approve", "reject"):
                 raise Invalid("choose approve, reject or apply", field="action")
             async with atomic():
                 await service.decide_many(caller, execution_id, ids, data.action)
         except AppError as error:
-            return await self._run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/executions/{execution_id}#recommendations")
 
     @post("/results/{result_id:uuid}/content")
@@ -256,7 +259,7 @@ class RunPages(Controller):
             async with atomic():
                 await service.edit_content(caller, result_id, data.text)
         except AppError as error:
-            return await self._run_page(request, ws, row["execution"], error=error, status_code=error.status_code)
+            return await run_page(request, ws, row["execution"], error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/executions/{row['execution']}#content")
 
     @post("/results/{result_id:uuid}/done")

@@ -1,0 +1,114 @@
+"""The run page's actions: cancel, pause, resume, run again (pre-filled, cost confirmed before it
+starts), resume from the failed step, delete, and the code view. Each is a small form; errors come
+back on the run page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from agentledger.agents import launch
+from agentledger.platform.database import atomic
+from agentledger.platform.errors import AppError
+from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions import service
+from agentledger.web.pages.common import page_scope, render, see_other
+from agentledger.web.pages.runs import StartForm, run_page, start_request
+
+
+@dataclass
+class RerunForm(StartForm):
+    confirmed_estimate: str = ""
+
+
+class RunActionPages(Controller):
+    path = "/w/{ws:str}/executions/{execution_id:uuid}"
+    include_in_schema = False
+
+    async def _act(self, request: Request, ws: str, execution_id: UUID, action: Any) -> Template | Redirect:
+        """Run ``action(caller)`` in a transaction; go where it answers (a path), else back to the run."""
+        _, caller = await page_scope(request, ws)
+        try:
+            async with atomic():
+                target = await action(caller)
+        except AppError as error:
+            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return see_other(target if isinstance(target, str) else f"/w/{ws}/executions/{execution_id}")
+
+    @post("/cancel")
+    async def cancel(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        return await self._act(request, ws, execution_id, lambda caller: service.cancel(caller, execution_id))
+
+    @post("/pause")
+    async def pause(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        return await self._act(request, ws, execution_id, lambda caller: service.pause(caller, execution_id))
+
+    @post("/resume")
+    async def resume(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        return await self._act(request, ws, execution_id, lambda caller: service.resume(caller, execution_id))
+
+    @post("/resume-from-failed-step")
+    async def resume_failed(self, request: Request, ws: FromPath[str],
+                            execution_id: FromPath[UUID]) -> Template | Redirect:
+        async def resume(caller: Any) -> str:
+            run = await launch.resume_from_failed_step(caller, execution_id)
+            return f"/w/{ws}/executions/{run['id']}"
+
+        return await self._act(request, ws, execution_id, resume)
+
+    @post("/delete")
+    async def delete(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        async def remove(caller: Any) -> str:
+            await service.delete(caller, execution_id)
+            return f"/w/{ws}/executions"
+
+        return await self._act(request, ws, execution_id, remove)
+
+    async def _rerun_page(self, request: Request, ws: str, execution_id: UUID, form: RerunForm | None = None,
+                          status_code: int = 200, **context: Any) -> Template:
+        principal, caller = await page_scope(request, ws)
+        original = await executions.get(caller, execution_id)
+        form = form or RerunForm(agent=original["agent"], inputs=json.dumps(original["inputs"], indent=2),
+                                 scope=str(original["scope"]), mode=original["mode"])
+        estimate = None
+        try:
+            estimate = await launch.estimate(caller, start_request(form))
+        except AppError as error:
+            context.setdefault("error", error)
+            status_code = max(status_code, error.status_code)
+        return await render(request, "rerun.html", principal=principal, caller=caller, original=original,
+                            form=form, estimate=estimate, status_code=status_code, **context)
+
+    @get("/rerun")
+    async def rerun_form(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
+        return await self._rerun_page(request, ws, execution_id)
+
+    @post("/rerun")
+    async def rerun(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                    data: URLEncodedBody[RerunForm]) -> Template | Redirect:
+        """Starts only when the cost the person confirmed is still the cost; otherwise shows the new one."""
+        _, caller = await page_scope(request, ws)
+        try:
+            wanted = start_request(data)
+            estimate = await launch.estimate(caller, wanted)
+            if str(estimate.estimate) != data.confirmed_estimate:
+                return await self._rerun_page(request, ws, execution_id, data, notice=(
+                    f"The cost is now {estimate.estimate} credits (the inputs changed); confirm again to start."))
+            async with atomic():
+                run = await launch.rerun(caller, execution_id, wanted.inputs, wanted.scope, wanted.mode)
+        except AppError as error:
+            return await self._rerun_page(request, ws, execution_id, data, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{run['id']}")
+
+    @get("/code")
+    async def code(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
+        principal, caller = await page_scope(request, ws)
+        row = await executions.code(caller, execution_id)
+        return await render(request, "code.html", principal=principal, caller=caller, code=row,
+                            execution_id=execution_id)
