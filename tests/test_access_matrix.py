@@ -169,6 +169,8 @@ CASES = [
     Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/rerun", "/w/acme/executions/{done_run}/rerun",
          (LOGIN, 303, 303, 404), {"agent": "test-results", "inputs": "{}", "scope": "1", "mode": "live",
                                   "confirmed_estimate": "2"}, page=True),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}/steps/{attempt:int}/{position:int}/{part:str}",
+         "/w/acme/executions/{done_run}/steps/1/1/input", (LOGIN, 200, 200, 404), page=True),
     Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}/code", "/w/acme/executions/{done_run}/code",
          (LOGIN, 200, 200, 404), page=True),
     Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/review", "/w/acme/executions/{done_run}/review",

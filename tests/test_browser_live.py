@@ -44,7 +44,7 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
             with worker({"RUN_HEARTBEAT_SECONDS": "0.2"}):
                 await page.wait_for_function(
                     "() => document.querySelector('[data-run-status]').textContent.includes('running')", timeout=20000)
-                await page.locator('tr[data-step="1-2"]').filter(has_text="check").wait_for(timeout=20000)
+                await page.locator('li[data-step="1-2"]').filter(has_text="check").wait_for(timeout=20000)
                 await page.screenshot(path=SHOTS / "run-live.png")
                 await page.get_by_text("✓ completed").first.wait_for(timeout=30000)
                 await listing.wait_for_function(

@@ -63,6 +63,16 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         await chart.scroll_into_view_if_needed()
         assert await chart.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0  # the SVG loaded
 
+        check = page.locator("li.step").filter(has_text="check")
+        await check.locator("summary").first.click()
+        output = check.locator("details.part").filter(has_text="Output")
+        assert await output.locator(".view-ui").is_visible()
+        await output.get_by_role("button", name="UI / Raw").click()
+        raw = output.locator("pre.view-raw")
+        assert await raw.is_visible() and '"findings"' in await raw.inner_text()
+        await output.get_by_role("button", name="UI / Raw").click()
+        assert await output.locator(".view-ui").is_visible() and not await raw.is_visible()
+
         await page.get_by_label("Priority").select_option("high")
         await page.get_by_role("button", name="Filter").click()
         rows = page.locator("table.recs tbody tr")

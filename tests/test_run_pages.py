@@ -233,3 +233,25 @@ async def test_the_api_deletes_finished_runs_only(client, factory):
     assert (await client.delete(api, headers=team.member.bearer)).status_code == 204
     assert (await client.get(api, headers=team.member.bearer)).status_code == 404
     assert (await client.get(api, headers=team.admin.bearer)).status_code == 404
+
+
+async def test_the_step_timeline_shows_iterations_values_and_errors(client, factory):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-loop", {}))
+    await runner.run_execution(run["id"])
+    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    assert page.count("iteration ") == 3 and "iteration 3" in page
+    assert "RuntimeError: the site refused the upload" in page and "The run failed" in page
+    assert "data-toggle-raw" in page and "data-copy" in page and "errors-only" in page
+    load = re.search(r'hx-get="([^"]+/steps/1/4/output)\?offset=0"', page)
+    assert load, "a large output loads on demand"
+    first = await client.get(f"{load.group(1)}?offset=0")
+    assert first.status_code == 200 and first.text.count("<li>") == 20 and "Product 19" in first.text
+    assert "Load more (80 left)" in first.text and "Product 20" not in first.text
+    last = await client.get(f"{load.group(1)}?offset=80")
+    assert "Product 99" in last.text and "Load more" not in last.text
+    small = re.search(r'<pre class="mono view-raw" hidden>([^<]*bytes[^<]*)</pre>', page)
+    assert small and '"status": 200' in small.group(1)  # small values are inline, raw JSON ready for the toggle
+    assert (await client.get(f"/w/acme/executions/{run['id']}/steps/1/9/output")).status_code == 404
+    assert (await client.get(f"/w/acme/executions/{run['id']}/steps/1/4/secrets")).status_code == 404

@@ -62,6 +62,18 @@ async def children(execution_id: UUID) -> dict[str, list[dict[str, Any]]]:
     return {"steps": steps, "log": logs, "items": items}
 
 
+async def step_value(scope: Scope, execution_id: UUID, attempt: int, position: int, part: str) -> Any:
+    """One step's recorded input or output (``part``), for a run the caller may see."""
+    await get(scope, execution_id)
+    column = {"input": ExecutionStep.input, "output": ExecutionStep.output}[part]
+    row = await ExecutionStep.select(column).where(
+        (ExecutionStep.execution == execution_id) & (ExecutionStep.attempt == attempt)
+        & (ExecutionStep.position == position)).output(load_json=True).first()
+    if row is None:
+        raise NotFound("step not found")
+    return row[part]
+
+
 async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str, *args: Any,
                      guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
     """The guarded UPDATE: apply ``changes`` (SQL SET list with ``{}`` placeholders) only from ``allowed``

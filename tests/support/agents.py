@@ -63,3 +63,23 @@ class Reviewed(Agent[ResultsInputs]):
             return
         async with ctx.step("publish") as step:
             step.output = {"comment": review.comment, "by": review.decided_by}
+
+
+@register
+class Looper(Agent[ResultsInputs]):
+    name, title, version = "test-loop", "Loop", "t1"
+    description = "Test agent: the same step three times, a large output, and a failing step at the end."
+    inputs = ResultsInputs
+    base_cost, per_item_cost = 1, 1
+
+    async def run(self, ctx, inputs: ResultsInputs) -> None:
+        for n in range(3):
+            async with ctx.step("fetch page", input={"page": n}) as step:
+                ctx.item_done(f"page {n}")
+                step.output = {"status": 200, "bytes": 1000 + n}
+        async with ctx.step("collect", input={"pages": 3}) as step:
+            step.output = [{"url": f"https://shop.example/p/{i}", "title": f"Product {i}" * 3} for i in range(100)]
+        ctx.log("warning", "one page was slow")
+        ctx.log("error", "the last step will fail")
+        async with ctx.step("publish"):
+            raise RuntimeError("the site refused the upload")

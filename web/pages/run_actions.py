@@ -15,11 +15,13 @@ from litestar.response import Redirect, Template
 
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import AppError
+from agentledger.platform.errors import AppError, Invalid, NotFound
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions import service
 from agentledger.web.pages.common import page_scope, render, see_other
 from agentledger.web.pages.runs import StartForm, run_page, start_request
+
+CHUNK = 20  # array items (or object keys) per "Load more"
 
 
 @dataclass
@@ -105,6 +107,27 @@ class RunActionPages(Controller):
         except AppError as error:
             return await self._rerun_page(request, ws, execution_id, data, error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/executions/{run['id']}")
+
+    @get("/steps/{attempt:int}/{position:int}/{part:str}")
+    async def step_chunk(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                         attempt: FromPath[int], position: FromPath[int], part: FromPath[str]) -> Template:
+        """A large step input or output, 20 array items (or keys) at a time, for the timeline's "Load"."""
+        _, caller = await page_scope(request, ws)
+        if part not in ("input", "output"):
+            raise NotFound("no such part of a step")
+        value = await executions.step_value(caller, execution_id, attempt, position, part)
+        try:
+            offset = max(0, int(request.query_params.get("offset", "0")))
+        except ValueError:
+            raise Invalid("offset must be a whole number", field="offset") from None
+        chunk, left = value, 0
+        if isinstance(value, list):
+            chunk, left = value[offset:offset + CHUNK], max(0, len(value) - offset - CHUNK)
+        elif isinstance(value, dict):
+            keys = list(value)[offset:offset + CHUNK]
+            chunk, left = {k: value[k] for k in keys}, max(0, len(value) - offset - CHUNK)
+        return Template("_step_chunk.html", context={"chunk": chunk, "remaining": left, "url": request.url.path,
+                                                     "next_offset": offset + CHUNK if left else None})
 
     @get("/code")
     async def code(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:

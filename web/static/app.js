@@ -33,7 +33,7 @@ function follow(url, handlers) {
 
 function followRun(root) {
   const log = document.querySelector("ol.log");
-  const steps = document.querySelector("table.steps tbody");
+  const steps = document.querySelector("ol.steps-list");
   follow(root.dataset.events, {
     status: (data, source) => {
       setStatus(document.querySelector("[data-run-status]"), data.status);
@@ -51,25 +51,28 @@ function followRun(root) {
     step: (data) => {
       if (!steps) return;
       const key = data.attempt + "-" + data.position;
-      let row = steps.querySelector(`tr[data-step="${key}"]`);
-      if (!row) {
-        steps.querySelector("tr.empty")?.remove();
-        row = document.createElement("tr");
-        row.dataset.step = key;
-        for (let i = 0; i < 6; i++) row.appendChild(document.createElement("td"));
-        steps.appendChild(row);
+      let item = steps.querySelector(`li[data-step="${key}"]`);
+      if (!item) {
+        steps.querySelector("li.empty")?.remove();
+        item = document.createElement("li");
+        item.dataset.step = key;
+        const summary = document.createElement("div");
+        summary.className = "step-line";
+        item.appendChild(summary);
+        steps.appendChild(item);
       }
-      const cells = row.children;
-      cells[0].textContent = data.position;
-      cells[1].textContent = data.name;
-      cells[2].innerHTML = "";
-      const badge = document.createElement("span");
-      badge.className = "badge step-" + data.status;
-      badge.textContent = data.status;
-      cells[2].appendChild(badge);
-      if (data.duration_ms !== undefined) cells[3].textContent = data.duration_ms + " ms";
-      cells[4].textContent = data.retries || 0;
-      cells[5].textContent = data.attempt;
+      item.className = "step step-" + data.status;
+      const line = item.querySelector(".step-line") || item.querySelector("summary");
+      line.textContent = "";
+      for (const [cls, text] of [["step-no", data.position], ["step-name", data.name],
+                                 ["badge step-" + data.status, data.status],
+                                 ["muted small", data.duration_ms !== undefined ? data.duration_ms + " ms" : ""]]) {
+        const span = document.createElement("span");
+        span.className = cls;
+        span.textContent = text;
+        line.appendChild(span);
+        line.appendChild(document.createTextNode(" "));
+      }
     },
     log: (data) => {
       if (!log) return;
@@ -108,4 +111,19 @@ document.addEventListener("DOMContentLoaded", () => {
   if (run) followRun(run);
   const list = document.querySelector("[data-list-events]");
   if (list) followList(list);
+});
+
+// Step values: UI tree or raw JSON, and copy the raw JSON.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button[data-toggle-raw], button[data-copy]");
+  if (!button) return;
+  const part = button.closest("details.part");
+  const raw = part.querySelector(".view-raw");
+  if (button.hasAttribute("data-toggle-raw")) {
+    const ui = part.querySelector(".view-ui");
+    raw.hidden = !raw.hidden;
+    ui.hidden = !raw.hidden;
+  } else if (navigator.clipboard) {
+    navigator.clipboard.writeText(raw.textContent).then(() => { button.textContent = "Copied"; });
+  }
 });
