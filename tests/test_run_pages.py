@@ -255,3 +255,19 @@ async def test_the_step_timeline_shows_iterations_values_and_errors(client, fact
     assert small and '"status": 200' in small.group(1)  # small values are inline, raw JSON ready for the toggle
     assert (await client.get(f"/w/acme/executions/{run['id']}/steps/1/9/output")).status_code == 404
     assert (await client.get(f"/w/acme/executions/{run['id']}/steps/1/4/secrets")).status_code == 404
+
+
+async def test_screenshots_show_in_a_grid_and_other_files_only_download(client, factory):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-screenshot", {}))
+    await runner.run_execution(run["id"])
+    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    assert "Screenshots" in page and page.count('<ul class="shots">') == 1
+    image = re.search(r'<img src="([^"]+)\?inline=1" alt="The home page"', page).group(1)
+    shown = await client.get(f"{image}?inline=1")
+    assert shown.status_code == 200
+    assert shown.headers["content-disposition"].startswith("inline") and shown.content.startswith(b"\x89PNG")
+    html = [u for u in re.findall(r'href="(/api/v1/workspaces/acme/results/[^"]+/download)"', page) if u != image][0]
+    forced = await client.get(f"{html}?inline=1")
+    assert forced.headers["content-disposition"].startswith("attachment")  # never rendered in our origin

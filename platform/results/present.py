@@ -28,8 +28,8 @@ BODY: dict[str, tuple[str, ...]] = {
 }
 
 
-def present(row: dict[str, Any], *, revisions: list[dict[str, Any]] | None = None,
-            download_url: str | None = None) -> ResultOut:
+def present(row: dict[str, Any], *, workspace_slug: str, revisions: list[dict[str, Any]] | None = None) -> ResultOut:
+    """``workspace_slug`` builds an artifact's download link (served through the API, which checks access)."""
     kind = row["kind"]
     fields = {name: row[name] for name in (*COMMON, *BY_KIND[kind])}
     fields.update({name: row["body"].get(name) for name in BODY[kind]})
@@ -40,6 +40,6 @@ def present(row: dict[str, Any], *, revisions: list[dict[str, Any]] | None = Non
     if revisions is not None:
         fields["revisions"] = [RevisionOut(r["version"], r["text"], r["edited_by"], r["created_at"])
                                for r in revisions]
-    if download_url:
-        fields["download_url"] = download_url
+    if kind == "artifact":
+        fields["download_url"] = f"/api/v1/workspaces/{workspace_slug}/results/{row['id']}/download"
     return ResultOut(**fields)

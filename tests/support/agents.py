@@ -83,3 +83,21 @@ class Looper(Agent[ResultsInputs]):
         ctx.log("error", "the last step will fail")
         async with ctx.step("publish"):
             raise RuntimeError("the site refused the upload")
+
+
+PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2c2d6d30000000049454e44ae426082")
+
+
+@register
+class Photographer(Agent[ResultsInputs]):
+    name, title, version = "test-screenshot", "Screenshot", "t1"
+    description = "Test agent: one screenshot and one page source."
+    inputs = ResultsInputs
+
+    async def run(self, ctx, inputs: ResultsInputs) -> None:
+        async with ctx.step("shoot"):
+            await ctx.artifact("home.png", PIXEL, content_type="image/png", description="The home page")
+            await ctx.artifact("home.html", b"<script>alert(1)</script>", content_type="text/html",
+                               description="Its source")
+            ctx.item_done("home")

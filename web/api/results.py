@@ -39,14 +39,12 @@ from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller
 
 Id = FromPath[UUID]
+PICTURES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 Status = Literal["open", "approved", "rejected", "applied", "apply_failed", "done"]
 
 
 def _out(caller: Scope, row: dict, revisions: list[dict] | None = None) -> ResultOut:
-    url = None
-    if row["kind"] == "artifact":
-        url = f"/api/v1/workspaces/{caller.workspace_slug}/results/{row['id']}/download"
-    return present(row, revisions=revisions, download_url=url)
+    return present(row, workspace_slug=caller.workspace_slug, revisions=revisions)
 
 
 class RunResultsController(Controller):
@@ -121,15 +119,17 @@ class ResultsController(Controller):
                 return _out(caller, row, await repository.revisions(result_id))
             return _out(caller, await service.set_done(caller, result_id, bool(data.done)))
 
-    @get("/{result_id:uuid}/download", summary="Download an artifact file")
-    async def download(self, caller: Caller, result_id: Id) -> Response[bytes]:
+    @get("/{result_id:uuid}/download", summary="Download an artifact file (?inline=1 shows a picture in place)")
+    async def download(self, caller: Caller, result_id: Id,
+                       inline: Annotated[bool, QueryParameter(description="pictures only")] = False) -> Response[bytes]:
         row = await repository.get(caller, result_id)
         if row["kind"] != "artifact":
             raise Conflict("only artifacts have a file to download", field="kind")
         data = await storage.get(row["body"]["key"])
         filename = row["body"]["key"].rsplit("/", 1)[-1].split("-", 1)[-1]
+        shown = inline and row["body"]["content_type"] in PICTURES  # never SVG or HTML: they could carry script
         return Response(data, media_type=row["body"]["content_type"],
-                        headers={"content-disposition": f'attachment; filename="{filename}"',
+                        headers={"content-disposition": f'{"inline" if shown else "attachment"}; filename="{filename}"',
                                  "x-content-type-options": "nosniff"})
 
 

@@ -31,6 +31,7 @@ from agentledger.platform.results.present import present as present_result
 from agentledger.web.api.executions import present
 from agentledger.web.pages.common import page_scope, render, see_other
 
+PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 KIND_ORDER = ("score", "recommendation", "content", "action_item", "report", "extracted", "artifact")
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG image runs no script; pygal styles inline
 
@@ -154,13 +155,16 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
     row = await executions.get(caller, execution_id)
     run = present(row, await executions.children(execution_id))
-    filters = {k: request.query_params.get(k) or None for k in ("priority", "status")}
+    filters = {k: request.query_params.get(k) or None for k in ("priority", "status", "sort")}
     rows, more = await results.page(caller, execution_id, PageRequest(None, MAX_LIMIT))
     grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
     for result in rows:
-        if result["kind"] == "recommendation" and any(filters[k] and result[k] != filters[k] for k in filters):
+        if result["kind"] == "recommendation" and any(
+                filters[k] and result[k] != filters[k] for k in ("priority", "status")):
             continue
-        grouped[result["kind"]].append(present_result(result))
+        grouped[result["kind"]].append(present_result(result, workspace_slug=caller.workspace_slug))
+    if filters["sort"] == "priority":  # high first; otherwise in the order the agent found them
+        grouped["recommendation"].sort(key=lambda r: PRIORITY_ORDER.get(r.priority, 3))
     pending = await reviews.pending(execution_id)
     return await render(request, "execution.html", principal=principal, caller=caller, run=run,
                         results=grouped, more_results=more is not None, filters=filters, review=pending, after=after,
