@@ -57,6 +57,17 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         await page.get_by_label("Password").fill(team.member.password)
         await page.get_by_role("button", name="Sign in").click()
         await page.wait_for_url(re.compile(r"/w/acme/executions$"))
+        runs = page.locator("tr[data-run]")
+        assert await runs.count() == 2
+        await page.get_by_role("navigation", name="Status").get_by_role("link", name="Running").click()
+        await page.wait_for_url(re.compile(r"tab=running"))
+        assert await runs.count() == 1 and "content-writer" in await runs.first.inner_text()
+        await page.get_by_role("navigation", name="Status").get_by_role("link", name="All").click()
+        await page.get_by_role("form", name="Filters").get_by_label("Agent").select_option("seo-audit")
+        await page.get_by_role("form", name="Filters").get_by_role("button", name="Apply").click()
+        await page.wait_for_url(re.compile(r"agent=seo-audit"))
+        assert await runs.count() == 1 and "partial" in await runs.first.inner_text()
+        await page.screenshot(path=SHOTS / "list-filtered.png")
         await page.get_by_role("link", name="seo-audit").click()
         await page.get_by_text("SEO score").wait_for()
         chart = page.locator("img.chart").first
