@@ -31,7 +31,7 @@ def workspace_key(workspace_id: Any) -> str:
 
 async def publish(execution_id: UUID, workspace_id: UUID, started_by: UUID | None, event: dict[str, Any]) -> None:
     data = json.dumps({**event, "run": str(execution_id), "started_by": str(started_by) if started_by else None},
-                      default=str)
+                      default=_plain)
     try:
         pipe = get_redis().pipeline(transaction=False)
         pipe.xadd(run_key(execution_id), {"data": data}, maxlen=RUN_KEEP, approximate=True)
@@ -41,6 +41,11 @@ async def publish(execution_id: UUID, workspace_id: UUID, started_by: UUID | Non
         await pipe.execute()
     except Exception:  # noqa: BLE001 - see the module docstring
         log.warning("could not publish a %s event of run %s", event.get("type"), execution_id, exc_info=True)
+
+
+def _plain(value: Any) -> str:
+    """Times as ISO 8601 (what browsers parse), anything else as text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def status_event(row: dict[str, Any]) -> dict[str, Any]:

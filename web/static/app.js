@@ -94,7 +94,12 @@ function followList(root) {
       const row = document.querySelector(`tr[data-run="${data.run}"]`);
       if (!row) { document.querySelector("[data-new-runs]")?.removeAttribute("hidden"); return; }
       setStatus(row.querySelector(".status"), data.status);
-      if (FINAL.includes(data.status)) row.querySelector("progress")?.remove();
+      if (FINAL.includes(data.status)) {
+        row.querySelector("progress")?.remove();
+        row.querySelector("[data-started]")?.removeAttribute("data-started");
+      } else if (data.status === "running" && data.started_at) {
+        row.children[3].dataset.started = data.started_at;
+      }
     },
     progress: (data) => {
       const row = document.querySelector(`tr[data-run="${data.run}"]`);
@@ -127,3 +132,15 @@ document.addEventListener("click", (event) => {
     navigator.clipboard.writeText(raw.textContent).then(() => { button.textContent = "Copied"; });
   }
 });
+
+// Durations of running runs tick every second (the server renders the value at load time).
+function formatDuration(ms) {
+  if (ms < 1000) return ms + " ms";
+  if (ms < 60000) return (ms / 1000).toFixed(1) + " s";
+  return Math.floor(ms / 60000) + " min " + Math.floor((ms % 60000) / 1000) + " s";
+}
+window.setInterval(() => {
+  document.querySelectorAll("[data-started]").forEach((cell) => {
+    cell.textContent = formatDuration(Math.max(0, Date.now() - Date.parse(cell.dataset.started)));
+  });
+}, 1000);
