@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     run_max_attempts: int = Field(default=3, gt=0, description="worker losses a run survives before it fails")
     grant_cache_seconds: float = Field(default=30, ge=0, description="API-token grant cache; 0 turns it off")
 
+    export_link_days: int = Field(default=30, gt=0, description="how long generated PDFs are kept and served")
     schedule_poll_seconds: float = Field(default=20, gt=0, description="how often due schedules are started")
     connector_timeout_seconds: float = Field(default=10, gt=0, description="how long a site may take to apply")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible API for content-writer")

@@ -7,6 +7,7 @@ deletes a tenant's files. boto3 is synchronous: calls run on a thread so the eve
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -45,15 +46,38 @@ def workspace_key(workspace_id: UUID, *parts: str) -> str:
     return "/".join((f"workspaces/{workspace_id}", *parts))
 
 
+async def _call(operation: str, **params: Any) -> Any:
+    """One S3 call on a thread; a store that cannot be reached is a 503 that says so, not a 500."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return await asyncio.to_thread(getattr(_client(), operation), Bucket=bucket(), **params)
+    except ClientError:
+        raise
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"file storage cannot be reached right now ({type(error).__name__})") from None
+
+
 async def put(key: str, data: bytes, content_type: str) -> None:
-    await asyncio.to_thread(_client().put_object, Bucket=bucket(), Key=key, Body=data, ContentType=content_type)
+    await _call("put_object", Key=key, Body=data, ContentType=content_type)
 
 
 async def get(key: str) -> bytes:
-    def read() -> bytes:
-        return _client().get_object(Bucket=bucket(), Key=key)["Body"].read()
+    answer = await _call("get_object", Key=key)
+    return await asyncio.to_thread(answer["Body"].read)
 
-    return await asyncio.to_thread(read)
+
+async def stored_at(key: str) -> datetime | None:
+    """When the object was written, or None when there is none."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = await _call("head_object", Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return head["LastModified"]
 
 
 def download_url(key: str, filename: str, expires_seconds: int = 3600) -> str:

@@ -81,6 +81,8 @@ CASES = [
          "/api/v1/workspaces/acme/executions/{run}/code", (401, 200, 200, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/cancel",
          "/api/v1/workspaces/acme/executions/{run}/cancel", (401, 200, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/export",
+         "/api/v1/workspaces/acme/executions/{done_run}/export?format=json", (401, 200, 200, 404)),
     Case("DELETE", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
          "/api/v1/workspaces/acme/executions/{done_run}", (401, 204, 204, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/pause",

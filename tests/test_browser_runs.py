@@ -100,6 +100,12 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         await page.get_by_role("button", name="Apply selected").click()
         await page.get_by_role("status").filter(has_text=f"{high} applied, 0 failed").wait_for()
         await page.screenshot(path=SHOTS / "run-applied.png", full_page=False)
+        for label, suffix, magic in (("PDF", ".pdf", b"%PDF"), ("CSV", ".zip", b"PK"), ("JSON", ".json", b"{")):
+            async with page.expect_download() as waiting:
+                await page.locator(".downloads").get_by_role("link", name=label).click()
+            download = await waiting.value
+            assert download.suggested_filename.endswith(suffix), download.suggested_filename
+            assert open(await download.path(), "rb").read(4).startswith(magic)
         assert "<title>About Northwind Outfitters" in httpx.get(f"{site.url}/about").text
 
         await page.goto(f"{live_url}/w/acme/executions/{writer}")

@@ -23,7 +23,7 @@ from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, errors
-from agentledger.web.api import events, executions, health, people, results, schedules
+from agentledger.web.api import events, executions, exports, health, people, results, schedules
 from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
@@ -90,7 +90,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
-            *schedules.controllers, *events.controllers,
+            *schedules.controllers, *exports.controllers, *events.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunActionPages, AutomationPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

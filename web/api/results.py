@@ -16,6 +16,7 @@ from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict, Invalid
 from agentledger.platform.executions import reviews
+from agentledger.platform.executions.present import present as present_execution
 from agentledger.platform.executions.schemas import ExecutionOut
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.results import repository, service
@@ -34,7 +35,6 @@ from agentledger.platform.results.schemas import (
 )
 from agentledger.platform.schemas import PageOut
 from agentledger.platform.scoping import Scope
-from agentledger.web.api.executions import present as present_execution
 from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller
 

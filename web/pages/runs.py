@@ -24,11 +24,11 @@ from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
 from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions.present import present
 from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service
 from agentledger.platform.results.present import present as present_result
-from agentledger.web.api.executions import present
 from agentledger.web.pages.common import page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}

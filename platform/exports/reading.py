@@ -1,0 +1,100 @@
+"""What every export reads: the run as the API presents it, and its results in bounded batches.
+
+Results are read in keyset batches by ``seq`` (the ``(execution, seq)`` index) rather than through one
+server-side cursor: a cursor pins a pooled connection and an open transaction for as long as the client
+takes to download, so a few slow downloads could starve the web tier. Batches hold a connection for one
+short query each and keep at most ``BATCH`` rows in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from agentledger.platform.database import fetch
+from agentledger.platform.executions.schemas import ExecutionOut
+from agentledger.platform.scoping import Scope, workspace_sql
+
+BATCH = 250
+PRIORITY_ORDER = "CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run the caller may see (the web tier checked visibility), as the API presents it."""
+
+    scope: Scope
+    record: ExecutionOut  # with steps, log and items
+    agent_title: str
+
+    @property
+    def short_id(self) -> str:
+        return self.record.id.hex[:8]
+
+    def filename(self, extension: str) -> str:
+        return f"{self.record.agent}-{self.short_id}.{extension}"
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many results of each kind, how many report tables, and when a result last changed."""
+
+    kinds: dict[str, int]
+    report_tables: int
+    last_change: datetime | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    body = row["body"]
+    row["body"] = msgspec.json.decode(body) if isinstance(body, str | bytes) else (body or {})
+    return row
+
+
+async def batches(run: Run, kind: str | None = None, size: int = BATCH) -> AsyncIterator[list[dict[str, Any]]]:
+    """The run's results (of one kind, or all) in emission order, ``size`` rows at a time."""
+    after = -1
+    kind_sql = "AND kind = {} " if kind else ""
+    sql = (f"SELECT * FROM execution_results WHERE execution = {{}} AND {workspace_sql()} AND seq > {{}} "
+           f"{kind_sql}ORDER BY seq LIMIT {{}}")
+    while True:
+        args: list[Any] = [run.record.id, run.scope.workspace_id, after, *([kind] if kind else []), size]
+        rows = await fetch(sql, *args)
+        if not rows:
+            return
+        yield [_decoded(row) for row in rows]
+        if len(rows) < size:
+            return
+        after = rows[-1]["seq"]
+
+
+async def rows(run: Run, kind: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    async for batch in batches(run, kind):
+        for row in batch:
+            yield row
+
+
+async def top(run: Run, kind: str, limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` results of a kind, most urgent first (for the PDF, which is read, not processed)."""
+    found = await fetch(
+        f"SELECT * FROM execution_results WHERE execution = {{}} AND {workspace_sql()} AND kind = {{}} "
+        f"ORDER BY {PRIORITY_ORDER}, seq LIMIT {{}}", run.record.id, run.scope.workspace_id, kind, limit)
+    return [_decoded(row) for row in found]
+
+
+async def tally(run: Run) -> Tally:
+    found = await fetch(
+        "SELECT kind, count(*) AS n, max(updated_at) AS changed, coalesce(sum(CASE WHEN kind = 'report' THEN "
+        "jsonb_array_length(jsonb_path_query_array(body, '$.sections[*].tables[*]')) END), 0) AS tables "
+        f"FROM execution_results WHERE execution = {{}} AND {workspace_sql()} GROUP BY kind",
+        run.record.id, run.scope.workspace_id)
+    changes = [row["changed"] for row in found if row["changed"] is not None]
+    return Tally({row["kind"]: row["n"] for row in found}, sum(int(row["tables"]) for row in found),
+                 max(changes, default=None))
