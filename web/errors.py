@@ -33,7 +33,7 @@ _BY_STATUS: dict[int, type[AppError]] = {
 }
 
 
-_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+_NAMED_FIELD = re.compile(r"field `([^`]+)`|Missing required \w+ parameter '([^']+)'")
 
 
 def _from_validation(exc: ValidationException) -> AppError:
@@ -44,7 +44,7 @@ def _from_validation(exc: ValidationException) -> AppError:
     message = str(first.get("message", "")) or exc.detail or "the request is invalid"
     key = str(first.get("key") or "")
     named = _NAMED_FIELD.search(message)
-    field = named.group(1) if named else (key if key and key != "data" else None)
+    field = (named.group(1) or named.group(2)) if named else (key if key and key != "data" else None)
     if field is None and key == "data":
         return Invalid(f"the request body is invalid: {message}")
     return Invalid(f"{field}: {message}" if field else message, field=field)
