@@ -118,10 +118,11 @@ def demo(args: list[str]) -> int:
             print("a process stopped unexpectedly; shutting down", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            print("\nstopping…")
+            print("\nstopping…", flush=True)
             return 0
         finally:
             _stop(children)
+            print("web, worker, scheduler and demo shop stopped; stopping the embedded services", flush=True)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,13 @@ def _banner(data: dict) -> None:
     print(f"  (also in {DATA / 'demo.json'}) · Ctrl-C stops everything\n", flush=True)
 
 
+def _parallel(args: list[str]) -> list[str]:
+    """One pytest worker per core, up to four (each has its own database), unless the caller chose."""
+    if any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
+        return []
+    return ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
+
+
 def test(args: list[str]) -> int:
     folder = DATA / "test"
     with EmbeddedServices(folder) as services:
@@ -168,7 +176,7 @@ def test(args: list[str]) -> int:
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         env.setdefault("BASE_URL", "http://127.0.0.1:8000")
         env.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # test sites run on 127.0.0.1
-        rc = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
+        rc = subprocess.call([sys.executable, "-m", "pytest", *_parallel(args), *args], env=env)
     if rc == 5:
         print("no test ran: that is a failure", file=sys.stderr)
         return 1

@@ -36,14 +36,24 @@ def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
         output.append(line)
         if "Ctrl-C stops everything" in line:
             # keep reading what the processes log, or a full pipe would block them (and their shutdown)
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+            later = LATER.setdefault(process.pid, [])
+            threading.Thread(target=lambda: later.extend(process.stdout), daemon=True).start()
             return "".join(output)
     raise AssertionError("demo did not start:\n" + "".join(output))
 
 
-def stop_with_ctrl_c(process: subprocess.Popen) -> None:
+LATER: dict[int, list[str]] = {}  # what each demo printed after its banner
+
+
+def stop_with_ctrl_c(process: subprocess.Popen, data_dir: Path | None = None) -> None:
     process.send_signal(signal.SIGINT)
-    process.wait(60)
+    try:
+        process.wait(90)
+    except subprocess.TimeoutExpired:
+        still = processes_using(data_dir) if data_dir else []
+        process.kill()
+        raise AssertionError("the demo did not stop within 90 s; still running:\n" + "\n".join(still)
+                             + "\nlast output:\n" + "".join(LATER.get(process.pid, [])[-40:])) from None
     assert process.returncode == 0
 
 
@@ -130,7 +140,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert wallet == {"available": 10_000 - 2, "held": 0}
         check_agents_on_the_demo_shop(api, saved["demo_site"], {"Authorization": f"Bearer {bob['token']}"})
     finally:
-        stop_with_ctrl_c(demo)
+        stop_with_ctrl_c(demo, data_dir)
     time.sleep(0.5)
     assert processes_using(data_dir) == [], "something outlived Ctrl-C"
 
@@ -145,7 +155,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
                             headers={"Authorization": f"Bearer {token}"}).json()
         assert len(members) == 2
     finally:
-        stop_with_ctrl_c(again)
+        stop_with_ctrl_c(again, data_dir)
 
 
 def test_a_redis_pid_file_whose_process_is_gone_does_not_stop_the_next_start(tmp_path):
