@@ -24,6 +24,7 @@ from agentledger.platform.validation import origin
 
 USER_AGENT = "agentledger-crawler/1 (+https://github.com/agentledger)"
 MAX_PAGE_BYTES = 2 * 1024 * 1024
+MAX_ROBOTS_BYTES = 500 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -164,12 +165,18 @@ def client(timeout: float) -> httpx.AsyncClient:
 async def robots_for(http: httpx.AsyncClient, start_url: str) -> urllib.robotparser.RobotFileParser:
     """The site's robots.txt; none, or an unreadable one, allows everything."""
     robots = urllib.robotparser.RobotFileParser()
+    page = Page(f"{origin(start_url)}/robots.txt")
+    body = bytearray()
     try:
-        response = await http.get(f"{origin(start_url)}/robots.txt")
-        lines = response.text.splitlines() if response.status_code == 200 else []
+        async with http.stream("GET", page.url) as response:
+            if response.status_code == 200:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_ROBOTS_BYTES:  # what Google reads of one, too
+                        break
     except httpx.HTTPError:
-        lines = []
-    robots.parse(lines)
+        body.clear()
+    robots.parse(body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").splitlines())
     return robots
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from agentledger.agents import launch
 from agentledger.platform import audit
@@ -35,6 +35,11 @@ def check_cron(cron: str) -> str:
     if len(cron.split(" ")) != 5 or not croniter.is_valid(cron):
         raise Invalid(f"cron must be 5 fields (minute hour day month weekday), e.g. '0 6 * * 1'; got '{cron}'",
                       field="cron")
+    try:
+        next_time(cron, now())
+    except (CroniterBadDateError, ValueError):
+        raise Invalid(f"'{cron}' never comes round (e.g. 30 February); choose a date that exists",
+                      field="cron") from None
     return cron
 
 
@@ -56,10 +61,17 @@ async def create(caller: Scope, *, name: str, agent: str, inputs: dict[str, Any]
 
 
 async def update(caller: Scope, schedule_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
+    """Turning a schedule off or renaming it needs no agent check, so a schedule whose agent or inputs no
+    longer work can still be stopped."""
     current = await repository.get(caller, schedule_id)
     merged = {key: changes.get(key, current[key]) for key in ("name", "agent", "inputs", "scope", "mode", "cron",
                                                               "enabled")}
-    row = await repository.update(caller, schedule_id, _values(**merged))
+    if set(changes) <= {"enabled", "name"} and not merged["enabled"]:
+        values = {"name": single_line(merged["name"], "name", label="name", max_length=120), "enabled": False,
+                  "next_run_at": None}
+    else:
+        values = _values(**merged)
+    row = await repository.update(caller, schedule_id, values)
     await audit.record("schedule.update", workspace_id=caller.workspace_id, actor_id=caller.user_id,
                        target=str(schedule_id), enabled=row["enabled"])
     return row

@@ -45,16 +45,18 @@ class AgentError(Exception):
     Python class name): the run fails and its credits are refunded."""
 
 
-class Canceled(Exception):
+class Canceled(BaseException):
     """Raised at a step boundary when someone canceled the run."""
 
 
-class Superseded(Exception):
+class Superseded(BaseException):
     """Raised at a step boundary when the reaper gave the run to another worker (this one went silent)."""
 
 
-class AwaitingReview(Exception):
-    """Raised by ``ctx.await_review`` the first time: the run waits for a person and this attempt ends."""
+class AwaitingReview(BaseException):
+    """Raised by ``ctx.await_review`` the first time: the run waits for a person and this attempt ends.
+    Like ``Canceled`` and ``Superseded`` it is a BaseException, so an agent's ``except Exception`` cannot
+    swallow it and carry on past the review."""
 
 
 @dataclass(frozen=True, slots=True)

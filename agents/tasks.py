@@ -27,30 +27,41 @@ async def reap_stale_runs() -> dict[str, int]:
     settings = get_settings()
     stale_after = settings.run_stale_seconds
     stale = await fetch(  # the states are literals so the partial index on live runs applies
-        "SELECT id, attempts FROM executions WHERE status IN ('running', 'paused') "
+        "SELECT id, attempts, lost_workers FROM executions WHERE status IN ('running', 'paused') "
         "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT 1000", stale_after,
     )
     requeued = failed = 0
     for run in stale:
         try:
             async with atomic():
-                if run["attempts"] < settings.run_max_attempts:
+                losses = run["lost_workers"] + 1  # counting this one
+                if losses < settings.run_max_attempts:
                     requeued += await service.requeue(run["id"], stale_after, run["attempts"])
                 else:
                     failed += await service.finish(
                         run["id"], states.FAILED, from_states=states.LIVE, guard=service.STALE_GUARD,
                         guard_args=(stale_after, run["attempts"]),
-                        error=f"the worker running this execution stopped responding {run['attempts']} times",
+                        error=f"the worker running this execution stopped responding {losses} times",
                     ) is not None
         except Exception:  # noqa: BLE001 - one bad run must not stop the rescue of the others
             log.exception("could not reap execution %s", run["id"])
+    expired = await fetch(  # a review nobody decides must not hold credits for ever
+        "SELECT e.id FROM executions e JOIN execution_reviews r ON r.execution = e.id AND r.status = 'pending' "
+        "WHERE e.status = 'awaiting_review' AND r.created_at < now() - make_interval(secs => {}) LIMIT 1000",
+        settings.review_timeout_hours * 3600)
+    for run in expired:
+        async with atomic():
+            await service.finish(
+                run["id"], states.CANCELED, from_states=(states.AWAITING_REVIEW,),
+                error=f"canceled: nobody reviewed it within {settings.review_timeout_hours:g} hours; the items it "
+                      "processed are charged, the rest refunded")
     lost = await fetch(
         "SELECT id FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => {}) "
         "LIMIT 1000", stale_after * 20,
     )
     for run in lost:
         run_execution.send(str(run["id"]))
-    return {"requeued": requeued, "failed": failed, "resent": len(lost)}
+    return {"requeued": requeued, "failed": failed, "resent": len(lost), "review_expired": len(expired)}
 
 
 @task(queue_name="default", max_retries=0)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     run_heartbeat_seconds: float = Field(default=5, gt=0, description="how often a running agent reports in")
     run_stale_seconds: float = Field(default=30, gt=0, description="silence after which the reaper steps in")
     run_max_attempts: int = Field(default=3, gt=0, description="worker losses a run survives before it fails")
+    review_timeout_hours: float = Field(default=168, gt=0, description="a run nobody reviews is canceled after")
     grant_cache_seconds: float = Field(default=30, ge=0, description="API-token grant cache; 0 turns it off")
 
     export_link_days: int = Field(default=30, gt=0, description="how long generated PDFs are kept and served")

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from agentledger.platform.config import get_settings
-from agentledger.platform.errors import AppError
+from agentledger.platform.errors import AppError, NotFound
 
 
 class StorageUnavailable(AppError):
@@ -63,7 +63,15 @@ async def put(key: str, data: bytes, content_type: str) -> None:
 
 
 async def get(key: str) -> bytes:
-    answer = await _call("get_object", Key=key)
+    """The object's bytes; 404 when it is gone (deleted, or the store was reset)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = await _call("get_object", Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise NotFound("the file is no longer in storage") from None
+        raise StorageUnavailable(f"file storage refused the download ({error.response.get('Error', {}).get('Code')})")
     return await asyncio.to_thread(answer["Body"].read)
 
 

@@ -117,7 +117,7 @@ CASES = [
          "/api/v1/workspaces/acme/results/{artifact}/download", (401, 200, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/connectors", "/api/v1/workspaces/acme/connectors", (401, 200, 200, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/connectors", "/api/v1/workspaces/acme/connectors",
-         (401, 403, 201, 404), {"name": "Shop", "base_url": "https://shop.example", "secret": "s3cret-token"}),
+         (401, 403, 201, 404), {"name": "Shop", "base_url": "http://127.0.0.1:9", "secret": "s3cret-token-longer"}),
     Case("DELETE", "/api/v1/workspaces/{ws:str}/connectors/{connector_id:uuid}",
          "/api/v1/workspaces/acme/connectors/{connector}", (401, 403, 204, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/schedules", "/api/v1/workspaces/acme/schedules", (401, 200, 200, 404)),
@@ -195,7 +195,7 @@ CASES = [
          (LOGIN, 303, 303, 404), {}, page=True),
     Case("GET", "/w/{ws:str}/connectors", "/w/acme/connectors", (LOGIN, 200, 200, 404), page=True),
     Case("POST", "/w/{ws:str}/connectors", "/w/acme/connectors", (LOGIN, 403, 303, 404),
-         {"name": "Shop", "base_url": "https://shop.example", "secret": "token-5678"}, page=True),
+         {"name": "Shop", "base_url": "http://127.0.0.1:9", "secret": "token-5678-abcdef-long"}, page=True),
     Case("POST", "/w/{ws:str}/connectors/{connector_id:uuid}/remove", "/w/acme/connectors/{connector}/remove",
          (LOGIN, 403, 303, 404), {}, page=True),
     Case("GET", "/w/{ws:str}/members", "/w/acme/members", (LOGIN, 200, 200, 404), page=True),
@@ -236,7 +236,7 @@ async def _world(factory) -> dict:
     async with atomic():  # a queued run of the member's (no worker runs in this test), and a finished one
         run = await launch.start(member_scope, launch.Request("noop", {}))
         done_run = await launch.start(member_scope, launch.Request("test-results", {}))
-        connector = await connectors.create(admin_scope, "Demo", "https://demo.example", "token-1234")
+        connector = await connectors.create(admin_scope, "Demo", "http://127.0.0.1:8", "token-1234-abcdef-long")
         schedule = await scheduling.create(member_scope, name="Weekly", agent="noop", inputs={}, scope=None,
                                            mode="live", cron="0 6 * * 1")
     await runner.run_execution(done_run["id"])

@@ -37,7 +37,7 @@ def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
         if "Ctrl-C stops everything" in line:
             # keep reading what the processes log, or a full pipe would block them (and their shutdown)
             later = LATER.setdefault(process.pid, [])
-            threading.Thread(target=lambda: later.extend(process.stdout), daemon=True).start()
+            threading.Thread(target=lambda sink=later: sink.extend(process.stdout), daemon=True).start()
             return "".join(output)
     raise AssertionError("demo did not start:\n" + "".join(output))
 

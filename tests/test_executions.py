@@ -189,7 +189,7 @@ async def test_agents_cannot_reach_internal_networks_unless_allowed(override_set
 def test_the_address_guard_unwraps_disguised_internal_addresses():
     import ipaddress
 
-    from agentledger.agents.net import _refused
+    from agentledger.platform.net import _refused
 
     for text in ("100.100.100.200", "64:ff9b::a9fe:a9fe", "::ffff:169.254.169.254", "2002:a9fe:a9fe::1",
                  "::ffff:10.0.0.1", "0.0.0.0", "224.0.0.1"):

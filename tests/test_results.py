@@ -194,3 +194,62 @@ async def test_without_file_storage_a_run_keeps_its_results_and_says_why_a_file_
     assert "artifact" not in kinds and "report" in kinds
     logs = [entry["message"] for entry in await ExecutionLog.select().where(ExecutionLog.execution == run_id)]
     assert any("pages.csv was not kept: file storage is not configured" in m for m in logs)
+
+
+async def test_connectors_cannot_point_into_internal_networks(client, factory, override_settings):
+    team = await factory.team()
+    api = f"{API}/connectors"
+    body = {"name": "Metadata", "secret": "a-long-enough-secret"}
+    metadata = await client.post(api, json={**body, "base_url": "http://169.254.169.254"}, headers=team.admin.bearer)
+    assert metadata.status_code == 422 and metadata.json()["field"] == "base_url"
+    assert "may not reach" in metadata.json()["message"]
+    short = await client.post(api, json={**body, "base_url": "https://shop.example", "secret": "abc"},
+                              headers=team.admin.bearer)
+    assert short.status_code == 422 and short.json()["field"] == "secret"
+    override_settings(AGENT_ALLOW_PRIVATE_NETWORKS="false")
+    loopback = await client.post(api, json={**body, "base_url": "http://127.0.0.1:8100"}, headers=team.admin.bearer)
+    assert loopback.status_code == 422 and "may not reach" in loopback.json()["message"]
+
+
+async def test_a_review_nobody_decides_is_canceled_after_the_timeout(factory):
+    from datetime import timedelta
+
+    from agentledger.agents.tasks import reap_stale_runs
+    from agentledger.platform.clock import now
+    from agentledger.platform.executions import reviews
+    from agentledger.platform.executions.tables import ExecutionReview
+
+    team, run_id = await finished_run(factory, agent="test-review")
+    assert (await reap_stale_runs.run_here())["review_expired"] == 0  # a fresh review waits
+    await ExecutionReview.update({ExecutionReview.created_at: now() - timedelta(hours=169)}).where(
+        ExecutionReview.execution == run_id)
+    assert (await reap_stale_runs.run_here())["review_expired"] == 1
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["status"] == states.CANCELED and "nobody reviewed it within 168 hours" in row["error_message"]
+    assert (row["credits_charged"], row["credits_refunded"]) == (2, 0)  # base + the item written before
+    assert await reviews.pending(run_id) is None
+    await assert_books_balance(row["workspace"])
+
+
+async def test_resuming_after_a_review_does_not_use_up_the_lost_worker_budget(client, factory):
+    from datetime import timedelta
+
+    from agentledger.agents.tasks import reap_stale_runs
+    from agentledger.platform.clock import now
+
+    team, run_id = await finished_run(factory, agent="test-review")
+    await client.post(f"{API}/executions/{run_id}/review", headers=team.member.bearer, json={"decision": "approve"})
+    # its worker claimed it (attempt 3 after two earlier claims) and then went silent
+    await Execution.update({Execution.status: "running", Execution.attempts: 3,
+                            Execution.heartbeat_at: now() - timedelta(minutes=5)}).where(Execution.id == run_id)
+    assert (await reap_stale_runs.run_here())["requeued"] == 1
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert (row["status"], row["lost_workers"]) == ("queued", 1)
+
+
+async def test_an_agent_cannot_swallow_its_review_and_carry_on(factory):
+    team, run_id = await finished_run(factory, agent="test-sneaky-review")
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert row["status"] == states.AWAITING_REVIEW and row["items_processed"] == 0
+    steps = await ExecutionStep.select(ExecutionStep.name).where(ExecutionStep.execution == run_id)
+    assert [s["name"] for s in steps] == ["Check"]

@@ -109,3 +109,15 @@ async def test_the_scheduler_and_a_worker_run_a_due_schedule_end_to_end(client, 
     assert run and run["status"] == "completed" and run["triggered_by"] == "schedule"
     read = await client.get(f"/api/v1/workspaces/acme/executions/{run['id']}", headers=team.member.bearer)
     assert read.json()["triggered_by"] == "schedule" and read.json()["credits_charged"] == 3
+
+
+async def test_a_cron_that_never_comes_round_is_refused_and_a_broken_schedule_can_be_stopped(client, factory):
+    team = await factory.team()
+    never = await client.post(API, json={**NOOP, "cron": "0 0 30 2 *"}, headers=team.member.bearer)
+    assert never.status_code == 422 and never.json()["field"] == "cron" and "never" in never.json()["message"]
+    created = (await client.post(API, json=NOOP, headers=team.member.bearer)).json()
+    await Schedule.update({Schedule.agent: "retired-agent"}).where(Schedule.id == created["id"])
+    off = await client.patch(f"{API}/{created['id']}", json={"enabled": False}, headers=team.member.bearer)
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    back_on = await client.patch(f"{API}/{created['id']}", json={"enabled": True}, headers=team.member.bearer)
+    assert back_on.status_code == 422 and back_on.json()["field"] == "agent"

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import httpx
 
-from agentledger.platform import audit
+from agentledger.platform import audit, net
 from agentledger.platform.config import get_settings
 from agentledger.platform.connectors import secrets
 from agentledger.platform.connectors.tables import Connector
@@ -30,15 +30,20 @@ PUBLIC = (Connector.id, Connector.name, Connector.kind, Connector.base_url, Conn
 async def create(scope: Scope, name: str, base_url: str, secret: str) -> dict[str, Any]:
     scope.require_admin()
     name = single_line(name, "name", label="name", max_length=80)
+    secret = single_line(secret, "secret", label="secret", max_length=4096)
+    if len(secret) < 12:
+        raise Invalid("the secret must be at least 12 characters (use the site's API token)", field="secret")
     try:
         check_url(base_url)
+        await net.check_reachable(base_url)  # a name that resolves, and not into a network we may not reach
     except ValueError as error:
         raise Invalid(str(error), field="base_url") from None
-    secret = single_line(secret, "secret", label="secret", max_length=4096)
+    except httpx.HTTPError as error:
+        raise Invalid(f"base_url: {error}", field="base_url") from None
     async with duplicates_conflict("this workspace already has a connector for that site", field="base_url"):
         rows = await Connector.insert(Connector(
             workspace=scope.workspace_id, name=name, base_url=origin(base_url), created_by=scope.user_id,
-            secret_ciphertext=secrets.encrypt(secret), secret_hint=secret[-4:],
+            secret_ciphertext=secrets.encrypt(secret), secret_hint=secret[-4:] if len(secret) >= 20 else "",  # a hint never gives away much of it
         )).returning(*PUBLIC)
     await audit.record("connector.create", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(rows[0]["id"]), base_url=rows[0]["base_url"])
@@ -86,12 +91,14 @@ async def push(connector: dict[str, Any], target: str, field: str, value: str, i
     timeout = get_settings().connector_timeout_seconds
     try:
         token = secrets.decrypt(connector["secret_ciphertext"])
-        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        async with net.client(timeout=timeout) as client:  # the same address guard as agents
             response = await client.post(
                 f"{connector['base_url']}/api/changes", json={"target": path, "field": field, "value": value},
                 headers={"authorization": f"Bearer {token}", "idempotency-key": idempotency_key})
     except secrets.SecretUnreadable as error:
         return Pushed(False, error.message)
+    except net.BlockedAddress as error:
+        return Pushed(False, str(error))
     except httpx.TimeoutException:
         return Pushed(False, f"the site did not answer within {timeout:g} s")
     except httpx.HTTPError as error:

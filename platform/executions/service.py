@@ -169,7 +169,8 @@ async def requeue(execution_id: UUID, stale_seconds: float, seen_attempts: int) 
     silent, same attempt), so a run that came back to life, or another reaper pass, is left alone. A pause
     request survives: the next worker pauses at its first step boundary."""
     row = await repository.transition(
-        execution_id, states.LIVE, "status = 'queued', heartbeat_at = NULL, queued_at = now()",
+        execution_id, states.LIVE,
+        "status = 'queued', heartbeat_at = NULL, queued_at = now(), lost_workers = lost_workers + 1",
         guard=STALE_GUARD, guard_args=(stale_seconds, seen_attempts))
     if row is not None:
         enqueue_run(execution_id)

@@ -10,7 +10,7 @@ WAITING = (PAUSED, AWAITING_REVIEW)  # waiting on a person (a review holds no wo
 
 # which states each transition may start from
 CLAIM_FROM = (QUEUED,)
-FINISH_FROM = (RUNNING, PAUSED, AWAITING_REVIEW)
+FINISH_FROM = (RUNNING, PAUSED)  # a worker finishes what it holds; a run awaiting review is canceled, not finished
 CANCEL_NOW_FROM = (QUEUED, AWAITING_REVIEW)  # nobody runs it: cancel now (processed items are charged)
 CANCEL_REQUEST_FROM = (RUNNING, PAUSED)  # the runner acts at the next step boundary
 PAUSE_FROM = (RUNNING,)

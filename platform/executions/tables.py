@@ -47,7 +47,8 @@ class Execution(Table, tablename="executions"):
     reuse_steps = Boolean(default=False)  # resume-from-failed-step: succeeded steps of rerun_of are reused
     cancel_requested = Boolean(default=False)
     pause_requested = Boolean(default=False)
-    attempts = Integer(default=0)
+    attempts = Integer(default=0)  # claims by workers (fences a replaced worker)
+    lost_workers = Integer(default=0)  # workers that went silent on it (a review's resume is not a loss)
     time_limit_seconds = Integer(default=600)
     queued_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)

@@ -101,3 +101,18 @@ class Photographer(Agent[ResultsInputs]):
             await ctx.artifact("home.html", b"<script>alert(1)</script>", content_type="text/html",
                                description="Its source")
             ctx.item_done("home")
+
+
+@register
+class Sneaky(Agent[ResultsInputs]):
+    name, title, version = "test-sneaky-review", "Swallows errors", "t1"
+    description = "Test agent: wraps its review in `except Exception`, as careless agent code might."
+    inputs = ResultsInputs
+
+    async def run(self, ctx, inputs: ResultsInputs) -> None:
+        try:
+            await ctx.await_review("Check", summary="")
+        except Exception:  # noqa: BLE001 - the point of this agent
+            pass
+        async with ctx.step("publish"):
+            ctx.item_done("published without a review")

@@ -12,8 +12,8 @@ from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from agentledger.agents.registry import get_agent
-from agentledger.platform.errors import NotFound
-from agentledger.platform.executions import repository
+from agentledger.platform.errors import Conflict, NotFound
+from agentledger.platform.executions import repository, states
 from agentledger.platform.executions.present import present
 from agentledger.platform.exports import csv_export, json_export, pdf_export
 from agentledger.platform.exports.reading import Run
@@ -55,6 +55,9 @@ class ExportsController(Controller):
         row = await repository.get(caller, execution_id)  # 404 unless the caller may see the run
         run = Run(caller, present(row, await repository.children(execution_id)), _agent_title(row["agent"]))
         if format == "pdf":
+            if row["status"] not in states.FINAL:
+                raise Conflict("the PDF report is made when the run ends; download JSON or CSV meanwhile",
+                               field="format")
             return Redirect(await pdf_export.link(run), status_code=HTTP_303_SEE_OTHER)
         if format == "json":
             return _download(json_export.stream(run), json_export.MEDIA_TYPE, run.filename("json"))
