@@ -73,7 +73,15 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(args: list[str]) -> int:
+    # Ctrl-C and SIGTERM both stop the demo cleanly, even when it was started with SIGINT ignored (as shells
+    # do for background jobs): Python then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     with EmbeddedServices(DATA) as services:
         if "DATABASE_URL" in services:
