@@ -101,13 +101,14 @@ async def resolve_scope(slug: str, user_id: UUID) -> Scope:
 
 
 async def scope_for(workspace_id: UUID, user_id: UUID | None) -> Scope | None:
-    """For jobs acting on a member's behalf (schedules): their scope, or None when they are no longer a
-    member of the workspace."""
+    """For jobs acting on a member's behalf (schedules, publishing what they approved): their scope, or
+    None when they are no longer an active member of the workspace."""
     if user_id is None:
         return None
     rows = await fetch(
         "SELECT m.role, w.slug, w.name FROM memberships m JOIN workspaces w ON w.id = m.workspace "
-        "WHERE m.workspace = {} AND m.\"user\" = {}", workspace_id, user_id)
+        "JOIN users u ON u.id = m.\"user\" WHERE m.workspace = {} AND m.\"user\" = {} AND u.is_active",
+        workspace_id, user_id)
     return Scope(workspace_id, rows[0]["slug"], rows[0]["name"], user_id, rows[0]["role"]) if rows else None
 
 

@@ -39,6 +39,19 @@ class Case:
 
 
 CASES = [
+    # members see their own runs only: an admin's run is not found for them
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{admin_run}", (401, 404, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/results",
+         "/api/v1/workspaces/acme/executions/{admin_run}/results", (401, 404, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/export",
+         "/api/v1/workspaces/acme/executions/{admin_run}/export?format=json", (401, 404, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/cancel",
+         "/api/v1/workspaces/acme/executions/{admin_run}/cancel", (401, 404, 409, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/events",
+         "/api/v1/workspaces/acme/executions/{admin_run}/events", (401, 404, 200, 404), stream=True),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}", "/w/acme/executions/{admin_run}",
+         (LOGIN, 404, 200, 404), page=True),
     Case("GET", "/healthz", "/healthz", (200, 200, 200, 200)),
     Case("GET", "/readyz", "/readyz", (200, 200, 200, 200)),
     Case("GET", "/static/{file_path:path}", "/static/app.css", (200, 200, 200, 200)),
@@ -236,16 +249,19 @@ async def _world(factory) -> dict:
     async with atomic():  # a queued run of the member's (no worker runs in this test), and a finished one
         run = await launch.start(member_scope, launch.Request("noop", {}))
         done_run = await launch.start(member_scope, launch.Request("test-results", {}))
+        admin_run = await launch.start(admin_scope, launch.Request("noop", {}))
         connector = await connectors.create(admin_scope, "Demo", "http://127.0.0.1:8", "token-1234-abcdef-long")
         schedule = await scheduling.create(member_scope, name="Weekly", agent="noop", inputs={}, scope=None,
                                            mode="live", cron="0 6 * * 1")
     await runner.run_execution(done_run["id"])
+    await runner.run_execution(admin_run["id"])
     by_kind = {r["kind"]: r["id"] for r in reversed(await ExecutionResult.select().where(
         ExecutionResult.execution == done_run["id"]))}
     return {
         "team": team,
         "ids": {"mia": mia.id, "invitation": invitation.id, "mia_token": mia_tokens[0].id,
                 "invite_token": link.rsplit("/", 1)[1], "run": run["id"], "done_run": done_run["id"],
+                "admin_run": admin_run["id"],
                 "rec": by_kind["recommendation"], "content": by_kind["content"], "artifact": by_kind["artifact"],
                 "action": by_kind["action_item"], "report": by_kind["report"],
                 "connector": connector["id"], "schedule": schedule["id"]},

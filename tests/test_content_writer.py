@@ -318,3 +318,16 @@ async def test_review_end_to_end_on_a_real_worker(client, factory, site):
         final = await wait_for_status(waiting["id"])
     assert final["status"] == states.COMPLETED and final["items_processed"] == 2
     assert len(site_changes(site)) == 4  # a description and a meta description per product
+
+
+async def test_copy_approved_by_someone_who_has_left_is_not_published(client, factory, site):
+    from agentledger.platform.workspaces import remove_member
+
+    team, _, run_id, _ = await start(factory, client, site)
+    await decide(client, team.member, run_id, "approve")
+    async with atomic():
+        await remove_member(await resolve_scope("acme", team.admin.id), team.member.id)
+    assert await runner.run_execution(run_id) == states.COMPLETED
+    assert site_changes(site) == []
+    logs = await ExecutionLog.select(ExecutionLog.message).where(ExecutionLog.execution == run_id)
+    assert any("no longer an active member" in entry["message"] for entry in logs)

@@ -170,6 +170,7 @@ async def test_the_list_filters_by_url_and_pages_both_ways(client, factory):
     newer = re.search(r'href="(\?newer=[^"]+)"', second.text).group(1)
     back = await client.get(f"/w/acme/executions{newer.replace('&amp;', '&')}")
     assert back.text.count('data-run="') == 20 and ids[-1] in back.text
+    assert "Older →" in back.text and "← Newer" not in back.text  # back on the newest page
     completed = await client.get("/w/acme/executions?tab=completed")
     assert completed.text.count('data-run="') == 3 and 'aria-current="page">Completed' in completed.text
     filtered = await client.get("/w/acme/executions?agent=noop&status=queued&mode=live")
@@ -180,6 +181,12 @@ async def test_the_list_filters_by_url_and_pages_both_ways(client, factory):
     assert "No runs match these filters" in none.text
     bad = await client.get("/w/acme/executions?range=custom&since=yesterday")
     assert bad.status_code == 422 and "since must be a date" in bad.text
+    for _ in range(20):  # 43 runs: pages of 20, 20 and 3
+        async with atomic():
+            await launch.start(scope, launch.Request("noop", {}))
+    top = await client.get("/w/acme/executions")
+    middle = await client.get("/w/acme/executions" + re.search(r'href="(\?cursor=[^"]+)"', top.text).group(1))
+    assert "← Newer" in middle.text and "Older →" in middle.text and middle.text.count('data-run="') == 20
 
 
 async def test_run_page_actions_rerun_with_confirmed_cost_cancel_and_delete(client, factory):

@@ -26,7 +26,7 @@ from agentledger.platform.executions import repository as executions
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service as results_service
-from agentledger.platform.scoping import Scope
+from agentledger.platform.scoping import Scope, scope_for
 from agentledger.platform.validation import check_url
 
 THIN_WORDS = 20  # only_thin: descriptions shorter than this are thin (a sentence or two)
@@ -219,7 +219,12 @@ async def _publish(ctx: Context, expected: int) -> dict[str, int]:
     if counts["not_approved"]:
         ctx.log("info", f"{counts['not_approved']} texts were not approved and are not published")
     for person, approved in by_person.items():
-        scope = Scope(run["workspace"], "", "", person, "admin")
+        scope = await scope_for(run["workspace"], person)  # their rights today, not a made-up admin's
+        if scope is None:
+            counts["failed"] += len(approved)
+            ctx.log("warning", f"{len(approved)} approved texts were not published: the person who approved "
+                               "them is no longer an active member of the workspace")
+            continue
         by_id = {row["id"]: row for row in approved}
         ids = list(by_id)
         for start in range(0, len(ids), results_service.MAX_BATCH):
