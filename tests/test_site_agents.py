@@ -174,3 +174,18 @@ async def test_test_mode_crawls_one_page_and_records_no_findings(client, factory
     team, _, run = await run_agent(factory, "seo-audit", {"start_url": f"{site.url}/"}, mode="test")
     assert run["status"] == states.COMPLETED and run["credits_charged"] == 0
     assert await all_results(client, team.member, run["id"]) == []
+
+
+async def test_two_applies_at_once_push_a_change_once(client, factory, site):
+    import asyncio
+
+    team, _, run = await run_agent(factory, "seo-audit", {"start_url": f"{site.url}/"}, scope=10)
+    rec = next(r for r in await all_results(client, team.member, run["id"], kind="recommendation"))
+    await client.post(f"{API}/results/{rec['id']}/approve", headers=team.member.bearer)
+    await client.post(f"{API}/connectors", headers=team.admin.bearer,
+                      json={"name": "Demo shop", "base_url": site.url, "secret": site.token})
+    both = await asyncio.gather(*(client.post(f"{API}/executions/{run['id']}/apply", json={"result_ids": [rec["id"]]},
+                                              headers=person.bearer) for person in (team.member, team.admin)))
+    outcomes = sorted(r.json()["results"][0]["outcome"] for r in both)
+    assert outcomes.count("applied") == 1 and set(outcomes) <= {"applied", "already_applied", "skipped"}, outcomes
+    assert len(httpx.get(f"{site.url}/api/changes", headers=site.auth).json()["changes"]) == 1

@@ -1,14 +1,15 @@
 """Acting on results: approve or reject (one or many), edit generated content (a new revision each
 time), tick action items, and apply approved changes through the workspace's connector.
 
-Apply locks each result for the length of its push: a second apply of the same result waits and then
-finds it applied, so a change is never pushed twice. Each result is its own transaction, so one
-failing site does not undo the changes already applied.
+Apply claims each result in a short transaction, pushes with no transaction open, then records the
+outcome: a second apply meanwhile is told the push is in flight, and one that comes after finds it
+applied, so a change is never pushed twice; each carries an Idempotency-Key for the site as well.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from agentledger.platform.results.tables import ExecutionResult as R
 from agentledger.platform.scoping import Scope
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
+IN_FLIGHT = timedelta(minutes=2)  # a claimed push older than this was lost (a crash): it may be tried again
 MAX_BATCH = 500
 
 
@@ -94,29 +96,44 @@ def _value(row: dict[str, Any]) -> str:
     return str(row["body"]["text"] if row["kind"] == "content" else row["body"]["after"])
 
 
-async def _apply_one(scope: Scope, execution_id: UUID, result_id: UUID) -> Outcome:
+async def _claim(scope: Scope, execution_id: UUID, result_id: UUID) -> tuple[dict[str, Any] | None, Outcome | None]:
+    """Mark the result as being pushed (a short transaction); answer it, or the outcome that stops here."""
     async with atomic():
         rows = await repository.of_execution(scope, execution_id, [result_id], lock=True)
         if not rows:
-            return Outcome(result_id, "not_found", "no such result in this run")
+            return None, Outcome(result_id, "not_found", "no such result in this run")
         row = rows[0]
         if row["kind"] not in DECIDABLE:
-            return Outcome(result_id, "skipped", "only recommendations and content can be applied")
+            return None, Outcome(result_id, "skipped", "only recommendations and content can be applied")
         if row["status"] == "applied":
-            return Outcome(result_id, "already_applied")
+            return None, Outcome(result_id, "already_applied")
         if row["status"] not in ("approved", "apply_failed"):
-            return Outcome(result_id, "skipped", f"it is {row['status']}: approve it first")
-        connector = await connectors.for_target(scope, row["target"])
-        if connector is None:
-            pushed = connectors.Pushed(False, "no connector for this site; an admin can add one under Connectors")
-        else:
-            pushed = await connectors.push(connector, row["target"], row["field"], _value(row), str(result_id))
+            return None, Outcome(result_id, "skipped", f"it is {row['status']}: approve it first")
+        started = row["apply_started_at"]
+        if started is not None and now() - started < IN_FLIGHT:
+            return None, Outcome(result_id, "skipped", "it is being applied right now")
+        await repository.update(result_id, {R.apply_started_at: now()})
+        return row, None
+
+
+async def _apply_one(scope: Scope, execution_id: UUID, result_id: UUID) -> Outcome:
+    """Claim, push with no transaction open (a slow site holds no database connection), record. A second
+    apply meanwhile is told the push is in flight; the site's Idempotency-Key covers a crash in between."""
+    row, stop = await _claim(scope, execution_id, result_id)
+    if stop is not None:
+        return stop
+    connector = await connectors.for_target(scope, row["target"])
+    if connector is None:
+        pushed = connectors.Pushed(False, "no connector for this site; an admin can add one under Connectors")
+    else:
+        pushed = await connectors.push(connector, row["target"], row["field"], _value(row), str(result_id))
+    async with atomic():
         await repository.update(result_id, {R.status: "applied" if pushed.ok else "apply_failed",
                                             R.applied_by: scope.user_id, R.applied_at: now() if pushed.ok else None,
-                                            R.apply_error: pushed.reason})
+                                            R.apply_error: pushed.reason, R.apply_started_at: None})
         await audit.record("result.apply", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(result_id), ok=pushed.ok, reason=pushed.reason)
-        return Outcome(result_id, "applied" if pushed.ok else "apply_failed", pushed.reason)
+    return Outcome(result_id, "applied" if pushed.ok else "apply_failed", pushed.reason)
 
 
 async def apply(scope: Scope, execution_id: UUID, result_ids: list[UUID]) -> list[Outcome]:

@@ -29,6 +29,7 @@ class ExecutionResult(Table, tablename="execution_results"):
     applied_by = ForeignKey(User, null=True, default=None)
     applied_at = Timestamptz(null=True, default=None)
     apply_error = Text(null=True, default=None)
+    apply_started_at = Timestamptz(null=True, default=None)  # a push in flight (no transaction held meanwhile)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
