@@ -9,7 +9,7 @@ import msgspec
 
 from agentledger.agents import crawl as crawler
 from agentledger.agents.crawl import Crawl, Page
-from agentledger.agents.sdk import Context
+from agentledger.agents.sdk import Agent, Context
 from agentledger.agents.seo_checks import path_of
 from agentledger.platform.validation import check_url
 
@@ -30,6 +30,17 @@ def page_item(ctx: Context, page: Page) -> None:
         ctx.item_failed(page.url, page.problem, detail)
     elif page.is_html:
         ctx.item_done(page.url, detail)
+
+
+class SiteAgent(Agent[SiteInputs]):
+    """An agent that crawls a site: its inputs, and a scope counted in pages."""
+
+    inputs = SiteInputs
+    version = "v1"
+    per_item_cost = 1
+    default_scope = 50
+    max_scope = 5000
+    time_limit_seconds = 1800
 
 
 async def crawl_site(ctx: Context, inputs: SiteInputs) -> Crawl:

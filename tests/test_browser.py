@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import chromium
+from tests.support.browser import chromium, watched_page
 from tests.support.processes import web_server
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,7 @@ async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
     team = await factory.team()
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
-        page = await browser.new_page(viewport={"width": 1280, "height": 800})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+        page, problems = await watched_page(browser, height=800)
         await page.goto(f"{live_url}/")
         assert page.url.endswith("/login?next=/") or "/login" in page.url
         await page.screenshot(path=SHOTS / "login.png")

@@ -8,7 +8,7 @@ import pytest
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
 from agentledger.platform.scoping import resolve_scope
-from tests.support.browser import chromium
+from tests.support.browser import chromium, sign_in_with, watched_page
 from tests.support.processes import web_server, worker
 from tests.support.site import site as slow_site
 from tests.test_browser import SHOTS
@@ -25,13 +25,8 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
             run = await launch.start(await resolve_scope("acme", team.member.id),
                                      launch.Request("url-check", {"urls": urls}))
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            problems: list[str] = []
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            await page.goto(f"{live_url}/login")
-            await page.get_by_label("Email").fill(team.member.email)
-            await page.get_by_label("Password").fill(team.member.password)
-            await page.get_by_role("button", name="Sign in").click()
+            page, problems = await watched_page(browser)
+            await sign_in_with(page, live_url, team.member)
             await page.wait_for_url(f"{live_url}/w/acme/executions")
             listing = await browser.new_page()
             await listing.context.add_cookies(await page.context.cookies())

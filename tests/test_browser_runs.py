@@ -14,7 +14,7 @@ from agentledger.agents.demo_site.planted import PLANTED
 from agentledger.platform.database import atomic
 from agentledger.platform.executions.tables import Execution
 from agentledger.platform.scoping import resolve_scope
-from tests.support.browser import chromium
+from tests.support.browser import chromium, sign_in_with, watched_page
 from tests.support.processes import web_server
 from tests.test_browser import SHOTS
 
@@ -48,14 +48,8 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
                                                            "only_thin": True}, 2)
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
-        page = await browser.new_page(viewport={"width": 1280, "height": 900})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        await page.goto(f"{live_url}/login")
-        await page.get_by_label("Email").fill(team.member.email)
-        await page.get_by_label("Password").fill(team.member.password)
-        await page.get_by_role("button", name="Sign in").click()
+        page, problems = await watched_page(browser)
+        await sign_in_with(page, live_url, team.member)
         await page.wait_for_url(re.compile(r"/w/acme/executions$"))
         runs = page.locator("tr[data-run]")
         assert await runs.count() == 2

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from agentledger.agents import crawl as crawler
 from agentledger.agents.crawl import Page
 from agentledger.agents.registry import register
-from agentledger.agents.sdk import Agent, Context
+from agentledger.agents.sdk import Context
 from agentledger.agents.seo_checks import path_of
-from agentledger.agents.site_agent import SiteInputs, crawl_site
+from agentledger.agents.site_agent import SiteAgent, SiteInputs, crawl_site
 
 MAX_EXTERNAL = 2000
 
@@ -52,18 +52,12 @@ async def check_external(urls: dict[str, set[str]], timeout: float, concurrency:
 
 
 @register
-class LinkChecker(Agent[SiteInputs]):
+class LinkChecker(SiteAgent):
     name = "link-checker"
     title = "Link checker"
     description = "Crawls a site and checks every link on its pages, internal and external, with status and " \
                   "latency; scope = pages."
-    version = "v1"
-    inputs = SiteInputs
     base_cost = 2
-    per_item_cost = 1
-    default_scope = 50
-    max_scope = 5000
-    time_limit_seconds = 1800
 
     async def run(self, ctx: Context, inputs: SiteInputs) -> None:
         crawl = await crawl_site(ctx, inputs)

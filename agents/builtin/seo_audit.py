@@ -10,9 +10,9 @@ from collections import Counter
 
 from agentledger.agents import crawl as crawler
 from agentledger.agents.registry import register
-from agentledger.agents.sdk import Agent, Context
+from agentledger.agents.sdk import Context
 from agentledger.agents.seo_checks import PAGE_CHECKS, Audit, audit, path_of
-from agentledger.agents.site_agent import SiteInputs, crawl_site
+from agentledger.agents.site_agent import SiteAgent, SiteInputs, crawl_site
 
 
 def _report_sections(result: Audit, crawl: crawler.Crawl) -> list[dict]:
@@ -48,18 +48,12 @@ def pages_csv(crawl: crawler.Crawl) -> bytes:
 
 
 @register
-class SeoAudit(Agent[SiteInputs]):
+class SeoAudit(SiteAgent):
     name = "seo-audit"
     title = "SEO audit"
     description = ("Crawls a site (robots.txt respected) and checks titles, meta descriptions, headings, alt text, "
                    "canonical tags, status codes, speed and page weight; scope = pages.")
-    version = "v1"
-    inputs = SiteInputs
     base_cost = 5
-    per_item_cost = 1
-    default_scope = 50
-    max_scope = 5000
-    time_limit_seconds = 1800
 
     async def run(self, ctx: Context, inputs: SiteInputs) -> None:
         crawl = await crawl_site(ctx, inputs)
