@@ -133,3 +133,12 @@ def test_every_scheduled_job_names_a_real_actor():
         module, _, name = job.actor_path.partition(":")
         actor = getattr(importlib.import_module(module), name)
         assert hasattr(actor, "send"), job.name
+
+
+def test_workers_do_not_log_a_line_per_http_request():
+    """Dramatiq sets every logger to INFO in a worker; an agent crawling 5,000 pages must not flood it."""
+    import logging
+
+    import agentledger.platform.actors  # noqa: F401 - what a worker process imports
+
+    assert all(logging.getLogger(name).getEffectiveLevel() >= logging.WARNING for name in ("httpx", "httpcore"))
