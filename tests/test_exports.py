@@ -268,3 +268,20 @@ async def test_pdf_report_of_a_real_audit_is_stored_and_linked(client, factory, 
     assert key_of(changed.headers["location"]) != key  # a decision changes what the report shows
     assert parse_qs(urlsplit(changed.headers["location"]).query)["X-Amz-Expires"] == ["172800"]
     assert "APPROVED" in pdf_text(await storage.get(key_of(changed.headers["location"])))[1]
+
+
+async def test_generated_pdfs_are_tagged_for_the_buckets_expiry_rule(client, factory):
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-results", {}))
+    await runner.run_execution(run["id"])
+    answer = await client.get(f"{API}/executions/{run['id']}/export", params={"format": "pdf"},
+                              headers=team.member.bearer)
+    assert answer.status_code == 303
+    key = key_of(answer.headers["location"])
+    tags = await asyncio.to_thread(storage._client().get_object_tagging, Bucket=storage.bucket(), Key=key)
+    assert {"Key": "agentledger-expires", "Value": "yes"} in tags["TagSet"]
+    rules = await asyncio.to_thread(storage._client().get_bucket_lifecycle_configuration, Bucket=storage.bucket())
+    assert rules["Rules"][0]["Expiration"]["Days"] == 31 and rules["Rules"][0]["Filter"]["Tag"]["Key"] == \
+        "agentledger-expires"

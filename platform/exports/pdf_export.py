@@ -48,7 +48,7 @@ async def link(run: Run) -> str:
                                 f"{fingerprint(run, tally)}.pdf")
     written = await storage.stored_at(key)
     if written is None or now() - written > timedelta(days=get_settings().export_link_days):  # kept that long
-        await storage.put(key, await render(run, tally), "application/pdf")
+        await storage.put(key, await render(run, tally), "application/pdf", expiring=True)  # the bucket deletes it
     return storage.download_url(key, run.filename("pdf"), expires_seconds=link_seconds())
 
 
