@@ -1,15 +1,43 @@
-"""Migrations written as SQL: constraints, indexes and triggers the column definitions cannot express.
-
-Each such migration file is its ID, a description and its statements; this builds Piccolo's
-``forwards``. Keep it stable: every raw migration in ``migrations/`` depends on it.
+"""Shared pieces of migration files: SQL-only migrations (constraints, indexes and triggers the column
+definitions cannot express), and Piccolo's ``add_column`` with its defaults filled in, so a generated
+migration that adds a column reads as one line. Keep it stable: migrations in ``migrations/`` depend on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.indexes import IndexMethod
 from piccolo.engine import engine_finder
+
+COLUMN_DEFAULTS = {
+    "null": False, "primary_key": False, "unique": False, "index": False, "index_method": IndexMethod.btree,
+    "choices": None, "db_column_name": None, "secret": False,
+}
+
+
+def add_column(manager: MigrationManager, table_class_name: str, tablename: str, name: str, column_class: Any,
+               **params: Any) -> None:
+    """Piccolo's ``add_column`` with its default parameters filled in."""
+    manager.add_column(
+        table_class_name=table_class_name, tablename=tablename, column_name=name, db_column_name=name,
+        column_class_name=column_class.__name__, column_class=column_class,
+        params={**COLUMN_DEFAULTS, **params}, schema=None,
+    )
+
+
+def column_migration(migration_id: str, app_name: str,
+                     *columns: tuple[Any, ...]) -> Callable[[], Awaitable[MigrationManager]]:
+    """A migration that adds columns: each ``(table_class_name, tablename, name, column_class, params)``."""
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id=migration_id, app_name=app_name, description="")
+        for table_class_name, tablename, name, column_class, column_params in columns:
+            add_column(manager, table_class_name, tablename, name, column_class, **column_params)
+        return manager
+
+    return forwards
 
 
 def raw_sql_migration(migration_id: str, app_name: str, description: str,

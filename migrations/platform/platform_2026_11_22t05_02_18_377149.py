@@ -1,3 +1,5 @@
+from functools import partial
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.column_types import (
@@ -15,6 +17,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
+
+from agentledger.platform.migration_sql import add_column
 
 
 class User(Table, tablename="users", schema=None):
@@ -49,10 +53,6 @@ ID = "2026-11-22T05:02:18:377149"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
-COLUMN_DEFAULTS = {
-    "null": False, "primary_key": False, "unique": False, "index": False, "index_method": IndexMethod.btree,
-    "choices": None, "db_column_name": None, "secret": False,
-}
 
 
 async def forwards():
@@ -60,14 +60,7 @@ async def forwards():
         migration_id=ID, app_name="platform", description=DESCRIPTION
     )
 
-
-    def column(table_class_name, tablename, name, column_class, **params):
-        """Piccolo's add_column with its default parameters filled in (keeps this file readable)."""
-        manager.add_column(
-            table_class_name=table_class_name, tablename=tablename, column_name=name, db_column_name=name,
-            column_class_name=column_class.__name__, column_class=column_class,
-            params={**COLUMN_DEFAULTS, **params}, schema=None,
-        )
+    column = partial(add_column, manager)
 
     manager.add_table(
         class_name="Connector", tablename="connectors", schema=None, columns=None
