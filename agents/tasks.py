@@ -50,11 +50,14 @@ async def reap_stale_runs() -> dict[str, int]:
         "WHERE e.status = 'awaiting_review' AND r.created_at < now() - make_interval(secs => {}) LIMIT 1000",
         settings.review_timeout_hours * 3600)
     for run in expired:
-        async with atomic():
-            await service.finish(
-                run["id"], states.CANCELED, from_states=(states.AWAITING_REVIEW,),
-                error=f"canceled: nobody reviewed it within {settings.review_timeout_hours:g} hours; the items it "
-                      "processed are charged, the rest refunded")
+        try:
+            async with atomic():
+                await service.finish(
+                    run["id"], states.CANCELED, from_states=(states.AWAITING_REVIEW,),
+                    error=f"canceled: nobody reviewed it within {settings.review_timeout_hours:g} hours; the items "
+                          "it processed are charged, the rest refunded")
+        except Exception:  # noqa: BLE001 - as above: one bad run must not keep the others waiting
+            log.exception("could not cancel the unreviewed execution %s", run["id"])
     lost = await fetch(
         "SELECT id FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => {}) "
         "LIMIT 1000", stale_after * 20,

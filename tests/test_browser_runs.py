@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from agentledger.agents import launch, runner
+from agentledger.agents.demo_site.catalog import PRODUCT_BY_SLUG
 from agentledger.agents.demo_site.planted import PLANTED
 from agentledger.platform.database import atomic
 from agentledger.platform.executions.tables import Execution
@@ -43,7 +44,6 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
 
         await connectors.create(await resolve_scope("acme", team.admin.id), "Demo shop", site.url, site.token)
     audit = await run_now(team.member, "seo-audit", {"start_url": f"{site.url}/"}, 60)
-    slugs = [p.rsplit("/", 1)[1] for p in THIN[:2]]
     writer = await run_now(team.member, "content-writer", {"catalog_url": f"{site.url}/feeds/catalog.json",
                                                            "only_thin": True}, 2)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -104,6 +104,8 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
 
         await page.goto(f"{live_url}/w/acme/executions/{writer}")
         await page.get_by_role("heading", name=re.compile("Review needed")).wait_for()
+        first_thin = PRODUCT_BY_SLUG[THIN[0].rsplit("/", 1)[1]].name  # only_thin picked the planted ones
+        assert first_thin in await page.locator("section#content").inner_text()
         first = page.locator("section#content textarea").first
         await first.fill("Edited in the browser: a warm, packable layer for every trip.")
         await page.locator("section#content").get_by_role("button", name="Save edit").first.click()
@@ -116,4 +118,3 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         assert problems == [], problems
     row = await Execution.select(Execution.status).where(Execution.id == writer).first()
     assert row["status"] == "queued"
-    assert slugs  # the shop's thin products were the ones written
