@@ -26,10 +26,18 @@ AfterCommit = Callable[[], None] | Callable[[], Awaitable[None]]
 _after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("after_commit", default=None)
 
 
+_engine: PostgresEngine | None = None
+
+
 def db() -> PostgresEngine:
-    engine = engine_finder()
-    assert isinstance(engine, PostgresEngine)
-    return engine
+    """The configured engine, looked up once (Piccolo's finder re-reads the conf module on every call,
+    and this runs on every query of the request path)."""
+    global _engine
+    if _engine is None:
+        engine = engine_finder()
+        assert isinstance(engine, PostgresEngine)
+        _engine = engine
+    return _engine
 
 
 @asynccontextmanager
@@ -135,7 +143,10 @@ async def fetch(sql: str, *args: Any, durable: bool = True) -> list[dict[str, An
             rows = await connection.fetch(query, *args)
         finally:
             await connection.close()
-    return [dict(row) for row in rows]
+    if not rows:
+        return []
+    keys = tuple(rows[0].keys())  # the names once for all rows: two to three times faster than dict(row)
+    return [dict(zip(keys, row.values(), strict=True)) for row in rows]
 
 
 async def _keep_session(connection: Any) -> None:

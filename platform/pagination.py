@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import msgspec
 from piccolo.query import Select
 from piccolo.table import Table
 
@@ -39,7 +40,7 @@ class Page(Generic[T]):
 
 
 def encode_cursor(created_at: datetime, row_id: UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+    raw = msgspec.json.encode((created_at.isoformat(), str(row_id)))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,6 +80,11 @@ def create_app() -> Litestar:
     async def on_startup() -> None:
         await start_pool()
         background.add(asyncio.create_task(grant_cache.listen(stop_listening)))
+        # The app's own objects (routes, templates, schemas) live as long as the process: move them out of
+        # the collector's sight, so a full collection scans only what requests left behind (a full scan of
+        # everything took ~60 ms, a pause some request would wait out).
+        gc.collect()
+        gc.freeze()
 
     async def on_shutdown() -> None:
         stop_listening.set()

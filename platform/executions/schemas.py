@@ -78,12 +78,12 @@ class ItemOut(msgspec.Struct):
     at: datetime
 
 
-class VersionOut(msgspec.Struct):
+class VersionOut(msgspec.Struct, gc=False):
     label: str
     sha256: str
 
 
-class PreviewOut(msgspec.Struct):
+class PreviewOut(msgspec.Struct, gc=False):
     """Key results at a glance: "score 72 · 14 recommendations · 3 action items"."""
 
     text: str
@@ -91,7 +91,7 @@ class PreviewOut(msgspec.Struct):
     counts: dict[str, int]
 
 
-class ExecutionOut(msgspec.Struct):
+class ExecutionOut(msgspec.Struct, gc=False):
     id: UUID
     agent: str
     version: VersionOut | None
