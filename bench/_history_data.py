@@ -16,6 +16,7 @@ SEED = 20261122
 TOTAL = int(os.environ.get("BENCH_ROWS", "1000000"))
 WORKSPACES = 100
 BIG_SHARE = 0.10  # the measured workspace: 100,000 of 1,000,000
+SHARED_WITH_MEMBER = 0.002  # of the other members' runs there: about 150 shared with the measured member
 USERS_PER_WORKSPACE = 10
 AGENTS = {  # name: (share of runs, makes results)
     "url-check": (0.30, False), "seo-audit": (0.22, True), "link-checker": (0.18, True),
@@ -114,6 +115,7 @@ async def load(conn: Any, fx: Fixture) -> None:
     span = (now - year_ago).total_seconds()
     offsets = sorted(rng.random() * span for _ in range(TOTAL))
     results: list[tuple] = []
+    shares: list[tuple] = []
     counts = {"executions": 0, "measured workspace": 0, "results": 0}
 
     def executions():
@@ -154,6 +156,8 @@ async def load(conn: Any, fx: Fixture) -> None:
                 processed = rng.randint(0, scope)
                 charged, refunded = processed, estimate - processed
             run_id = uuid.uuid4()
+            if big and starter != fx.member_id and rng.random() < SHARED_WITH_MEMBER:
+                shares.append((uuid.uuid4(), w, run_id, fx.member_id, starter, created))
             if status in ("completed", "partial") and AGENTS[agent][1] and rng.random() < 0.25:
                 if agent in ("seo-audit", "analytics-report"):
                     results.append((uuid.uuid4(), w, run_id, "score", "Score", None, None, None,
@@ -189,9 +193,13 @@ async def load(conn: Any, fx: Fixture) -> None:
         columns=["id", "workspace", "execution", "kind", "title", "target", "priority", "status", "body",
                  "created_at", "updated_at"])
     counts["results"] = len(results)
-    fx.timings["execution_results (COPY)"] = time.monotonic() - step
+    await conn.copy_records_to_table("execution_shares", records=shares,
+                                     columns=["id", "workspace", "execution", "user", "shared_by", "created_at"])
+    counts["shared with the member"] = len(shares)
+    fx.timings["execution_results, execution_shares (COPY)"] = time.monotonic() - step
     step = time.monotonic()
-    for table in ("workspaces", "users", "memberships", "agent_versions", "executions", "execution_results"):
+    for table in ("workspaces", "users", "memberships", "agent_versions", "executions", "execution_results",
+                  "execution_shares"):
         await conn.execute(f"VACUUM ANALYZE {table}")
     fx.timings["VACUUM ANALYZE"] = time.monotonic() - step
     step = time.monotonic()

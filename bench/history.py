@@ -12,7 +12,8 @@ The data: workspaces are skewed as real ones are: the measured workspace holds 1
 are interleaved across workspaces in time order over one year, as inserts arrive, so a workspace's runs
 are spread over the whole table. Mix: six agents, nine statuses, four triggers, live and test mode;
 a quarter of the successful runs of result-producing agents carry results (a score and/or a few
-recommendations), so the preview subqueries find something.
+recommendations), so the preview subqueries find something; about 150 of the other members' runs are
+shared with the measured member, so a member's list merges their own runs with shared ones.
 """
 
 from __future__ import annotations
@@ -94,17 +95,20 @@ def ms(values: list[float], q: float) -> float:
 
 async def cursor_at(conn: Any, scope: Any, filters: Any, page: int) -> str:
     """The cursor the API hands out at the end of page ``page - 1``: the (created_at, id) of row
-    ``20 * (page - 1)`` in list order. Read with OFFSET once, instead of walking 999 pages."""
+    ``20 * (page - 1)`` in list order, found by walking the list 250 rows at a time."""
     from agentledger.platform.database import _numbered_placeholders
     from agentledger.platform.executions import listing
-    from agentledger.platform.pagination import PageRequest, encode_cursor
+    from agentledger.platform.pagination import MAX_LIMIT, PageRequest, encode_cursor
 
-    text, args = listing.sql(scope, filters, PageRequest(limit=1))
-    inner = text[text.index("FROM (SELECT * FROM executions e WHERE ") + 6: text.index(" LIMIT {}) e ")]
-    row = await conn.fetchrow(_numbered_placeholders(f"SELECT e.created_at, e.id FROM ({inner} "
-                                                     f"OFFSET {LIMIT * (page - 1) - 1} LIMIT 1) e"), *args[:-1])
-    assert row is not None, f"fewer than {LIMIT * (page - 1)} rows for page {page}"
-    return encode_cursor(row["created_at"], row["id"])
+    before, seen, cursor = LIMIT * (page - 1), 0, None
+    while True:
+        text, args = listing.sql(scope, filters, PageRequest(cursor, MAX_LIMIT))
+        rows = (await conn.fetch(_numbered_placeholders(text), *args))[:MAX_LIMIT]
+        assert rows, f"fewer than {before} rows for page {page}"
+        if seen + len(rows) >= before:
+            row = rows[before - seen - 1]
+            return encode_cursor(row["created_at"], row["id"])
+        seen, cursor = seen + len(rows), encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
 
 
 async def api_ids(http: Http, path: str, token: str, name: str) -> tuple[list[str], bytes]:
@@ -265,7 +269,8 @@ def main() -> int:
 
     asyncio.run(do_load())
     print(f"loaded {fx.counts['executions']:,} executions over {WORKSPACES} workspaces "
-          f"(measured workspace: {fx.counts['measured workspace']:,}), {fx.counts['results']:,} results, with COPY:")
+          f"(measured workspace: {fx.counts['measured workspace']:,}, {fx.counts['shared with the member']} of them "
+          f"shared with the member), {fx.counts['results']:,} results, with COPY:")
     print("  " + "; ".join(f"{name} {seconds:.1f}s" for name, seconds in fx.timings.items()))
 
     port = free_port()

@@ -1,7 +1,9 @@
-"""Password sign-in throttle: after N attempts without success in the window, the account answers 429 with the wait.
+"""Password throttle: after N attempts without success in the window, the account (or the shared link)
+answers 429 with the wait.
 
-Counted per account (the normalized email), in Redis, so every web replica shares it. Unknown emails are
-counted the same way, so the answer does not reveal which accounts exist.
+Counted per subject (an account's normalized email, or ``share-link:<id>``), in Redis, so every web
+replica shares it. Unknown emails are counted the same way, so the answer does not reveal which accounts
+exist.
 """
 
 from __future__ import annotations
@@ -13,29 +15,29 @@ from agentledger.platform.errors import TooManyRequests
 from agentledger.platform.redis import get_redis
 
 
-def _key(email: str) -> str:
-    return f"login-failures:{email.strip().lower()}"
+def _key(subject: str) -> str:
+    return f"login-failures:{subject.strip().lower()}"
 
 
-async def reserve_attempt(email: str) -> None:
+async def reserve_attempt(subject: str, *, what: str = "account") -> None:
     """Count this attempt before the password is checked, so parallel requests cannot outrun the limit;
     429 with the wait once the account has used up its attempts in the window."""
     settings = get_settings()
     redis = get_redis()
     async with redis.pipeline(transaction=True) as pipe:  # the window starts at the first attempt
-        pipe.set(_key(email), 0, ex=settings.login_lockout_seconds, nx=True)
-        pipe.incr(_key(email))
-        pipe.ttl(_key(email))
+        pipe.set(_key(subject), 0, ex=settings.login_lockout_seconds, nx=True)
+        pipe.incr(_key(subject))
+        pipe.ttl(_key(subject))
         _, attempts, ttl = await pipe.execute()
     if attempts > settings.login_max_failures:
         wait = max(1, ttl)
         minutes = math.ceil(wait / 60)
         raise TooManyRequests(
-            f"too many wrong passwords for this account; try again in {minutes} minute{'s' if minutes != 1 else ''}",
+            f"too many wrong passwords for this {what}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
             retry_after=wait,
         )
 
 
-async def clear(email: str) -> None:
-    """A successful sign-in forgets the earlier attempts."""
-    await get_redis().delete(_key(email))
+async def clear(subject: str) -> None:
+    """A right password forgets the earlier attempts."""
+    await get_redis().delete(_key(subject))

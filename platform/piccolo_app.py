@@ -1,4 +1,4 @@
-"""Piccolo app for the platform tables (people, workspaces, tokens, audit, executions, results, connectors, schedules)."""
+"""Piccolo app for the platform tables (people, workspaces, tokens, audit, executions, results, connectors, schedules, sharing)."""
 
 from pathlib import Path
 
@@ -9,6 +9,7 @@ from agentledger.platform.connectors.tables import Connector
 from agentledger.platform.executions import tables as execution_tables
 from agentledger.platform.results.tables import ExecutionResult, ResultRevision
 from agentledger.platform.schedules.tables import Schedule
+from agentledger.platform.sharing.tables import ExecutionShare, ShareLink
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -32,5 +33,7 @@ APP_CONFIG = AppConfig(
         ResultRevision,
         Connector,
         Schedule,
+        ExecutionShare,
+        ShareLink,
     ],
 )

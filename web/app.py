@@ -24,12 +24,13 @@ from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, errors
-from agentledger.web.api import events, executions, exports, health, people, results, schedules
+from agentledger.web.api import events, executions, exports, health, people, results, schedules, sharing
 from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.runs import RunPages
+from agentledger.web.pages.sharing import LinkPages, SharePages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
 from agentledger.web.sessions import session_config
 
@@ -96,8 +97,9 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
-            *schedules.controllers, *exports.controllers, *events.controllers,
+            *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunActionPages, AutomationPages,
+            SharePages, LinkPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,

@@ -82,8 +82,9 @@ class SecurityHeadersMiddleware:
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-                            (b"x-frame-options", b"DENY")]
+                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY")]
+                if not any(name == b"referrer-policy" for name, _ in headers):  # a stricter one of the page wins
+                    headers.append((b"referrer-policy", b"same-origin"))
                 if strict and not any(name == b"content-security-policy" for name, _ in headers):  # own policy wins
                     headers.append((b"content-security-policy", self.policy))
                 message = {**message, "headers": headers}

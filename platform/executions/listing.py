@@ -14,7 +14,7 @@ from uuid import UUID
 
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid
-from agentledger.platform.executions import states
+from agentledger.platform.executions import repository, states
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import Scope, workspace_sql
 
@@ -66,8 +66,6 @@ def _where(scope: Scope, filters: Filters, request: PageRequest, newer: bool) ->
         where.append(sql)
         args.extend(values)
 
-    if not scope.is_admin:
-        add("e.started_by = {}", scope.user_id)
     if filters.started_by is not None:
         add("e.started_by = {}", filters.started_by)
     if filters.agent:
@@ -99,18 +97,30 @@ def _where(scope: Scope, filters: Filters, request: PageRequest, newer: bool) ->
 def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = False) -> tuple[str, list[Any]]:
     """The one statement ``page`` sends (``{}`` placeholders, as ``fetch`` takes them) and its arguments,
     after checking the filters and the limit; it reads ``request.limit + 1`` rows to know whether there
-    is a next page. ``bench/history.py`` sends the very same text raw through asyncpg."""
+    is a next page. ``bench/history.py`` sends the very same text raw through asyncpg.
+
+    A member sees their own runs and the runs shared with them: two keyset walks (their own on the
+    ``started_by`` index, the shared ones from their few shares), each cut at the page size, merged."""
     if not 1 <= request.limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     filters.check()
     where, args = _where(scope, filters, request, newer)
     order = "ASC" if newer else "DESC"
+    keyset = f"ORDER BY e.created_at {order}, e.id {order} LIMIT {{}}"
+    if scope.is_admin:
+        rows, row_args = f"SELECT * FROM executions e WHERE {' AND '.join(where)} {keyset}", [*args, request.limit + 1]
+    else:
+        own = f"SELECT * FROM executions e WHERE {' AND '.join(where)} AND e.started_by = {{}} {keyset}"
+        shared = (f"SELECT * FROM executions e WHERE {' AND '.join(where)} AND e.id IN ({repository.SHARED_WITH}) "
+                  f"AND e.started_by IS DISTINCT FROM {{}} {keyset}")
+        rows = f"SELECT * FROM (({own}) UNION ALL ({shared})) e {keyset}"
+        row_args = [*args, scope.user_id, request.limit + 1, *args, scope.user_id, scope.user_id, request.limit + 1,
+                    request.limit + 1]
     text = ("SELECT e.*, v.label AS version_label, v.sha256 AS version_sha256, u.name AS started_by_name, "
-            f"{PREVIEW} FROM (SELECT * FROM executions e WHERE {' AND '.join(where)} "
-            f"ORDER BY e.created_at {order}, e.id {order} LIMIT {{}}) e "
+            f"{PREVIEW} FROM ({rows}) e "
             "LEFT JOIN agent_versions v ON v.id = e.agent_version LEFT JOIN users u ON u.id = e.started_by "
             f"ORDER BY e.created_at {order}, e.id {order}")
-    return text, [*args, request.limit + 1]
+    return text, row_args
 
 
 async def page(scope: Scope, filters: Filters, request: PageRequest, *,

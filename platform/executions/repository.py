@@ -1,23 +1,29 @@
 """Every query on executions. Reads go through ``visible``: the caller's workspace (via the scoping
-helper), and for members only their own runs; admins see every run of the workspace."""
+helper), and for members their own runs and the runs shared with them; admins see every run of the
+workspace. Changing a run (``get(..., to_act=True)``) is for who started it and admins."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from piccolo.columns.combination import Where
+from piccolo.columns.combination import Where, WhereRaw
 
 from agentledger.platform.database import fetch, on_commit
-from agentledger.platform.errors import NotFound
+from agentledger.platform.errors import Forbidden, NotFound
 from agentledger.platform.executions import events
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
 from agentledger.platform.scoping import Scope, in_workspace
 
+SHARED_WITH = 'SELECT s.execution FROM execution_shares s WHERE s."user" = {}'
+"""The runs shared with a member (``{}``: their user id); the run list uses it too."""
+
 
 def visible(scope: Scope) -> Where:
     where = in_workspace(Execution, scope) & Execution.deleted_at.is_null()
-    return where if scope.is_admin else where & (Execution.started_by == scope.user_id)
+    if scope.is_admin:
+        return where
+    return where & ((Execution.started_by == scope.user_id) | WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
 
 
 _WITH_VERSION = (
@@ -28,12 +34,27 @@ _WITH_VERSION = (
 )
 
 
-async def get(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+async def get(scope: Scope, execution_id: UUID, *, to_act: bool = False) -> dict[str, Any]:
+    """A run the caller may see (404 otherwise); ``to_act``: one they may also change (403 for a run
+    that was only shared with them)."""
     row = await Execution.select(*_WITH_VERSION).where(visible(scope) & (Execution.id == execution_id)).output(
         load_json=True).first()
     if row is None:
         raise NotFound("execution not found")
+    if to_act and not may_act(scope, row):
+        raise Forbidden("this run was shared with you to read; only whoever started it or an admin can change it")
     return row
+
+
+def may_act(scope: Scope, row: dict[str, Any]) -> bool:
+    return scope.is_admin or row["started_by"] == scope.user_id
+
+
+async def shared_ids(scope: Scope) -> set[str]:
+    """The ids of the runs in this workspace shared with the caller (for filtering live events)."""
+    rows = await Execution.select(Execution.id).where(
+        in_workspace(Execution, scope) & WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
+    return {str(r["id"]) for r in rows}
 
 
 async def get_by_id(execution_id: UUID) -> dict[str, Any] | None:

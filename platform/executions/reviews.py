@@ -67,7 +67,7 @@ async def decide(scope: Scope, execution_id: UUID, decision: str, comment: str |
         raise Invalid("decision must be 'approve' or 'reject'", field="decision")
     if comment is not None and len(comment) > 5000:
         raise Invalid("comment must be at most 5,000 characters", field="comment")
-    run = await repository.get(scope, execution_id)
+    run = await repository.get(scope, execution_id, to_act=True)
     status = DECISIONS[decision]
     reviews = await fetch(
         "UPDATE execution_reviews SET status = {}, comment = {}, decided_by = {}, decided_at = now() "

@@ -88,7 +88,7 @@ def _illegal(action: str, row: dict[str, Any]) -> Conflict:
 async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     """Queued: canceled and refunded now. Awaiting review: canceled now, processed items charged. Running or
     paused: stops at the next step boundary."""
-    row = await repository.get(scope, execution_id)
+    row = await repository.get(scope, execution_id, to_act=True)
     done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM, current=row)
     if done is None:
         requested = await repository.transition(execution_id, states.CANCEL_REQUEST_FROM, "cancel_requested = true")
@@ -102,7 +102,7 @@ async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
 async def delete(scope: Scope, execution_id: UUID) -> None:
     """Hide a finished run from everyone. Nothing is refunded: its credits stay on the ledger, which
     keeps every movement; a run still going must be canceled first."""
-    row = await repository.get(scope, execution_id)
+    row = await repository.get(scope, execution_id, to_act=True)
     if row["status"] not in states.FINAL:
         raise Conflict(f"cancel the run first: it is {row['status'].replace('_', ' ')}", field="status")
     await fetch("UPDATE executions SET deleted_at = now() WHERE id = {} AND deleted_at IS NULL", execution_id)
@@ -111,14 +111,14 @@ async def delete(scope: Scope, execution_id: UUID) -> None:
 
 
 async def pause(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    await repository.get(scope, execution_id)
+    await repository.get(scope, execution_id, to_act=True)
     if await repository.transition(execution_id, states.PAUSE_FROM, "pause_requested = true") is None:
         raise _illegal("pause", await repository.get(scope, execution_id))
     return await repository.get(scope, execution_id)
 
 
 async def resume(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    await repository.get(scope, execution_id)  # 404 unless the caller may see it
+    await repository.get(scope, execution_id, to_act=True)  # 404 unless the caller may see it, 403 to change it
     not_yet_paused = await repository.transition(execution_id, (states.RUNNING,), "pause_requested = false",
                                                  guard="pause_requested")
     if not_yet_paused is None and await repository.transition(

@@ -28,8 +28,10 @@ BODY: dict[str, tuple[str, ...]] = {
 }
 
 
-def present(row: dict[str, Any], *, workspace_slug: str, revisions: list[dict[str, Any]] | None = None) -> ResultOut:
-    """``workspace_slug`` builds an artifact's download link (served through the API, which checks access)."""
+def present(row: dict[str, Any], *, workspace_slug: str, revisions: list[dict[str, Any]] | None = None,
+            files_base: str | None = None) -> ResultOut:
+    """``workspace_slug`` builds an artifact's download link (served through the API, which checks access);
+    ``files_base`` serves it from elsewhere instead (a shared link's own path)."""
     kind = row["kind"]
     fields = {name: row[name] for name in (*COMMON, *BY_KIND[kind])}
     fields.update({name: row["body"].get(name) for name in BODY[kind]})
@@ -41,5 +43,6 @@ def present(row: dict[str, Any], *, workspace_slug: str, revisions: list[dict[st
         fields["revisions"] = [RevisionOut(r["version"], r["text"], r["edited_by"], r["created_at"])
                                for r in revisions]
     if kind == "artifact":
-        fields["download_url"] = f"/api/v1/workspaces/{workspace_slug}/results/{row['id']}/download"
+        base = files_base or f"/api/v1/workspaces/{workspace_slug}/results"
+        fields["download_url"] = f"{base}/{row['id']}/download"
     return ResultOut(**fields)

@@ -36,7 +36,7 @@ def _require_decidable(row: dict[str, Any]) -> None:
 
 async def decide(scope: Scope, result_id: UUID, decision: str) -> dict[str, Any]:
     """Approve or reject an open (or re-decide an undecided-by-apply) result; applied ones are final."""
-    row = await repository.get(scope, result_id, lock=True)
+    row = await repository.get(scope, result_id, lock=True, to_act=True)
     _require_decidable(row)
     if row["status"] in ("applied",):
         raise Conflict("this change is already applied; it can no longer be approved or rejected", field="status")
@@ -63,7 +63,7 @@ def _unique(result_ids: list[UUID]) -> list[UUID]:
 
 
 async def edit_content(scope: Scope, result_id: UUID, text: str) -> dict[str, Any]:
-    row = await repository.get(scope, result_id, lock=True)
+    row = await repository.get(scope, result_id, lock=True, to_act=True)
     if row["kind"] != "content":
         raise Conflict("only generated content can be edited", field="kind")
     if row["status"] == "applied":
@@ -78,7 +78,7 @@ async def edit_content(scope: Scope, result_id: UUID, text: str) -> dict[str, An
 
 
 async def set_done(scope: Scope, result_id: UUID, done: bool) -> dict[str, Any]:
-    row = await repository.get(scope, result_id, lock=True)
+    row = await repository.get(scope, result_id, lock=True, to_act=True)
     if row["kind"] != "action_item":
         raise Conflict("only action items can be ticked off", field="kind")
     return await repository.update(result_id, {R.status: "done" if done else "open", R.decided_by: scope.user_id,
@@ -138,7 +138,7 @@ async def _apply_one(scope: Scope, execution_id: UUID, result_id: UUID) -> Outco
 
 async def apply(scope: Scope, execution_id: UUID, result_ids: list[UUID]) -> list[Outcome]:
     """Push each approved change; answer one outcome per result. Call outside a transaction."""
-    run = await executions.get(scope, execution_id)
+    run = await executions.get(scope, execution_id, to_act=True)
     if run["mode"] == "test":
         raise Conflict("this is a test run: its changes cannot be applied; run it live first", field="mode")
     return [await _apply_one(scope, execution_id, result_id) for result_id in _unique(result_ids)]

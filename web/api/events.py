@@ -43,11 +43,13 @@ async def _stream(key: str, after: str, wanted: Callable[[dict], bool]) -> Async
             return
 
 
-def _visible_to(caller: Scope) -> Callable[[dict], bool]:
+async def _visible_to(caller: Scope) -> Callable[[dict], bool]:
+    """Admins get every run's events; members those of their own runs and of the runs shared with them
+    when they connected (a stream ends after MAX_SECONDS, and the reconnect picks up new shares)."""
     if caller.is_admin:
         return lambda event: True
-    me = str(caller.user_id)
-    return lambda event: event.get("started_by") == me
+    me, shared = str(caller.user_id), await repository.shared_ids(caller)
+    return lambda event: event.get("started_by") == me or event.get("run") in shared
 
 
 class EventsController(Controller):
@@ -58,7 +60,7 @@ class EventsController(Controller):
     async def list_events(self, caller: Caller, request: Request, after: After = None) -> ServerSentEvent:
         key = events.workspace_key(caller.workspace_id)
         start = _start(request, after) or await events.latest(key)
-        return ServerSentEvent(_stream(key, start, _visible_to(caller)), retry_duration=3000)
+        return ServerSentEvent(_stream(key, start, await _visible_to(caller)), retry_duration=3000)
 
     @get("/{execution_id:uuid}/events", summary="Live events of one run: status, progress, steps, log lines")
     async def run_events(self, caller: Caller, request: Request, execution_id: FromPath[UUID],

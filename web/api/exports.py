@@ -17,6 +17,7 @@ from agentledger.platform.executions import repository, states
 from agentledger.platform.executions.present import present
 from agentledger.platform.exports import csv_export, json_export, pdf_export
 from agentledger.platform.exports.reading import Run
+from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Caller
 
 Format = Literal["csv", "json", "pdf"]
@@ -52,17 +53,22 @@ class ExportsController(Controller):
         self, caller: Caller, execution_id: FromPath[UUID],
         format: Annotated[Format, QueryParameter(description="json, csv or pdf")],  # noqa: A002 - the API's name
     ) -> Any:
-        row = await repository.get(caller, execution_id)  # 404 unless the caller may see the run
-        run = Run(caller, present(row, await repository.children(execution_id)), _agent_title(row["agent"]))
-        if format == "pdf":
-            if row["status"] not in states.FINAL:
-                raise Conflict("the PDF report is made when the run ends; download JSON or CSV meanwhile",
-                               field="format")
-            return Redirect(await pdf_export.link(run), status_code=HTTP_303_SEE_OTHER)
-        if format == "json":
-            return _download(json_export.stream(run), json_export.MEDIA_TYPE, run.filename("json"))
-        csv = await csv_export.export(run)
-        return _download(csv.chunks, csv.media_type, csv.filename)
+        return await export_response(caller, execution_id, format)
+
+
+async def export_response(scope: Scope, execution_id: UUID, format: Format) -> Any:  # noqa: A002
+    """A run's download for anyone who may see it (the API, and the pages of a shared link)."""
+    row = await repository.get(scope, execution_id)  # 404 unless the caller may see the run
+    run = Run(scope, present(row, await repository.children(execution_id)), _agent_title(row["agent"]))
+    if format == "pdf":
+        if row["status"] not in states.FINAL:
+            raise Conflict("the PDF report is made when the run ends; download JSON or CSV meanwhile",
+                           field="format")
+        return Redirect(await pdf_export.link(run), status_code=HTTP_303_SEE_OTHER)
+    if format == "json":
+        return _download(json_export.stream(run), json_export.MEDIA_TYPE, run.filename("json"))
+    csv = await csv_export.export(run)
+    return _download(csv.chunks, csv.media_type, csv.filename)
 
 
 controllers = [ExportsController]

@@ -3,7 +3,7 @@ deciding a review step, and the workspace's connectors."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -122,15 +122,19 @@ class ResultsController(Controller):
     @get("/{result_id:uuid}/download", summary="Download an artifact file (?inline=1 shows a picture in place)")
     async def download(self, caller: Caller, result_id: Id,
                        inline: Annotated[bool, QueryParameter(description="pictures only")] = False) -> Response[bytes]:
-        row = await repository.get(caller, result_id)
-        if row["kind"] != "artifact":
-            raise Conflict("only artifacts have a file to download", field="kind")
-        data = await storage.get(row["body"]["key"])
-        filename = row["body"]["key"].rsplit("/", 1)[-1].split("-", 1)[-1]
-        shown = inline and row["body"]["content_type"] in PICTURES  # never SVG or HTML: they could carry script
-        return Response(data, media_type=row["body"]["content_type"],
-                        headers={"content-disposition": f'{"inline" if shown else "attachment"}; filename="{filename}"',
-                                 "x-content-type-options": "nosniff"})
+        return await artifact_response(await repository.get(caller, result_id), inline)
+
+
+async def artifact_response(row: dict[str, Any], inline: bool) -> Response[bytes]:
+    """An artifact's file, for a result row the caller may see (the API, and a shared link's pages)."""
+    if row["kind"] != "artifact":
+        raise Conflict("only artifacts have a file to download", field="kind")
+    data = await storage.get(row["body"]["key"])
+    filename = row["body"]["key"].rsplit("/", 1)[-1].split("-", 1)[-1]
+    shown = inline and row["body"]["content_type"] in PICTURES  # never SVG or HTML: they could carry script
+    return Response(data, media_type=row["body"]["content_type"],
+                    headers={"content-disposition": f'{"inline" if shown else "attachment"}; filename="{filename}"',
+                             "x-content-type-options": "nosniff"})
 
 
 class ConnectorsController(Controller):

@@ -29,6 +29,8 @@ from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service
 from agentledger.platform.results.present import present as present_result
+from agentledger.platform.scoping import Scope
+from agentledger.platform.sharing import service as sharing
 from agentledger.web.pages.common import page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -148,6 +150,23 @@ def _ids(values: list[str]) -> list[UUID]:
         raise Invalid("select results from the list", field="result_ids") from None
 
 
+async def results_by_kind(scope: Scope, execution_id: UUID, filters: dict[str, str | None], *,
+                          files_base: str | None = None) -> tuple[dict[str, list], bool]:
+    """A run's results grouped by kind for the pages (recommendations filtered and sorted as asked), and
+    whether there are more than one page holds."""
+    rows, more = await results.page(scope, execution_id, PageRequest(None, MAX_LIMIT))
+    grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
+    for result in rows:
+        if result["kind"] == "recommendation" and any(
+                filters.get(k) and result[k] != filters[k] for k in ("priority", "status")):
+            continue
+        grouped[result["kind"]].append(present_result(result, workspace_slug=scope.workspace_slug,
+                                                      files_base=files_base))
+    if filters.get("sort") == "priority":  # high first; otherwise in the order the agent found them
+        grouped["recommendation"].sort(key=lambda r: PRIORITY_ORDER.get(r.priority, 3))
+    return grouped, more is not None
+
+
 async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code: int = 200,
                    **context: Any) -> Template:
     """The run page (its actions re-render it with their error or notice)."""
@@ -156,19 +175,12 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     row = await executions.get(caller, execution_id)
     run = present(row, await executions.children(execution_id))
     filters = {k: request.query_params.get(k) or None for k in ("priority", "status", "sort")}
-    rows, more = await results.page(caller, execution_id, PageRequest(None, MAX_LIMIT))
-    grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
-    for result in rows:
-        if result["kind"] == "recommendation" and any(
-                filters[k] and result[k] != filters[k] for k in ("priority", "status")):
-            continue
-        grouped[result["kind"]].append(present_result(result, workspace_slug=caller.workspace_slug))
-    if filters["sort"] == "priority":  # high first; otherwise in the order the agent found them
-        grouped["recommendation"].sort(key=lambda r: PRIORITY_ORDER.get(r.priority, 3))
+    grouped, more = await results_by_kind(caller, execution_id, filters)
     pending = await reviews.pending(execution_id)
     return await render(request, "execution.html", principal=principal, caller=caller, run=run,
-                        results=grouped, more_results=more is not None, filters=filters, review=pending, after=after,
-                        credit_story=states.credit_story(row),
+                        results=grouped, more_results=more, filters=filters, review=pending, after=after,
+                        credit_story=states.credit_story(row), can_act=executions.may_act(caller, row),
+                        chart_base=f"/w/{ws}/results", shared_with=len(await sharing.shares(caller, execution_id)),
                         status_code=status_code, **context)
 
 

@@ -133,6 +133,14 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// Copy a value shown once (a new shared link).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button[data-copy-value]");
+  if (button && navigator.clipboard) {
+    navigator.clipboard.writeText(button.dataset.copyValue).then(() => { button.textContent = "Copied"; });
+  }
+});
+
 // Durations of running runs tick every second (the server renders the value at load time).
 function formatDuration(ms) {
   if (ms < 1000) return ms + " ms";

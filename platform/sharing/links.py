@@ -1,0 +1,147 @@
+"""Password-protected links to one run, for people outside the workspace (a client, an agency).
+
+A link carries 256 random bits and is stored only as its SHA-256; its password as argon2id. Opening it
+asks for the password (wrong ones are throttled per link, as sign-in is per account), then shows the
+run's results read-only and offers the PDF and CSV downloads, until the link expires, is revoked, the
+run is deleted, or whoever made the link leaves the workspace. The link reads the run with its
+creator's rights, through the same visibility rule as everyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from agentledger.platform import audit, login_guard
+from agentledger.platform.accounts import check_password
+from agentledger.platform.clock import now
+from agentledger.platform.config import get_settings
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Invalid, NotAuthenticated, NotFound
+from agentledger.platform.executions import repository as executions
+from agentledger.platform.scoping import Scope, scope_for, workspace_sql
+from agentledger.platform.security import digest, hash_password, new_token, verify_password
+
+TOKEN_PREFIX = "sl"
+DEFAULT_DAYS = 14
+MAX_DAYS = 90
+GONE = "this link has expired or was revoked; ask whoever sent it for a new one"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    id: UUID
+    execution_id: UUID
+    prefix: str
+    created_by_name: str | None
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    opened_at: datetime | None
+    opens: int
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > now()
+
+
+@dataclass(frozen=True, slots=True)
+class Viewing:
+    """An unlocked link: the run it shows and the rights it reads it with."""
+
+    link_id: UUID
+    execution_id: UUID
+    scope: Scope
+    expires_at: datetime
+
+
+def url(token: str) -> str:
+    return f"{get_settings().public_url}/s/{token}"
+
+
+_SELECT = ("SELECT l.id, l.execution AS execution_id, l.prefix, u.name AS created_by_name, l.created_at, "
+           "l.expires_at, l.revoked_at, l.opened_at, l.opens FROM share_links l "
+           "LEFT JOIN users u ON u.id = l.created_by ")
+
+
+async def create(scope: Scope, execution_id: UUID, password: str, days: int = DEFAULT_DAYS) -> tuple[Link, str]:
+    """A new link for a run the caller may change; answers it and the token (shown once)."""
+    await executions.get(scope, execution_id, to_act=True)
+    check_password(password)
+    if not 1 <= days <= MAX_DAYS:
+        raise Invalid(f"a link lasts 1 to {MAX_DAYS} days", field="expires_in_days")
+    token = new_token(TOKEN_PREFIX)
+    rows = await fetch(
+        "INSERT INTO share_links (id, workspace, execution, token_hash, prefix, password_hash, created_by, created_at, "
+        "expires_at, opens) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, {}, now(), now() + {}, 0) RETURNING id",
+        scope.workspace_id, execution_id, digest(token), token[:10], hash_password(password), scope.user_id,
+        timedelta(days=days))
+    await audit.record("execution.link.create", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), link=str(rows[0]["id"]), days=days)
+    return await _get(scope, execution_id, rows[0]["id"]), token
+
+
+async def _get(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
+    rows = await fetch(_SELECT + f"WHERE l.id = {{}} AND l.execution = {{}} AND {workspace_sql('l')}",
+                       link_id, execution_id, scope.workspace_id)
+    if not rows:
+        raise NotFound("link not found")
+    return Link(**rows[0])
+
+
+async def links(scope: Scope, execution_id: UUID) -> list[Link]:
+    """The run's links, newest first (for whoever may change the run)."""
+    await executions.get(scope, execution_id, to_act=True)
+    rows = await fetch(_SELECT + f"WHERE l.execution = {{}} AND {workspace_sql('l')} ORDER BY l.created_at DESC",
+                       execution_id, scope.workspace_id)
+    return [Link(**row) for row in rows]
+
+
+async def revoke(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
+    """End a link now; revoking it again changes nothing."""
+    await executions.get(scope, execution_id, to_act=True)
+    link = await _get(scope, execution_id, link_id)
+    if link.revoked_at is None:
+        await fetch(f"UPDATE share_links SET revoked_at = now() WHERE id = {{}} AND {workspace_sql()}",
+                    link_id, scope.workspace_id)
+        await audit.record("execution.link.revoke", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                           target=str(execution_id), link=str(link_id))
+    return await _get(scope, execution_id, link_id)
+
+
+async def _live(token: str) -> dict | None:
+    """The link behind a token while it works: not expired or revoked, its run not deleted."""
+    if not token.startswith(f"{TOKEN_PREFIX}_") or len(token) > 100:
+        return None
+    rows = await fetch(
+        "SELECT l.id, l.workspace, l.execution, l.password_hash, l.created_by, l.expires_at FROM share_links l "
+        "JOIN executions e ON e.id = l.execution WHERE l.token_hash = {} AND l.revoked_at IS NULL "
+        "AND l.expires_at > now() AND e.deleted_at IS NULL", digest(token))
+    return rows[0] if rows else None
+
+
+async def viewing(token: str) -> Viewing:
+    """What a working link shows (404 once it does not work, for whatever reason)."""
+    link = await _live(token)
+    scope = await scope_for(link["workspace"], link["created_by"]) if link else None
+    if link is None or scope is None:
+        raise NotFound(GONE)
+    await executions.get(scope, link["execution"])  # still visible to whoever made the link
+    return Viewing(link["id"], link["execution"], scope, link["expires_at"])
+
+
+async def unlock(token: str, password: str) -> Viewing:
+    """Check the password (throttled per link); counts the opening."""
+    link = await _live(token)
+    if link is None:
+        raise NotFound(GONE)
+    await login_guard.reserve_attempt(f"share-link:{link['id']}", what="link")
+    if not verify_password(link["password_hash"], password):
+        raise NotAuthenticated("wrong password; ask whoever sent the link for it")
+    await login_guard.clear(f"share-link:{link['id']}")
+    shown = await viewing(token)
+    await fetch("UPDATE share_links SET opens = opens + 1, opened_at = now() WHERE id = {}", link["id"])
+    await audit.record("execution.link.open", workspace_id=link["workspace"], actor_id=None,
+                       target=str(link["execution"]), link=str(link["id"]))
+    return shown

@@ -1,0 +1,72 @@
+"""Sharing a run with teammates. They find it in their run list and may read all of it, follow it live
+and download it; changing it (cancel, approve, apply, delete, sharing it further) stays with whoever
+started it and the workspace's admins. Each new share emails the teammate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from agentledger.notifications.outbox import enqueue_email
+from agentledger.platform import audit, workspaces
+from agentledger.platform.config import get_settings
+from agentledger.platform.database import fetch
+from agentledger.platform.errors import Conflict, NotFound
+from agentledger.platform.executions import repository as executions
+from agentledger.platform.scoping import Scope, workspace_sql
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    user_id: UUID
+    name: str
+    email: str
+    shared_by_name: str | None
+    created_at: datetime
+
+
+async def shares(scope: Scope, execution_id: UUID) -> list[Share]:
+    """Whom the run is shared with, by name (for anyone who may see the run)."""
+    await executions.get(scope, execution_id)
+    rows = await fetch(
+        'SELECT s."user" AS user_id, u.name, u.email, b.name AS shared_by_name, s.created_at '
+        'FROM execution_shares s JOIN users u ON u.id = s."user" LEFT JOIN users b ON b.id = s.shared_by '
+        f"WHERE s.execution = {{}} AND {workspace_sql('s')} ORDER BY lower(u.name), u.email",
+        execution_id, scope.workspace_id)
+    return [Share(**row) for row in rows]
+
+
+async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
+    """Share with a member of the workspace; sharing again changes nothing and sends no second email."""
+    run = await executions.get(scope, execution_id, to_act=True)
+    member = await workspaces.get_member(scope, user_id)  # 404 for anyone outside the workspace
+    if run["started_by"] == user_id:
+        raise Conflict(f"{member.name} started this run: it is theirs already", field="user_id")
+    added = await fetch(
+        'INSERT INTO execution_shares (id, workspace, execution, "user", shared_by, created_at) '
+        'VALUES (gen_random_uuid(), {}, {}, {}, {}, now()) ON CONFLICT ("user", execution) DO NOTHING RETURNING id',
+        scope.workspace_id, execution_id, user_id, scope.user_id)
+    if added:
+        await audit.record("execution.share", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                           target=str(execution_id), user=str(user_id))
+        sharer = await workspaces.get_member(scope, scope.user_id)
+        started = run["started_at"] or run["queued_at"]
+        await enqueue_email(
+            workspace_id=scope.workspace_id, kind="run_shared", to=member.email, template="run_shared",
+            context={"name": member.name, "sharer": sharer.name, "agent": run["agent"],
+                     "workspace": scope.workspace_name, "status": run["status"].replace("_", " "),
+                     "started": started.strftime("%d %b %Y %H:%M UTC"),
+                     "link": f"{get_settings().public_url}/w/{scope.workspace_slug}/executions/{execution_id}"})
+    return next(s for s in await shares(scope, execution_id) if s.user_id == user_id)
+
+
+async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
+    """Stop sharing with a member; 404 when the run was not shared with them."""
+    await executions.get(scope, execution_id, to_act=True)
+    removed = await fetch(f'DELETE FROM execution_shares WHERE execution = {{}} AND "user" = {{}} AND {workspace_sql()} '
+                          "RETURNING id", execution_id, user_id, scope.workspace_id)
+    if not removed:
+        raise NotFound("this run is not shared with that member")
+    await audit.record("execution.unshare", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), user=str(user_id))

@@ -1,0 +1,97 @@
+"""API: share a run with teammates (they may read it) and through password-protected links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import repository
+from agentledger.platform.schemas import Input
+from agentledger.platform.sharing import links, service
+from agentledger.web.auth import Caller
+
+Id = FromPath[UUID]
+
+
+class ShareOut(msgspec.Struct):
+    user_id: UUID
+    name: str
+    email: str
+    shared_by_name: str | None
+    created_at: datetime
+
+
+class LinkIn(Input):
+    password: str
+    expires_in_days: int = links.DEFAULT_DAYS
+
+
+class LinkOut(msgspec.Struct):
+    id: UUID
+    prefix: str
+    active: bool
+    created_by_name: str | None
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    opened_at: datetime | None
+    opens: int
+    url: str | None = None  # only in the answer that creates the link
+
+
+class SharingOut(msgspec.Struct):
+    people: list[ShareOut]
+    links: list[LinkOut] | None  # null for someone the run was only shared with
+
+
+def share_out(share: service.Share) -> ShareOut:
+    return ShareOut(share.user_id, share.name, share.email, share.shared_by_name, share.created_at)
+
+
+def link_out(link: links.Link, token: str | None = None) -> LinkOut:
+    return LinkOut(link.id, link.prefix, link.active, link.created_by_name, link.created_at, link.expires_at,
+                   link.revoked_at, link.opened_at, link.opens, links.url(token) if token else None)
+
+
+class SharingController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}"
+    tags = ["sharing"]
+
+    @get("/sharing", summary="Whom the run is shared with, and its links (links: for whoever may change the run)")
+    async def sharing(self, caller: Caller, execution_id: Id) -> SharingOut:
+        people = [share_out(s) for s in await service.shares(caller, execution_id)]
+        run = await repository.get(caller, execution_id)
+        shown = [link_out(k) for k in await links.links(caller, execution_id)] if repository.may_act(caller, run) else None
+        return SharingOut(people, shown)
+
+    @put("/shares/{user_id:uuid}", status_code=HTTP_200_OK,
+         summary="Share the run with a member: they may read it (sharing again changes nothing)")
+    async def share(self, caller: Caller, execution_id: Id, user_id: Id) -> ShareOut:
+        async with atomic():
+            return share_out(await service.share(caller, execution_id, user_id))
+
+    @delete("/shares/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Stop sharing the run with a member")
+    async def unshare(self, caller: Caller, execution_id: Id, user_id: Id) -> None:
+        async with atomic():
+            await service.unshare(caller, execution_id, user_id)
+
+    @post("/links", status_code=HTTP_201_CREATED,
+          summary="A password-protected link to the run's results; its url is shown only in this answer")
+    async def create_link(self, caller: Caller, execution_id: Id, data: JSONBody[LinkIn]) -> LinkOut:
+        async with atomic():
+            link, token = await links.create(caller, execution_id, data.password, data.expires_in_days)
+        return link_out(link, token)
+
+    @delete("/links/{link_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a link now")
+    async def revoke_link(self, caller: Caller, execution_id: Id, link_id: Id) -> None:
+        async with atomic():
+            await links.revoke(caller, execution_id, link_id)
+
+
+controllers = [SharingController]
