@@ -1,4 +1,5 @@
 """Every route, called by four people: anonymous, an Acme member, an Acme admin, and Globex's admin.
+An admin's run shared with the member shows what sharing grants: reading, not changing.
 
 The API is called with each person's API token, pages with a signed-in session and the page's CSRF
 token. Cross-workspace access answers 404. A route without a row here fails the completeness test.
@@ -18,6 +19,8 @@ from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.results.tables import ExecutionResult
 from agentledger.platform.scoping import resolve_scope
+from agentledger.platform.sharing import links
+from agentledger.platform.sharing import service as sharing
 from tests.support import agents  # noqa: F401 - registers test-results
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
@@ -148,6 +151,27 @@ CASES = [
          "/api/v1/workspaces/acme/executions/{run}/events", (401, 200, 200, 404), stream=True),
     Case("GET", "/api/v1/workspaces/{ws:str}/wallet", "/api/v1/workspaces/acme/wallet", (401, 403, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/ledger", "/api/v1/workspaces/acme/ledger", (401, 403, 200, 404)),
+    # sharing: the member's own run, and an admin's run shared with the member (read, not change)
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/sharing",
+         "/api/v1/workspaces/acme/executions/{done_run}/sharing", (401, 200, 200, 404)),
+    Case("PUT", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/shares/{user_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{done_run}/shares/{mia}", (401, 200, 200, 404)),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/shares/{user_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{shared_run}/shares/{member}", (401, 403, 204, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/links",
+         "/api/v1/workspaces/acme/executions/{done_run}/links", (401, 201, 201, 404),
+         {"password": "a long enough password", "expires_in_days": 7}),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{done_run}/links/{link}", (401, 204, 204, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
+         "/api/v1/workspaces/acme/executions/{shared_run}", (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/cancel",
+         "/api/v1/workspaces/acme/executions/{shared_run}/cancel", (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/links",
+         "/api/v1/workspaces/acme/executions/{shared_run}/links", (401, 403, 201, 404),
+         {"password": "a long enough password"}),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}", "/w/acme/executions/{shared_run}",
+         (LOGIN, 200, 200, 404), page=True),
     # pages
     Case("GET", "/", "/", (LOGIN, 303, 303, 303), page=True),
     Case("GET", "/login", "/login", (200, 303, 303, 303), page=True),
@@ -224,6 +248,25 @@ CASES = [
     Case("POST", "/w/{ws:str}/tokens", "/w/acme/tokens", (LOGIN, 200, 200, 404), {"name": "page token"}, page=True),
     Case("POST", "/w/{ws:str}/tokens/{token_id:uuid}/revoke", "/w/acme/tokens/{mia_token}/revoke",
          (LOGIN, 404, 303, 404), {}, page=True),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}/share", "/w/acme/executions/{done_run}/share",
+         (LOGIN, 200, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/share", "/w/acme/executions/{done_run}/share",
+         (LOGIN, 303, 303, 404), {"user_id": "{mia}"}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/share/{user_id:uuid}/remove",
+         "/w/acme/executions/{shared_run}/share/{member}/remove", (LOGIN, 403, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/links", "/w/acme/executions/{done_run}/links",
+         (LOGIN, 200, 200, 404), {"password": "a long enough password", "expires_in_days": "7"}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}/revoke",
+         "/w/acme/executions/{done_run}/links/{link}/revoke", (LOGIN, 303, 303, 404), {}, page=True),
+    # a shared link: anyone may ask for the password; nothing shows before it is given
+    Case("GET", "/s/{token:str}", "/s/{link_token}", (200, 200, 200, 200), page=True),
+    Case("POST", "/s/{token:str}", "/s/{link_token}", (303, 303, 303, 303), {"password": "a long enough password"},
+         page=True),
+    Case("GET", "/s/{token:str}/export", "/s/{link_token}/export?format=csv", (404, 404, 404, 404), page=True),
+    Case("GET", "/s/{token:str}/results/{result_id:uuid}/charts/{section:int}/{index:int}",
+         "/s/{link_token}/results/{report}/charts/0/0", (404, 404, 404, 404), page=True),
+    Case("GET", "/s/{token:str}/files/{result_id:uuid}/download", "/s/{link_token}/files/{artifact}/download",
+         (404, 404, 404, 404), page=True),
 ]
 
 
@@ -253,6 +296,9 @@ async def _world(factory) -> dict:
         connector = await connectors.create(admin_scope, "Demo", "http://127.0.0.1:8", "token-1234-abcdef-long")
         schedule = await scheduling.create(member_scope, name="Weekly", agent="noop", inputs={}, scope=None,
                                            mode="live", cron="0 6 * * 1")
+        shared_run = await launch.start(admin_scope, launch.Request("noop", {}))
+        await sharing.share(admin_scope, shared_run["id"], team.member.id)
+        share_link, link_token = await links.create(member_scope, done_run["id"], "a long enough password")
     await runner.run_execution(done_run["id"])
     await runner.run_execution(admin_run["id"])
     by_kind = {r["kind"]: r["id"] for r in reversed(await ExecutionResult.select().where(
@@ -264,7 +310,8 @@ async def _world(factory) -> dict:
                 "admin_run": admin_run["id"],
                 "rec": by_kind["recommendation"], "content": by_kind["content"], "artifact": by_kind["artifact"],
                 "action": by_kind["action_item"], "report": by_kind["report"],
-                "connector": connector["id"], "schedule": schedule["id"]},
+                "connector": connector["id"], "schedule": schedule["id"], "shared_run": shared_run["id"],
+                "member": team.member.id, "link": share_link.id, "link_token": link_token},
     }
 
 
@@ -290,6 +337,8 @@ async def test_access(app, factory, case: Case, caller: str, request):
     expected = case.expect[CALLERS.index(caller)]
     if case.body and "result_ids" in case.body:
         case = dataclasses.replace(case, body={**case.body, "result_ids": [str(world["ids"]["rec"])]})
+    if case.body and "user_id" in case.body:
+        case = dataclasses.replace(case, body={**case.body, "user_id": case.body["user_id"].format(**world["ids"])})
     if case.stream:
         headers = person.bearer if person else {}
         assert await _stream_status(request.getfixturevalue("live_url"), url, headers) == expected

@@ -56,7 +56,8 @@ class SharePages(Controller):
         people = await service.shares(caller, execution_id)
         can_act = executions.may_act(caller, row)
         taken = {p.user_id for p in people} | {row["started_by"]}
-        members = [m for m in (await workspaces.list_members(caller, ALL)).items if m.user_id not in taken]
+        members = [m for m in (await workspaces.list_members(caller, ALL)).items  # admins see every run already
+                   if m.user_id not in taken and m.role != "admin"]
         return await render(request, "share.html", principal=principal, caller=caller, run=present(row),
                             people=people, members=members, can_act=can_act,
                             links=await links.links(caller, execution_id) if can_act else [],
