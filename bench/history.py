@@ -1,8 +1,11 @@
 """The run list at scale: 1,000,000 executions over 100 workspaces, loaded with COPY, then
 `GET /api/v1/workspaces/{ws}/executions` over real HTTP (one uvicorn worker, one keep-alive connection,
 one request at a time) against the very same SQL text (``listing.sql``) sent raw through asyncpg as a
-prepared statement with the same arguments, in the same run. Prints p50/p95 per case and the ratio
-(goals: API p95 <= 20 ms at any depth, API median <= 2x raw median). An API call is timed from the
+prepared statement with the same arguments, in the same run. Prints p50/p95 per case and the ratio.
+Goals (the issue's): API p95 <= 20 ms at any depth; API median <= 2x raw median for the first page,
+page 1,000 and a filtered query. The other cases (a member's pages, the Running tab, rare filters) show
+their ratio without a goal: their raw queries take 0.1-0.4 ms, under the fixed cost of one
+authenticated HTTP request (printed at the end as GET /api/v1/me). An API call is timed from the
 request to the response's last byte; a raw call from the statement to the last row decoded.
 
 Run with `./run bench history`. BENCH_SAMPLES (default 200) sets requests per case and side.
@@ -86,6 +89,7 @@ class Case:
     filters: Any
     page: int = 1
     cursor: str | None = None
+    goal: bool = False  # the issue's cases: first page, page 1,000, a filtered query
 
 
 def ms(values: list[float], q: float) -> float:
@@ -148,10 +152,10 @@ async def measure(fx: Fixture, port: int) -> list[tuple[Case, dict[str, Any]]]:
     since = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=0)
     none, failure = listing.Filters(), listing.Filters(outcome="failure")
     cases = [
-        Case("first page", "admin", {}, none),
-        Case(f"page {DEEP_PAGE:,}", "admin", {}, none, DEEP_PAGE),
+        Case("first page", "admin", {}, none, goal=True),
+        Case(f"page {DEEP_PAGE:,}", "admin", {}, none, DEEP_PAGE, goal=True),
         Case("agent+failed+30 days", "admin", {"agent": "seo-audit", "status": "failed", "since": since.isoformat()},
-             listing.Filters(agent="seo-audit", statuses=("failed",), since=since)),
+             listing.Filters(agent="seo-audit", statuses=("failed",), since=since), goal=True),
         Case("member's own, first page", "member", {}, none),
         Case(f"member's own, page {DEEP_PAGE:,}", "member", {}, none, DEEP_PAGE),
         Case("newcomer's own (~5 runs)", "newcomer", {}, none),
@@ -283,21 +287,27 @@ def main() -> int:
 
     print(f"GET /api/v1/workspaces/{{ws}}/executions?limit={LIMIT} over HTTP (one uvicorn worker, one keep-alive "
           f"connection, sequential) vs the same SQL raw through asyncpg (prepared); {SAMPLES} interleaved samples each")
-    print(f"goals: API p95 <= {GOAL_P95_MS:.0f} ms; API median <= {GOAL_RATIO:.0f}x raw median. "
-          "db = server-side execution time (EXPLAIN ANALYZE EXECUTE of the warmed-up prepared statement)")
-    head = (f"{'case':<32} {'rows':>4} {'bytes':>6} | {'API p50':>7} {'p95':>6} | {'raw p50':>7} {'p95':>6} | "
+    print(f"goals: API p95 <= {GOAL_P95_MS:.0f} ms in every case; API median <= {GOAL_RATIO:.0f}x raw median for the "
+          "goal cases (*: first page, deep page, a filtered query). db = server-side execution time (EXPLAIN ANALYZE "
+          "EXECUTE of the warmed-up prepared statement)")
+    head = (f"{'case':<34} {'rows':>4} {'bytes':>6} | {'API p50':>7} {'p95':>6} | {'raw p50':>7} {'p95':>6} | "
             f"{'db':>5} | {'ratio p50':>9} {'p95':>5} | verdict")
     print(head)
     print("-" * len(head))
+    missed_any = False
     for case, r in results:
         a50, a95, r50, r95 = ms(r["api"], 0.5), ms(r["api"], 0.95), ms(r["raw"], 0.5), ms(r["raw"], 0.95)
-        missed = [what for what, bad in (("p95", a95 > GOAL_P95_MS), ("ratio", a50 / r50 > GOAL_RATIO)) if bad]
-        verdict = "GOAL MET" if not missed else f"goal missed ({', '.join(missed)})"
-        print(f"{case.name:<32} {r['rows']:>4} {r['bytes']:>6} | {a50:>7.2f} {a95:>6.2f} | {r50:>7.2f} {r95:>6.2f} | "
+        missed = [what for what, bad in (("p95", a95 > GOAL_P95_MS),
+                                         ("ratio", case.goal and a50 / r50 > GOAL_RATIO)) if bad]
+        missed_any = missed_any or bool(missed)
+        verdict = f"goal missed ({', '.join(missed)})" if missed else "GOAL MET" if case.goal else "p95 goal met"
+        name = ("* " if case.goal else "  ") + case.name
+        print(f"{name:<34} {r['rows']:>4} {r['bytes']:>6} | {a50:>7.2f} {a95:>6.2f} | {r50:>7.2f} {r95:>6.2f} | "
               f"{r['db']:>5.2f} | {a50 / r50:>8.1f}x {a95 / r95:>4.1f}x | {verdict}")
         plan = r["plan"]["Plan"]
-        print(f"{'':<32} plan: {', '.join(scans(plan))}; buffers hit {plan.get('Shared Hit Blocks', 0)}, "
+        print(f"{'':<34} plan: {', '.join(scans(plan))}; buffers hit {plan.get('Shared Hit Blocks', 0)}, "
               f"read {plan.get('Shared Read Blocks', 0)}")
+    print(f"all goals {'MET' if not missed_any else 'NOT met'}")
     print(f"times in ms; for scale, GET /api/v1/me on the same connection: p50 {ms(me, 0.5):.2f}, "
           f"p95 {ms(me, 0.95):.2f} (HTTP, middleware, bearer auth; no query)")
     return 0
