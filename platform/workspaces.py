@@ -154,6 +154,12 @@ async def change_role(scope: Scope, user_id: UUID, role: str) -> None:
                        target=str(user_id), old=current, new=role)
 
 
+async def _forget_shares(scope: Scope, user_id: UUID) -> None:
+    from agentledger.platform.sharing import service as sharing  # sharing asks this module who is a member
+
+    await sharing.member_left(scope, user_id)
+
+
 async def remove_member(scope: Scope, user_id: UUID) -> None:
     """Admins remove anyone; members may remove themselves (leave). Ends the person's sessions."""
     if user_id != scope.user_id:
@@ -167,6 +173,7 @@ async def remove_member(scope: Scope, user_id: UUID) -> None:
         in_workspace(ApiToken, scope) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
     )
     await accounts.end_sessions(user_id)
+    await _forget_shares(scope, user_id)
     announce_change()
     await audit.record("member.removed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(user_id), role=current)

@@ -217,6 +217,20 @@ async def test_a_link_ends_when_it_expires_its_run_is_deleted_or_its_maker_leave
             assert (await visitor.get(f"/s/{token}")).status_code == 404
     listed = (await client.get(f"{API}/{tokens['expires'][1]}/sharing", headers=team.member.bearer)).json()
     assert listed["links"][0]["active"] is False
+    left = (await client.get(f"{API}/{tokens['leaves'][1]}/sharing", headers=team.admin.bearer)).json()
+    assert left["links"][0]["revoked_at"] is not None  # revoked when Sam left, not just dormant
+
+
+async def test_leaving_the_workspace_ends_what_was_shared_with_you(client, factory):
+    team, sam = await team_of_three(factory)
+    run = await start(team.member)
+    assert (await client.put(f"{API}/{run}/shares/{sam.id}", headers=team.member.bearer)).status_code == 200
+    assert (await client.delete(f"/api/v1/workspaces/acme/members/{sam.id}",
+                                headers=team.admin.bearer)).status_code == 204
+    await factory.member("acme", sam)
+    await factory.token("acme", sam)
+    assert (await client.get(f"{API}/{run}", headers=sam.bearer)).status_code == 404
+    assert (await client.get(f"{API}/{run}/sharing", headers=team.member.bearer)).json()["people"] == []
 
 
 async def test_the_share_page_shares_with_a_teammate_and_shows_a_new_link_once(client, factory):

@@ -70,3 +70,11 @@ async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
         raise NotFound("this run is not shared with that member")
     await audit.record("execution.unshare", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(execution_id), user=str(user_id))
+
+
+async def member_left(scope: Scope, user_id: UUID) -> None:
+    """Someone left the workspace: runs are no longer shared with them, and the links they made end now
+    (rather than quietly, by their maker no longer seeing the run). Rejoining brings neither back."""
+    await fetch(f'DELETE FROM execution_shares WHERE "user" = {{}} AND {workspace_sql()}', user_id, scope.workspace_id)
+    await fetch(f"UPDATE share_links SET revoked_at = now() WHERE created_by = {{}} AND revoked_at IS NULL "
+                f"AND {workspace_sql()}", user_id, scope.workspace_id)
