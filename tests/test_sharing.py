@@ -262,7 +262,7 @@ async def test_the_share_page_shares_with_a_teammate_and_shows_a_new_link_once(c
     assert seen.status_code == 200 and "Max Member shared this run with you" in seen.text
     assert "Approve selected" not in seen.text and ">Delete<" not in seen.text and "Mark done" not in seen.text
     listed = await client.get("/w/acme/executions")
-    assert f"/w/acme/executions/{run}" in listed.text
+    assert f"/w/acme/executions/{run}" in listed.text and "Max Member shared this run with you" in listed.text
 
 
 class _browser:
