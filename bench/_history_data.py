@@ -157,7 +157,7 @@ async def load(conn: Any, fx: Fixture) -> None:
                 charged, refunded = processed, estimate - processed
             run_id = uuid.uuid4()
             if big and starter != fx.member_id and rng.random() < SHARED_WITH_MEMBER:
-                shares.append((uuid.uuid4(), w, run_id, fx.member_id, starter, created))
+                shares.append((uuid.uuid4(), w, run_id, fx.member_id, starter, created, created))
             if status in ("completed", "partial") and AGENTS[agent][1] and rng.random() < 0.25:
                 if agent in ("seo-audit", "analytics-report"):
                     results.append((uuid.uuid4(), w, run_id, "score", "Score", None, None, None,
@@ -194,7 +194,8 @@ async def load(conn: Any, fx: Fixture) -> None:
                  "created_at", "updated_at"])
     counts["results"] = len(results)
     await conn.copy_records_to_table("execution_shares", records=shares,
-                                     columns=["id", "workspace", "execution", "user", "shared_by", "created_at"])
+                                     columns=["id", "workspace", "execution", "user", "shared_by", "created_at",
+                                              "run_created_at"])
     counts["shared with the member"] = len(shares)
     fx.timings["execution_results, execution_shares (COPY)"] = time.monotonic() - step
     step = time.monotonic()

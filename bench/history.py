@@ -304,8 +304,9 @@ def main() -> int:
         name = ("* " if case.goal else "  ") + case.name
         print(f"{name:<34} {r['rows']:>4} {r['bytes']:>6} | {a50:>7.2f} {a95:>6.2f} | {r50:>7.2f} {r95:>6.2f} | "
               f"{r['db']:>5.2f} | {a50 / r50:>8.1f}x {a95 / r95:>4.1f}x | {verdict}")
-        plan = r["plan"]["Plan"]
-        print(f"{'':<34} plan: {', '.join(scans(plan))}; buffers hit {plan.get('Shared Hit Blocks', 0)}, "
+        plan, planning = r["plan"]["Plan"], r["plan"].get("Planning Time")
+        kind = f"custom plan, planned each call ({planning:.2f} ms)" if (planning or 0) > 0.05 else "generic plan"
+        print(f"{'':<34} {kind}: {', '.join(scans(plan))}; buffers hit {plan.get('Shared Hit Blocks', 0)}, "
               f"read {plan.get('Shared Read Blocks', 0)}")
     print(f"all goals {'MET' if not missed_any else 'NOT met'}")
     print(f"times in ms; for scale, GET /api/v1/me on the same connection: p50 {ms(me, 0.5):.2f}, "

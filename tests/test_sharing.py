@@ -9,6 +9,8 @@ from uuid import UUID
 from agentledger.agents import launch, runner
 from agentledger.notifications.tables import EmailOutbox
 from agentledger.platform.database import atomic, fetch
+from agentledger.platform.executions import listing
+from agentledger.platform.pagination import PageRequest
 from agentledger.platform.scoping import resolve_scope
 from agentledger.platform.sharing.tables import ShareLink
 from tests.support import agents  # noqa: F401 - registers test-results
@@ -133,6 +135,11 @@ async def test_a_member_s_list_merges_own_and_shared_runs_newest_first_across_pa
             break
     assert pages == expected
     assert await ids(client, sam, started_by=str(team.admin.id)) == [order[3][1]]
+    # and back: the page before the last one, as the list page's "Newer" link reads it
+    scope = await resolve_scope("acme", sam.id)
+    last_first = await listing.page(scope, listing.Filters(), PageRequest(None, 4))
+    newer, _ = await listing.page(scope, listing.Filters(), PageRequest(last_first[1], 2), newer=True)
+    assert [str(r["id"]) for r in newer] == expected[1:3]  # the two just newer than the cursor (row 4)
 
 
 async def test_a_link_shows_results_after_the_password_and_ends_when_revoked(client, factory):

@@ -93,5 +93,6 @@ async def forwards():
     column('ExecutionShare', 'execution_shares', 'user', ForeignKey, references=User, on_delete=OnDelete.cascade, on_update=OnUpdate.cascade, target_column=None)
     column('ExecutionShare', 'execution_shares', 'shared_by', ForeignKey, references=User, on_delete=OnDelete.cascade, on_update=OnUpdate.cascade, target_column=None, null=True)
     column('ExecutionShare', 'execution_shares', 'created_at', Timestamptz, default=TimestamptzNow())
+    column('ExecutionShare', 'execution_shares', 'run_created_at', Timestamptz, default=TimestamptzNow())
     return manager
 

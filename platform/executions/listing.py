@@ -14,7 +14,7 @@ from uuid import UUID
 
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid
-from agentledger.platform.executions import repository, states
+from agentledger.platform.executions import states
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import Scope, workspace_sql
 
@@ -100,7 +100,7 @@ def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = F
     is a next page. ``bench/history.py`` sends the very same text raw through asyncpg.
 
     A member sees their own runs and the runs shared with them: two keyset walks (their own on the
-    ``started_by`` index, the shared ones from their few shares), each cut at the page size, merged."""
+    ``started_by`` index, the shared ones on their shares in run order), each cut at the page size, merged."""
     if not 1 <= request.limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     filters.check()
@@ -114,10 +114,16 @@ def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = F
         rows, row_args = f"SELECT * FROM executions e WHERE {' AND '.join(where)} {keyset}", list(args)
     else:
         own = f"SELECT * FROM executions e WHERE {' AND '.join(where)} AND e.started_by = {{}} {keyset}"
-        shared = (f"SELECT * FROM executions e WHERE {' AND '.join(where)} AND e.id IN ({repository.SHARED_WITH}) "
-                  f"AND e.started_by IS DISTINCT FROM {{}} {keyset}")
+        # the shares carry their run's created_at: walked newest first on ("user", run_created_at, execution)
+        after, after_args = "", []
+        if request.cursor:
+            after, after_args = f"AND (s.run_created_at, s.execution) {'>' if newer else '<'} ({{}}, {{}}) ", [
+                *decode_cursor(request.cursor)]
+        shared = (f'SELECT e.* FROM execution_shares s JOIN executions e ON e.id = s.execution WHERE s."user" = {{}} '
+                  f"{after}AND {' AND '.join(where)} AND e.started_by IS DISTINCT FROM {{}} "
+                  f"ORDER BY s.run_created_at {order}, s.execution {order} LIMIT {int(request.limit) + 1}")
         rows = f"SELECT * FROM (({own}) UNION ALL ({shared})) e {keyset}"
-        row_args = [*args, scope.user_id, *args, scope.user_id, scope.user_id]
+        row_args = [*args, scope.user_id, scope.user_id, *after_args, *args, scope.user_id]
     # Version and starter as per-row lookups, not joins: 20 primary-key probes whatever the planner
     # thinks of the tables' sizes (joined, a generic plan may hash a whole table for 20 rows).
     text = ("SELECT e.*, (SELECT v.label FROM agent_versions v WHERE v.id = e.agent_version) AS version_label, "

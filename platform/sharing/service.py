@@ -44,9 +44,9 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
     if run["started_by"] == user_id:
         raise Conflict(f"{member.name} started this run: it is theirs already", field="user_id")
     added = await fetch(
-        'INSERT INTO execution_shares (id, workspace, execution, "user", shared_by, created_at) '
-        'VALUES (gen_random_uuid(), {}, {}, {}, {}, now()) ON CONFLICT ("user", execution) DO NOTHING RETURNING id',
-        scope.workspace_id, execution_id, user_id, scope.user_id)
+        'INSERT INTO execution_shares (id, workspace, execution, "user", shared_by, created_at, run_created_at) '
+        'VALUES (gen_random_uuid(), {}, {}, {}, {}, now(), {}) ON CONFLICT ("user", execution) DO NOTHING RETURNING id',
+        scope.workspace_id, execution_id, user_id, scope.user_id, run["created_at"])
     if added:
         await audit.record("execution.share", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(execution_id), user=str(user_id))

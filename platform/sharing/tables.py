@@ -17,6 +17,7 @@ class ExecutionShare(Table, tablename="execution_shares"):
     user = ForeignKey(User, null=False)
     shared_by = ForeignKey(User, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    run_created_at = Timestamptz()  # the run's, so a member's list walks their shares in list order
 
 
 class ShareLink(Table, tablename="share_links"):
