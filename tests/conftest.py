@@ -100,3 +100,12 @@ async def client(app):
 @pytest.fixture
 def factory() -> Factory:
     return Factory()
+
+
+@pytest.fixture(scope="module")
+def live_url():
+    """The real web app served by uvicorn on a free port, one per test module that asks for it."""
+    from tests.support.processes import web_server
+
+    with web_server() as url:
+        yield url

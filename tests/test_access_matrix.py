@@ -24,7 +24,6 @@ from agentledger.platform.sharing import service as sharing
 from tests.support import agents  # noqa: F401 - registers test-results
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
-from tests.support.processes import web_server
 
 CALLERS = ("anonymous", "member", "admin", "outsider")
 LOGIN = "login"  # a 303 to the sign-in page
@@ -313,12 +312,6 @@ async def _world(factory) -> dict:
                 "connector": connector["id"], "schedule": schedule["id"], "shared_run": shared_run["id"],
                 "member": team.member.id, "link": share_link.id, "link_token": link_token},
     }
-
-
-@pytest.fixture(scope="module")
-def live_url():
-    with web_server() as url:
-        yield url
 
 
 async def _stream_status(base: str, url: str, headers: dict[str, str]) -> int:

@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import chromium, watched_page
-from tests.support.processes import web_server
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[1] / ".data" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def live_url():
-    with web_server() as url:
-        yield url
 
 
 async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):

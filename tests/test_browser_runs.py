@@ -16,17 +16,10 @@ from agentledger.platform.database import atomic
 from agentledger.platform.executions.tables import Execution
 from agentledger.platform.scoping import resolve_scope
 from tests.support.browser import chromium, sign_in_with, watched_page
-from tests.support.processes import web_server
 from tests.test_browser import SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_site")]
 THIN = [e["path"] for e in PLANTED if e["kind"] == "thin_content"]
-
-
-@pytest.fixture(scope="module")
-def live_url():
-    with web_server() as url:
-        yield url
 
 
 async def run_now(person, agent: str, inputs: dict, scope: int) -> str:

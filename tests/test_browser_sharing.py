@@ -13,16 +13,9 @@ from agentledger.platform.database import atomic
 from agentledger.platform.scoping import resolve_scope
 from tests.support import agents  # noqa: F401 - registers test-results
 from tests.support.browser import chromium, sign_in_with, watched_page
-from tests.support.processes import web_server
 from tests.test_browser import SHOTS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def live_url():
-    with web_server() as url:
-        yield url
 
 
 async def test_share_with_a_teammate_and_open_a_link_in_chromium(live_url, factory):

@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from agentledger.agents import launch, runner
 from agentledger.platform.database import atomic
 from agentledger.platform.scoping import resolve_scope
-from tests.support.processes import web_server
 from tests.support.sse import sse
-
-
-@pytest.fixture(scope="module")
-def live_url():
-    with web_server() as url:
-        yield url
 
 
 async def queued(person, scope=3):
