@@ -15,8 +15,9 @@ from agentledger.platform.errors import TooManyRequests
 from agentledger.platform.redis import get_redis
 
 
-def _key(subject: str) -> str:
-    return f"login-failures:{subject.strip().lower()}"
+def _key(subject: str, what: str) -> str:
+    """Accounts and links count apart, so no email typed at sign-in can lock a link (or the reverse)."""
+    return f"{'login' if what == 'account' else what}-failures:{subject.strip().lower()}"
 
 
 async def reserve_attempt(subject: str, *, what: str = "account") -> None:
@@ -25,9 +26,10 @@ async def reserve_attempt(subject: str, *, what: str = "account") -> None:
     settings = get_settings()
     redis = get_redis()
     async with redis.pipeline(transaction=True) as pipe:  # the window starts at the first attempt
-        pipe.set(_key(subject), 0, ex=settings.login_lockout_seconds, nx=True)
-        pipe.incr(_key(subject))
-        pipe.ttl(_key(subject))
+        key = _key(subject, what)
+        pipe.set(key, 0, ex=settings.login_lockout_seconds, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
         _, attempts, ttl = await pipe.execute()
     if attempts > settings.login_max_failures:
         wait = max(1, ttl)
@@ -38,6 +40,6 @@ async def reserve_attempt(subject: str, *, what: str = "account") -> None:
         )
 
 
-async def clear(subject: str) -> None:
+async def clear(subject: str, *, what: str = "account") -> None:
     """A right password forgets the earlier attempts."""
-    await get_redis().delete(_key(subject))
+    await get_redis().delete(_key(subject, what))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -47,8 +47,11 @@ def encode_cursor(created_at: datetime, row_id: UUID) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         created_at, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), UUID(row_id)
-    except (ValueError, TypeError) as error:
+        at = datetime.fromisoformat(created_at)
+        if at.tzinfo is None or not 2000 <= at.astimezone(UTC).year <= 9000:  # ours are; others may overflow
+            raise ValueError(created_at)
+        return at, UUID(row_id)
+    except (ValueError, TypeError, OverflowError) as error:
         raise Invalid("cursor is not valid; pass the next_cursor of the previous page unchanged",
                       field="cursor") from error
 

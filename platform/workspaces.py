@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from agentledger.platform import accounts, audit
@@ -149,15 +150,17 @@ async def change_role(scope: Scope, user_id: UUID, role: str) -> None:
     await Membership.update({Membership.role: role}).where(
         in_workspace(Membership, scope) & (Membership.user == user_id)
     )
+    if role == "member":
+        await _sharing().no_longer_admin(scope, user_id)
     announce_change()
     await audit.record("member.role_changed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(user_id), old=current, new=role)
 
 
-async def _forget_shares(scope: Scope, user_id: UUID) -> None:
-    from agentledger.platform.sharing import service as sharing  # sharing asks this module who is a member
+def _sharing() -> Any:
+    from agentledger.platform.sharing import service  # sharing asks this module who is a member
 
-    await sharing.member_left(scope, user_id)
+    return service
 
 
 async def remove_member(scope: Scope, user_id: UUID) -> None:
@@ -173,7 +176,7 @@ async def remove_member(scope: Scope, user_id: UUID) -> None:
         in_workspace(ApiToken, scope) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
     )
     await accounts.end_sessions(user_id)
-    await _forget_shares(scope, user_id)
+    await _sharing().member_left(scope, user_id)
     announce_change()
     await audit.record("member.removed", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(user_id), role=current)

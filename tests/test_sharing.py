@@ -283,3 +283,95 @@ class _browser:
 
     async def __aexit__(self, *exc):
         await self.client.__aexit__(*exc)
+
+
+async def test_the_pdf_behind_a_link_leaves_out_credits_and_the_run_s_inner_workings(client, factory):
+    from agentledger.platform import storage
+    from tests.test_exports import key_of, pdf_text
+
+    team, _ = await team_of_three(factory)
+    run = await start(team.member, "test-results")
+    own = await client.get(f"{API}/{run}/export", params={"format": "pdf"}, headers=team.member.bearer)
+    assert "Credits" in pdf_text(await storage.get(key_of(own.headers["location"])))[1]
+    token = (await client.post(f"{API}/{run}/links", json={"password": PASSWORD},
+                               headers=team.member.bearer)).json()["url"].rsplit("/s/", 1)[1]
+    async with _browser(client) as visitor:
+        form = csrf_from((await visitor.get(f"/s/{token}")).text)
+        await visitor.post(f"/s/{token}", data={"password": PASSWORD, "_csrf_token": form})
+        shared = await visitor.get(f"/s/{token}/export?format=pdf")
+    assert shared.status_code == 303
+    text = pdf_text(await storage.get(key_of(shared.headers["location"])))[1]
+    assert "72/100" in text and "About Northwind Outfitters" in text
+    assert "Credits" not in text and "How this run went" not in text
+
+
+async def test_unlocking_a_link_starts_a_new_session_and_keeps_apart_from_sign_in_throttling(client, factory):
+    team, _ = await team_of_three(factory)
+    tokens = []
+    for _ in range(2):
+        run = await start(team.member)
+        body = (await client.post(f"{API}/{run}/links", json={"password": PASSWORD},
+                                  headers=team.member.bearer)).json()
+        tokens.append((body["url"].rsplit("/s/", 1)[1], body["id"]))
+    (first, _), (second, second_id) = tokens
+    async with _browser(client) as visitor:
+        form = csrf_from((await visitor.get("/login")).text)
+        for subject in (f"share-link:{second_id}", second_id):  # typed at sign-in, they must not lock a link
+            for _ in range(6):
+                await visitor.post("/login", data={"email": subject, "password": "x", "_csrf_token": form})
+        await visitor.post(f"/s/{first}", data={"password": PASSWORD, "_csrf_token": form})
+        before = visitor.cookies.get("session")
+        assert before  # the first link's unlock made a session
+        opened = await visitor.post(f"/s/{second}", data={"password": PASSWORD, "_csrf_token": form})
+        assert opened.status_code == 303
+        after = visitor.cookies.get("session")
+        assert after and after != before  # a session id known before the password is useless after it
+        assert "Enter the password" not in (await visitor.get(f"/s/{first}")).text  # both stay unlocked
+
+
+async def test_sharing_review_findings_answer_clearly(client, factory):
+    """Bad days on the page, a teammate's bulk decision, a deactivated teammate, a demoted admin's links,
+    deleted runs in the live filter and an impossible cursor: each a clear 4xx or a quiet end, never a 500."""
+    from agentledger.platform.executions import repository
+    from agentledger.platform.tables import User
+    from agentledger.web.api.events import _visible_to, _while_visible
+
+    team, sam = await team_of_three(factory)
+    run = await start(team.member, "test-results")
+    await sign_in(client, team.member.email, team.member.password)
+    page = await client.get(f"/w/acme/executions/{run}/share")
+    odd = await client.post(f"/w/acme/executions/{run}/links",
+                            data={"password": PASSWORD, "expires_in_days": "¹", "_csrf_token": csrf_from(page.text)})
+    assert odd.status_code == 422 and "a number of days" in odd.text
+
+    assert (await client.put(f"{API}/{run}/shares/{sam.id}", headers=team.member.bearer)).status_code == 200
+    bulk = await client.post(f"{API}/{run}/results/approve", json={"result_ids": [str(sam.id)]}, headers=sam.bearer)
+    assert bulk.status_code == 403
+
+    sam_scope = await resolve_scope("acme", sam.id)
+    follows = _while_visible(sam_scope, UUID(run))
+    assert await follows() is not None
+    wanted = await _visible_to(sam_scope)()
+    assert wanted({"run": run, "started_by": str(team.member.id)})
+    assert (await client.delete(f"{API}/{run}", headers=team.member.bearer)).status_code == 204
+    assert await follows() is None and await repository.shared_ids(sam_scope) == set()
+    assert not (await _visible_to(sam_scope)())({"run": run, "started_by": str(team.member.id)})
+
+    other = await start(team.member)
+    await User.update({User.is_active: False}).where(User.id == sam.id)
+    gone = await client.put(f"{API}/{other}/shares/{sam.id}", headers=team.member.bearer)
+    assert gone.status_code == 404 and gone.json()["message"] == "member not found"
+
+    boss = await factory.user("boss@acme.example", "Bo Boss")
+    await factory.member("acme", boss, role="admin")
+    await factory.token("acme", boss)
+    made = await client.post(f"{API}/{other}/links", json={"password": PASSWORD}, headers=boss.bearer)
+    assert made.status_code == 201
+    assert (await client.patch(f"/api/v1/workspaces/acme/members/{boss.id}", json={"role": "member"},
+                               headers=team.admin.bearer)).status_code == 200
+    links = (await client.get(f"{API}/{other}/sharing", headers=team.member.bearer)).json()["links"]
+    assert links[0]["active"] is False and links[0]["revoked_at"]
+
+    odd_cursor = "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzAxOjAwIiwiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIl0"
+    bad = await client.get(API, params={"cursor": odd_cursor}, headers=team.member.bearer)
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"

@@ -16,7 +16,7 @@ from agentledger.platform.executions.tables import Execution, ExecutionItem, Exe
 from agentledger.platform.scoping import Scope, in_workspace
 
 SHARED_WITH = 'SELECT s.execution FROM execution_shares s WHERE s."user" = {}'
-"""The runs shared with a member (``{}``: their user id); the run list uses it too."""
+"""The runs shared with a member (``{}``: their user id)."""
 
 
 def visible(scope: Scope) -> Where:
@@ -53,7 +53,7 @@ def may_act(scope: Scope, row: dict[str, Any]) -> bool:
 async def shared_ids(scope: Scope) -> set[str]:
     """The ids of the runs in this workspace shared with the caller (for filtering live events)."""
     rows = await Execution.select(Execution.id).where(
-        in_workspace(Execution, scope) & WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
+        visible(scope) & WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
     return {str(r["id"]) for r in rows}
 
 

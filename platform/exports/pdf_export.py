@@ -41,14 +41,16 @@ def link_seconds() -> int:
     return min(get_settings().export_link_days * 86400, SIGV4_MAX_SECONDS)
 
 
-async def link(run: Run) -> str:
-    """A presigned download URL for the run's PDF, rendering and storing it first when needed."""
+async def link(run: Run, *, shared: bool = False) -> str:
+    """A presigned download URL for the run's PDF, rendering and storing it first when needed. ``shared``:
+    the edition for a shared link, without credits, errors and the run's steps."""
     tally = await reading.tally(run)
     key = storage.workspace_key(run.scope.workspace_id, "exports", str(run.record.id),
-                                f"{fingerprint(run, tally)}.pdf")
+                                f"{fingerprint(run, tally)}{'-shared' if shared else ''}.pdf")
     written = await storage.stored_at(key)
     if written is None or now() - written > timedelta(days=get_settings().export_link_days):  # kept that long
-        await storage.put(key, await render(run, tally), "application/pdf", expiring=True)  # the bucket deletes it
+        pdf = await render(run, tally, shared=shared)
+        await storage.put(key, pdf, "application/pdf", expiring=True)  # the bucket deletes it
     return storage.download_url(key, run.filename("pdf"), expires_seconds=link_seconds())
 
 
@@ -67,9 +69,9 @@ def _design_version() -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
-async def render(run: Run, tally: Tally | None = None) -> bytes:
+async def render(run: Run, tally: Tally | None = None, *, shared: bool = False) -> bytes:
     tally = tally or await reading.tally(run)
-    html = _environment().get_template("report.html").render(**await context(run, tally))
+    html = _environment().get_template("report.html").render(**await context(run, tally), shared=shared)
     async with _rendering:
         return await asyncio.to_thread(_write_pdf, html)
 

@@ -47,6 +47,7 @@ async def decide(scope: Scope, result_id: UUID, decision: str) -> dict[str, Any]
 async def decide_many(scope: Scope, execution_id: UUID, result_ids: list[UUID], decision: str) -> list[dict]:
     """Bulk approve/reject within one run: all or nothing (an applied or unknown result is a 409/404)."""
     ids = _unique(result_ids)
+    await executions.get(scope, execution_id, to_act=True)  # 404/403 before anything about its results
     rows = await repository.of_execution(scope, execution_id, ids, lock=True)
     missing = set(ids) - {r["id"] for r in rows}
     if missing:

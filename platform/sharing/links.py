@@ -136,10 +136,10 @@ async def unlock(token: str, password: str) -> Viewing:
     link = await _live(token)
     if link is None:
         raise NotFound(GONE)
-    await login_guard.reserve_attempt(f"share-link:{link['id']}", what="link")
+    await login_guard.reserve_attempt(str(link["id"]), what="link")
     if not verify_password(link["password_hash"], password):
         raise NotAuthenticated("wrong password; ask whoever sent the link for it")
-    await login_guard.clear(f"share-link:{link['id']}")
+    await login_guard.clear(str(link["id"]), what="link")
     shown = await viewing(token)
     await fetch("UPDATE share_links SET opens = opens + 1, opened_at = now() WHERE id = {}", link["id"])
     await audit.record("execution.link.open", workspace_id=link["workspace"], actor_id=None,

@@ -14,7 +14,7 @@ from agentledger.platform.config import get_settings
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.scoping import Scope, workspace_sql
+from agentledger.platform.scoping import Scope, scope_for, workspace_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,8 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
     """Share with a member of the workspace; sharing again changes nothing and sends no second email."""
     run = await executions.get(scope, execution_id, to_act=True)
     member = await workspaces.get_member(scope, user_id)  # 404 for anyone outside the workspace
+    if await scope_for(scope.workspace_id, user_id) is None:
+        raise NotFound("member not found")  # a deactivated account
     if run["started_by"] == user_id:
         raise Conflict(f"{member.name} started this run: it is theirs already", field="user_id")
     added = await fetch(
@@ -58,7 +60,10 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
                      "workspace": scope.workspace_name, "status": run["status"].replace("_", " "),
                      "started": started.strftime("%d %b %Y %H:%M UTC"),
                      "link": f"{get_settings().public_url}/w/{scope.workspace_slug}/executions/{execution_id}"})
-    return next(s for s in await shares(scope, execution_id) if s.user_id == user_id)
+    shared = next((s for s in await shares(scope, execution_id) if s.user_id == user_id), None)
+    if shared is None:  # unshared meanwhile by someone else
+        raise NotFound("this run is not shared with that member")
+    return shared
 
 
 async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
@@ -70,6 +75,14 @@ async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
         raise NotFound("this run is not shared with that member")
     await audit.record("execution.unshare", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(execution_id), user=str(user_id))
+
+
+async def no_longer_admin(scope: Scope, user_id: UUID) -> None:
+    """An admin became a member: the links they made to runs they did not start end now (they no longer
+    see those runs, so the links would stop working anyway, while still listed as active)."""
+    await fetch("UPDATE share_links l SET revoked_at = now() FROM executions e WHERE e.id = l.execution "
+                f"AND l.created_by = {{}} AND e.started_by IS DISTINCT FROM {{}} AND l.revoked_at IS NULL "
+                f"AND {workspace_sql('l')}", user_id, user_id, scope.workspace_id)
 
 
 async def member_left(scope: Scope, user_id: UUID) -> None:

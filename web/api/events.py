@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from agentledger.platform.errors import Invalid
+from agentledger.platform.errors import Invalid, NotFound
 from agentledger.platform.executions import events, repository
 from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Caller
@@ -32,24 +32,46 @@ def _start(request: Request, after: str | None) -> str | None:
     return start
 
 
-async def _stream(key: str, after: str, wanted: Callable[[dict], bool]) -> AsyncIterator[ServerSentEventMessage]:
+Filter = Callable[[dict], bool]
+
+
+async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | None]]) -> AsyncIterator[
+        ServerSentEventMessage]:
+    """Events the caller may see. ``access`` answers the filter, or None once the caller may no longer
+    follow (the run was unshared, they left); it is asked again at every keep-alive (15 s)."""
     deadline = time.monotonic() + MAX_SECONDS
+    wanted = await access()
     async for item in events.follow(key, after):
         if item is None:
+            wanted = await access()
+            if wanted is None:
+                return
             yield ServerSentEventMessage(comment="keep-alive")
-        elif wanted(item[1]):
+        elif wanted is not None and wanted(item[1]):
             yield ServerSentEventMessage(data=json.dumps(item[1]), event=item[1]["type"], id=item[0])
         if time.monotonic() > deadline:
             return
 
 
-async def _visible_to(caller: Scope) -> Callable[[dict], bool]:
+def _visible_to(caller: Scope) -> Callable[[], Awaitable[Filter]]:
     """Admins get every run's events; members those of their own runs and of the runs shared with them
-    when they connected (a stream ends after MAX_SECONDS, and the reconnect picks up new shares)."""
-    if caller.is_admin:
+    (looked up again at every keep-alive, so a share or an unshare shows within 15 s)."""
+    async def access() -> Filter:
+        if caller.is_admin:
+            return lambda event: True
+        me, shared = str(caller.user_id), await repository.shared_ids(caller)
+        return lambda event: event.get("started_by") == me or event.get("run") in shared
+    return access
+
+
+def _while_visible(caller: Scope, execution_id: UUID) -> Callable[[], Awaitable[Filter | None]]:
+    async def access() -> Filter | None:
+        try:
+            await repository.get(caller, execution_id)
+        except NotFound:  # unshared, deleted, or the caller left
+            return None
         return lambda event: True
-    me, shared = str(caller.user_id), await repository.shared_ids(caller)
-    return lambda event: event.get("started_by") == me or event.get("run") in shared
+    return access
 
 
 class EventsController(Controller):
@@ -60,7 +82,7 @@ class EventsController(Controller):
     async def list_events(self, caller: Caller, request: Request, after: After = None) -> ServerSentEvent:
         key = events.workspace_key(caller.workspace_id)
         start = _start(request, after) or await events.latest(key)
-        return ServerSentEvent(_stream(key, start, await _visible_to(caller)), retry_duration=3000)
+        return ServerSentEvent(_stream(key, start, _visible_to(caller)), retry_duration=3000)
 
     @get("/{execution_id:uuid}/events", summary="Live events of one run: status, progress, steps, log lines")
     async def run_events(self, caller: Caller, request: Request, execution_id: FromPath[UUID],
@@ -68,7 +90,7 @@ class EventsController(Controller):
         await repository.get(caller, execution_id)  # 404 unless the caller may see the run
         key = events.run_key(execution_id)
         start = _start(request, after) or await events.latest(key)
-        return ServerSentEvent(_stream(key, start, lambda event: True), retry_duration=3000)
+        return ServerSentEvent(_stream(key, start, _while_visible(caller, execution_id)), retry_duration=3000)
 
 
 controllers = [EventsController]

@@ -62,7 +62,8 @@ class ExecutionsController(Controller):
                                      triggered_by="api" if principal.via_token else "user")
         return present(row)
 
-    @get("/", summary="Runs the caller may see, newest first (members: their own; admins: all), filtered")
+    @get("/", summary="Runs the caller may see, newest first (members: their own and those shared with them; "
+         "admins: all), filtered")
     async def list_executions(
         self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
         agent: Annotated[str | None, QueryParameter(description="agent name")] = None,

@@ -56,15 +56,17 @@ class ExportsController(Controller):
         return await export_response(caller, execution_id, format)
 
 
-async def export_response(scope: Scope, execution_id: UUID, format: Format) -> Any:  # noqa: A002
-    """A run's download for anyone who may see it (the API, and the pages of a shared link)."""
+async def export_response(scope: Scope, execution_id: UUID, format: Format,  # noqa: A002
+                          *, shared: bool = False) -> Any:
+    """A run's download for anyone who may see it (the API, and the pages of a shared link: ``shared``
+    makes the PDF's edition without credits, errors and steps)."""
     row = await repository.get(scope, execution_id)  # 404 unless the caller may see the run
     run = Run(scope, present(row, await repository.children(execution_id)), _agent_title(row["agent"]))
     if format == "pdf":
         if row["status"] not in states.FINAL:
             raise Conflict("the PDF report is made when the run ends; download JSON or CSV meanwhile",
                            field="format")
-        return Redirect(await pdf_export.link(run), status_code=HTTP_303_SEE_OTHER)
+        return Redirect(await pdf_export.link(run, shared=shared), status_code=HTTP_303_SEE_OTHER)
     if format == "json":
         return _download(json_export.stream(run), json_export.MEDIA_TYPE, run.filename("json"))
     csv = await csv_export.export(run)

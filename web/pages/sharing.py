@@ -24,6 +24,7 @@ from agentledger.web.api.exports import export_response
 from agentledger.web.api.results import artifact_response
 from agentledger.web.pages.common import page_scope, render, see_other
 from agentledger.web.pages.runs import CHART_CSP, results_by_kind
+from agentledger.web.sessions import rotate
 
 UNLOCKED = "share_links"  # session key: the links whose password this browser gave
 PRIVATE = {"referrer-policy": "no-referrer", "x-robots-tag": "noindex, nofollow", "cache-control": "private, no-store"}
@@ -94,7 +95,7 @@ class SharePages(Controller):
         """Answers the page itself, not a redirect: the link is shown this once."""
         _, caller = await page_scope(request, ws)
         try:
-            days = int(data.expires_in_days) if data.expires_in_days.strip().isdigit() else -1
+            days = _days(data.expires_in_days)
             async with atomic():
                 _, token = await links.create(caller, execution_id, data.password, days)
         except AppError as error:
@@ -105,6 +106,13 @@ class SharePages(Controller):
     async def revoke(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
                      link_id: FromPath[UUID]) -> Template | Redirect:
         return await self._act(request, ws, execution_id, lambda caller: links.revoke(caller, execution_id, link_id))
+
+
+def _days(value: str) -> int:
+    try:
+        return int(value.strip()[:4])
+    except ValueError:
+        raise Invalid(f"enter a number of days, 1 to {links.MAX_DAYS}", field="expires_in_days") from None
 
 
 def _person(value: str) -> UUID:
@@ -126,9 +134,10 @@ class LinkPages(Controller):
         shown = await links.viewing(token)
         return shown if str(shown.link_id) in (request.session or {}).get(UNLOCKED, []) else None
 
-    async def _locked(self, request: Request, token: str, *, status_code: int = 200, **context: Any) -> Template:
-        return await render(request, "link_password.html", token=token, status_code=status_code, headers=PRIVATE,
-                            **context)
+    async def _locked(self, request: Request, token: str, *, status_code: int = 200,
+                      extra_headers: dict[str, str] | None = None, **context: Any) -> Template:
+        return await render(request, "link_password.html", token=token, status_code=status_code,
+                            headers={**PRIVATE, **(extra_headers or {})}, **context)
 
     @get("/")
     async def show(self, request: Request, token: FromPath[str]) -> Template:
@@ -151,10 +160,11 @@ class LinkPages(Controller):
         except NotFound:
             raise  # the link ended: the error page says so
         except AppError as error:  # a wrong password, or too many
-            return await self._locked(request, token, error=error, status_code=error.status_code)
+            return await self._locked(request, token, error=error, status_code=error.status_code,
+                                      extra_headers=error.headers)
         session = dict(request.session or {})
         session[UNLOCKED] = [*session.get(UNLOCKED, [])[-19:], str(shown.link_id)]  # a browser keeps its last 20
-        request.set_session(session)
+        await rotate(request, session)  # a new session id: one planted before the password unlocks nothing
         return see_other(f"/s/{token}")
 
     async def _result(self, request: Request, token: str, result_id: UUID) -> tuple[links.Viewing, dict[str, Any]]:
@@ -162,7 +172,7 @@ class LinkPages(Controller):
         if shown is None:
             raise NotFound("open the link and give its password first")
         row = await results.get(shown.scope, result_id)
-        if row["execution"] != shown.execution_id:
+        if row["execution"] != shown.execution_id:  # only this link's run
             raise NotFound("result not found")
         return shown, row
 
@@ -193,4 +203,4 @@ class LinkPages(Controller):
         format_ = request.query_params.get("format", "")
         if format_ not in ("pdf", "csv"):
             raise Invalid("format must be pdf or csv", field="format")
-        return await export_response(shown.scope, shown.execution_id, format_)
+        return await export_response(shown.scope, shown.execution_id, format_, shared=True)
