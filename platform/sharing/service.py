@@ -41,8 +41,9 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
     """Share with a member of the workspace; sharing again changes nothing and sends no second email."""
     run = await executions.get(scope, execution_id, to_act=True)
     member = await workspaces.get_member(scope, user_id)  # 404 for anyone outside the workspace
-    if await scope_for(scope.workspace_id, user_id) is None:
-        raise NotFound("member not found")  # a deactivated account
+    active = await scope_for(scope.workspace_id, user_id)  # None for a deactivated account
+    if active is None:
+        raise NotFound("member not found")
     if run["started_by"] == user_id:
         raise Conflict(f"{member.name} started this run: it is theirs already", field="user_id")
     added = await fetch(
