@@ -178,6 +178,12 @@ async def test_a_link_shows_results_after_the_password_and_ends_when_revoked(cli
         assert 'name="result_ids"' not in page.text and "Approve selected" not in page.text
         chart = re.search(rf'src="(/s/{token}/results/[^"]+/charts/0/0)"', page.text)
         assert chart and (await visitor.get(chart.group(1))).headers["content-type"] == "image/svg+xml"
+        file = re.search(rf'href="(/s/{token}/files/[^"]+/download)"', page.text)
+        assert file and (await visitor.get(file.group(1))).status_code == 200
+        other_run = await start(team.member, "test-results")  # a result of another run is not this link's
+        other = (await client.get(f"{API}/{other_run}/results", params={"kind": "artifact"},
+                                  headers=team.member.bearer)).json()["items"][0]["id"]
+        assert (await visitor.get(f"/s/{token}/files/{other}/download")).status_code == 404
         download = await visitor.get(f"/s/{token}/export?format=csv")
         assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
         assert (await visitor.get(f"/s/{token}/export?format=json")).status_code == 422
