@@ -208,6 +208,7 @@ async def test_wrong_passwords_are_throttled_per_link(client, factory):
         assert codes == [401] * 5 + [429]
         blocked = await visitor.post(f"/s/{token}", data={"password": PASSWORD, "_csrf_token": form})
         assert blocked.status_code == 429 and "too many wrong passwords for this link" in blocked.text
+        assert int(blocked.headers["retry-after"]) > 0
 
 
 async def test_a_link_ends_when_it_expires_its_run_is_deleted_or_its_maker_leaves(client, factory):
@@ -252,6 +253,7 @@ async def test_the_share_page_shares_with_a_teammate_and_shows_a_new_link_once(c
     await sign_in(client, team.member.email, team.member.password)
     page = await client.get(f"/w/acme/executions/{run}/share")
     assert page.status_code == 200 and "Sam Second" in page.text and "Not shared with anyone yet" in page.text
+    assert f'value="{team.admin.id}"' not in page.text  # admins see every run already: not offered
     shared = await client.post(f"/w/acme/executions/{run}/share",
                                data={"user_id": str(sam.id), "_csrf_token": csrf_from(page.text)})
     assert shared.status_code == 303

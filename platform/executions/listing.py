@@ -59,7 +59,8 @@ PREVIEW = (
 )
 
 
-def _where(scope: Scope, filters: Filters, request: PageRequest, newer: bool) -> tuple[list[str], list[Any]]:
+def _where(scope: Scope, filters: Filters, after: tuple[Any, Any] | None,
+           newer: bool) -> tuple[list[str], list[Any]]:
     where, args = [workspace_sql("e"), "e.deleted_at IS NULL"], [scope.workspace_id]
 
     def add(sql: str, *values: Any) -> None:
@@ -88,9 +89,8 @@ def _where(scope: Scope, filters: Filters, request: PageRequest, newer: bool) ->
         add("e.created_at >= {}", filters.since)
     if filters.until:
         add("e.created_at < {}", filters.until)
-    if request.cursor:
-        at, last = decode_cursor(request.cursor)
-        add(f"(e.created_at, e.id) {'>' if newer else '<'} ({{}}, {{}})", at, last)
+    if after:
+        add(f"(e.created_at, e.id) {'>' if newer else '<'} ({{}}, {{}})", *after)
     return where, args
 
 
@@ -104,26 +104,25 @@ def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = F
     if not 1 <= request.limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     filters.check()
-    where, args = _where(scope, filters, request, newer)
+    after = decode_cursor(request.cursor) if request.cursor else None  # (created_at, id) of the last row seen
+    where, args = _where(scope, filters, after, newer)
     order = "ASC" if newer else "DESC"
     # The limit is written into the statement (an int checked above), not bound: with it bound, the
     # planner cannot cost a prepared statement's generic plan and plans every call afresh (0.3-0.5 ms,
     # more than the query itself); written in, one plan serves every page of the same size.
-    keyset = f"ORDER BY e.created_at {order}, e.id {order} LIMIT {int(request.limit) + 1}"
+    size = int(request.limit) + 1
+    keyset = f"ORDER BY e.created_at {order}, e.id {order} LIMIT {size}"
     if scope.is_admin:
         rows, row_args = f"SELECT * FROM executions e WHERE {' AND '.join(where)} {keyset}", list(args)
     else:
         own = f"SELECT * FROM executions e WHERE {' AND '.join(where)} AND e.started_by = {{}} {keyset}"
         # the shares carry their run's created_at: walked newest first on ("user", run_created_at, execution)
-        after, after_args = "", []
-        if request.cursor:
-            after, after_args = f"AND (s.run_created_at, s.execution) {'>' if newer else '<'} ({{}}, {{}}) ", [
-                *decode_cursor(request.cursor)]
+        shares_after = f"AND (s.run_created_at, s.execution) {'>' if newer else '<'} ({{}}, {{}}) " if after else ""
         shared = (f'SELECT e.* FROM execution_shares s JOIN executions e ON e.id = s.execution WHERE s."user" = {{}} '
-                  f"{after}AND {' AND '.join(where)} AND e.started_by IS DISTINCT FROM {{}} "
-                  f"ORDER BY s.run_created_at {order}, s.execution {order} LIMIT {int(request.limit) + 1}")
+                  f"{shares_after}AND {' AND '.join(where)} AND e.started_by IS DISTINCT FROM {{}} "
+                  f"ORDER BY s.run_created_at {order}, s.execution {order} LIMIT {size}")
         rows = f"SELECT * FROM (({own}) UNION ALL ({shared})) e {keyset}"
-        row_args = [*args, scope.user_id, scope.user_id, *after_args, *args, scope.user_id]
+        row_args = [*args, scope.user_id, scope.user_id, *(after or ()), *args, scope.user_id]
     # Version and starter as per-row lookups, not joins: 20 primary-key probes whatever the planner
     # thinks of the tables' sizes (joined, a generic plan may hash a whole table for 20 rows).
     text = ("SELECT e.*, (SELECT v.label FROM agent_versions v WHERE v.id = e.agent_version) AS version_label, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from agentledger.platform import audit, login_guard
@@ -18,7 +19,7 @@ from agentledger.platform.accounts import check_password
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import fetch
-from agentledger.platform.errors import Invalid, NotAuthenticated, NotFound
+from agentledger.platform.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.scoping import Scope, scope_for, workspace_sql
 from agentledger.platform.security import digest, hash_password, new_token, verify_password
@@ -90,11 +91,13 @@ async def _get(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
     return Link(**rows[0])
 
 
-async def links(scope: Scope, execution_id: UUID) -> list[Link]:
-    """The run's links, newest first (for whoever may change the run)."""
-    await executions.get(scope, execution_id, to_act=True)
+async def links(scope: Scope, run: dict[str, Any]) -> list[Link]:
+    """The run's links, newest first, for whoever may change it; ``run`` is the row ``executions.get``
+    gave the caller."""
+    if not executions.may_act(scope, run):
+        raise Forbidden("only whoever started the run or an admin can see its links")
     rows = await fetch(_SELECT + f"WHERE l.execution = {{}} AND {workspace_sql('l')} ORDER BY l.created_at DESC",
-                       execution_id, scope.workspace_id)
+                       run["id"], scope.workspace_id)
     return [Link(**row) for row in rows]
 
 

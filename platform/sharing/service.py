@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from agentledger.notifications.outbox import enqueue_email
@@ -26,14 +27,14 @@ class Share:
     created_at: datetime
 
 
-async def shares(scope: Scope, execution_id: UUID) -> list[Share]:
-    """Whom the run is shared with, by name (for anyone who may see the run)."""
-    await executions.get(scope, execution_id)
+async def shares(scope: Scope, run: dict[str, Any]) -> list[Share]:
+    """Whom the run is shared with, by name. ``run`` is the row ``executions.get`` gave the caller: whoever
+    may see the run may see this, and the run is read once per page, not once per question."""
     rows = await fetch(
         'SELECT s."user" AS user_id, u.name, u.email, b.name AS shared_by_name, s.created_at '
         'FROM execution_shares s JOIN users u ON u.id = s."user" LEFT JOIN users b ON b.id = s.shared_by '
         f"WHERE s.execution = {{}} AND {workspace_sql('s')} ORDER BY lower(u.name), u.email",
-        execution_id, scope.workspace_id)
+        run["id"], scope.workspace_id)
     return [Share(**row) for row in rows]
 
 
@@ -61,7 +62,7 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
                      "workspace": scope.workspace_name, "status": run["status"].replace("_", " "),
                      "started": started.strftime("%d %b %Y %H:%M UTC"),
                      "link": f"{get_settings().public_url}/w/{scope.workspace_slug}/executions/{execution_id}"})
-    shared = next((s for s in await shares(scope, execution_id) if s.user_id == user_id), None)
+    shared = next((s for s in await shares(scope, run) if s.user_id == user_id), None)
     if shared is None:  # unshared meanwhile by someone else
         raise NotFound("this run is not shared with that member")
     return shared

@@ -65,9 +65,9 @@ class SharingController(Controller):
 
     @get("/sharing", summary="Whom the run is shared with, and its links (links: for whoever may change the run)")
     async def sharing(self, caller: Caller, execution_id: Id) -> SharingOut:
-        people = [share_out(s) for s in await service.shares(caller, execution_id)]
         run = await repository.get(caller, execution_id)
-        shown = [link_out(k) for k in await links.links(caller, execution_id)] if repository.may_act(caller, run) else None
+        people = [share_out(s) for s in await service.shares(caller, run)]
+        shown = [link_out(k) for k in await links.links(caller, run)] if repository.may_act(caller, run) else None
         return SharingOut(people, shown)
 
     @put("/shares/{user_id:uuid}", status_code=HTTP_200_OK,

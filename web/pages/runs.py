@@ -180,7 +180,7 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     return await render(request, "execution.html", principal=principal, caller=caller, run=run,
                         results=grouped, more_results=more, filters=filters, review=pending, after=after,
                         credit_story=states.credit_story(row), can_act=executions.may_act(caller, row),
-                        chart_base=f"/w/{ws}/results", shared_with=len(await sharing.shares(caller, execution_id)),
+                        chart_base=f"/w/{ws}/results", shared_with=len(await sharing.shares(caller, row)),
                         status_code=status_code, **context)
 
 

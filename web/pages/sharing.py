@@ -54,14 +54,14 @@ class SharePages(Controller):
                     **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
         row = await executions.get(caller, execution_id)
-        people = await service.shares(caller, execution_id)
+        people = await service.shares(caller, row)
         can_act = executions.may_act(caller, row)
         taken = {p.user_id for p in people} | {row["started_by"]}
         members = [m for m in (await workspaces.list_members(caller, ALL)).items  # admins see every run already
                    if m.user_id not in taken and m.role != "admin"]
         return await render(request, "share.html", principal=principal, caller=caller, run=present(row),
                             people=people, members=members, can_act=can_act,
-                            links=await links.links(caller, execution_id) if can_act else [],
+                            links=await links.links(caller, row) if can_act else [],
                             max_days=links.MAX_DAYS, form=context.pop("form", LinkForm()),
                             status_code=status_code, headers=PRIVATE, **context)
 
