@@ -63,14 +63,11 @@ class Http:
     async def get(self, path: str, token: str) -> tuple[int, bytes]:
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
                           f"Authorization: Bearer {token}\r\n\r\n".encode())
-        status = int((await self.reader.readline()).split()[1])
-        length, chunked = 0, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-            elif name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
+        head = (await self.reader.readuntil(b"\r\n\r\n")).lower()  # status line and headers, in one read
+        status = int(head.split(maxsplit=2)[1])
+        chunked = b"\r\ntransfer-encoding: chunked" in head
+        length = head.partition(b"\r\ncontent-length:")[2].split(b"\r\n", 1)[0]
+        length = int(length) if length and not chunked else 0
         if not chunked:
             return status, await self.reader.readexactly(length)
         body = b""

@@ -89,3 +89,33 @@ async def test_bad_filters_answer_422_naming_the_parameter(client, factory):
         response = await client.get(API, params=params, headers=team.member.bearer)
         assert response.status_code == 422, (params, response.text)
         assert field in (response.json().get("field") or response.json()["message"]), (params, response.json())
+
+
+async def test_a_listed_run_reads_as_the_run_itself(client, factory):
+    """The list unpacks its rows by position: every field must land where the run's own page has it."""
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    run = await start(team.member, "test-results")
+    item = (await listed(client, team.member))["items"][0]
+    whole = (await client.get(f"{API}/{run}", headers=team.member.bearer)).json()
+    assert item["version"] and item["duration_ms"] is not None and item["credits_charged"] > 0
+    own = ("steps", "log", "items", "preview", "started_by_name")  # the run's page has its children, not these
+    assert {k: v for k, v in whole.items() if k not in own} == {k: v for k, v in item.items() if k not in own}
+    assert item["started_by_name"] == "Max Member" and item["preview"]["score"] == 72
+
+
+def test_every_field_of_a_run_comes_from_its_own_column():
+    from datetime import UTC, datetime
+
+    from agentledger.platform.executions.present import COLUMNS, present
+
+    started = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    row = {name: f"<{name}>" for name in COLUMNS} | {
+        "inputs": {"url": "x"}, "started_at": started, "finished_at": started + timedelta(seconds=3),
+        "heartbeat_at": None, "preview": None}
+    out = present(row)
+    for field in out.__struct_fields__:
+        if field in row and field not in ("preview",):
+            assert getattr(out, field) == row[field], field
+    assert out.reuses_steps == "<reuse_steps>" and out.duration_ms == 3000
+    assert (out.version.label, out.version.sha256) == ("<version_label>", "<version_sha256>")

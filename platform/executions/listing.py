@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from agentledger.platform.database import fetch
+from agentledger.platform.database import records
 from agentledger.platform.errors import Invalid
 from agentledger.platform.executions import states
+from agentledger.platform.executions.present import COLUMNS
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import Scope, workspace_sql
 
@@ -51,12 +52,20 @@ class Filters:
             raise Invalid("since must be before until", field="since")
 
 
-PREVIEW = (
-    "(SELECT jsonb_build_object('counts', (SELECT coalesce(jsonb_object_agg(kind, n), jsonb_build_object()) FROM "
-    "(SELECT kind, count(*) AS n FROM execution_results r WHERE r.execution = e.id GROUP BY kind) k), "
-    "'score', (SELECT body->'value' FROM execution_results r WHERE r.execution = e.id AND r.kind = 'score' "
-    "ORDER BY seq LIMIT 1))) AS preview"
-)
+# The run's own columns are read from ``e``; these are looked up per row: version and starter as
+# primary-key probes, not joins (20 probes whatever the planner thinks of the tables' sizes; joined, a
+# generic plan may hash a whole table for 20 rows), and a preview of the run's results.
+LOOKUPS = {
+    "version_label": "(SELECT v.label FROM agent_versions v WHERE v.id = e.agent_version)",
+    "version_sha256": "(SELECT v.sha256 FROM agent_versions v WHERE v.id = e.agent_version)",
+    "started_by_name": "(SELECT u.name FROM users u WHERE u.id = e.started_by)",
+    "preview": "(SELECT jsonb_build_object('counts', (SELECT coalesce(jsonb_object_agg(kind, n), jsonb_build_object()) "
+               "FROM (SELECT kind, count(*) AS n FROM execution_results r WHERE r.execution = e.id GROUP BY kind) k), "
+               "'score', (SELECT body->'value' FROM execution_results r WHERE r.execution = e.id "
+               "AND r.kind = 'score' ORDER BY seq LIMIT 1)))",
+}
+# In ``present.COLUMNS`` order, so ``present.listed`` unpacks a row by position; then the cursor's column.
+SELECTED = ", ".join(f"{LOOKUPS[c]} AS {c}" if c in LOOKUPS else f"e.{c}" for c in COLUMNS) + ", e.created_at"
 
 
 def _where(scope: Scope, filters: Filters, after: tuple[Any, Any] | None,
@@ -123,22 +132,18 @@ def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = F
                   f"ORDER BY s.run_created_at {order}, s.execution {order} LIMIT {size}")
         rows = f"SELECT * FROM (({own}) UNION ALL ({shared})) e {keyset}"
         row_args = [*args, scope.user_id, scope.user_id, *(after or ()), *args, scope.user_id]
-    # Version and starter as per-row lookups, not joins: 20 primary-key probes whatever the planner
-    # thinks of the tables' sizes (joined, a generic plan may hash a whole table for 20 rows).
-    text = ("SELECT e.*, (SELECT v.label FROM agent_versions v WHERE v.id = e.agent_version) AS version_label, "
-            "(SELECT v.sha256 FROM agent_versions v WHERE v.id = e.agent_version) AS version_sha256, "
-            "(SELECT u.name FROM users u WHERE u.id = e.started_by) AS started_by_name, "
-            f"{PREVIEW} FROM ({rows}) e ORDER BY e.created_at {order}, e.id {order}")
+    text = f"SELECT {SELECTED} FROM ({rows}) e ORDER BY e.created_at {order}, e.id {order}"
     return text, row_args
 
 
 async def page(scope: Scope, filters: Filters, request: PageRequest, *,
-               newer: bool = False) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the runs the caller may see, newest first, with version, starter and result preview.
+               newer: bool = False) -> tuple[list[Any], str | None]:
+    """One page of the runs the caller may see, newest first, with version, starter and result preview:
+    records in ``present.COLUMNS`` order (for ``present.listed``), then ``created_at``.
     ``newer`` reads the page before the cursor instead (the pages' "Newer" link); its cursor then points
     at the newest row of that page, for the next "Newer"."""
     text, args = sql(scope, filters, request, newer=newer)
-    rows = await fetch(text, *args)
+    rows = await records(text, *args)
     more = len(rows) > request.limit
     rows = rows[: request.limit]
     edge = rows[-1] if rows else None

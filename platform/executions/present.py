@@ -3,6 +3,8 @@ that shows runs: the API, the pages and the exports."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -25,8 +27,9 @@ NOUNS = {"recommendation": "recommendation", "content": "text", "action_item": "
          "artifact": "file"}  # in the order a preview names them
 
 
-def preview(raw: Any) -> PreviewOut | None:
-    value = _decoded(raw)
+@lru_cache(maxsize=4096)
+def _preview_of(raw: str) -> PreviewOut | None:
+    value = msgspec.json.decode(raw)
     if not value:
         return None
     counts = {k: int(n) for k, n in (value.get("counts") or {}).items()}
@@ -36,25 +39,38 @@ def preview(raw: Any) -> PreviewOut | None:
     return PreviewOut(" · ".join(parts), score, counts)
 
 
-def present(row: dict[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:
-    duration = None
-    if row["started_at"]:
-        end = row["finished_at"] or row["heartbeat_at"] or row["started_at"]
-        duration = round((end - row["started_at"]).total_seconds() * 1000)
-    version = VersionOut(row["version_label"], row["version_sha256"]) if row.get("version_sha256") else None
-    out = ExecutionOut(
-        id=row["id"], agent=row["agent"], version=version, status=row["status"], mode=row["mode"],
-        inputs=_decoded(row["inputs"]), scope=row["scope"], progress_done=row["progress_done"],
-        progress_total=row["progress_total"], items_processed=row["items_processed"],
-        items_failed=row["items_failed"], estimate=row["estimate"], credits_reserved=row["credits_reserved"],
-        credits_charged=row["credits_charged"], credits_refunded=row["credits_refunded"],
-        queued_at=row["queued_at"], started_at=row["started_at"], finished_at=row["finished_at"],
-        duration_ms=duration, triggered_by=row["triggered_by"], started_by=row["started_by"],
-        rerun_of=row["rerun_of"], reuses_steps=row["reuse_steps"], cancel_requested=row["cancel_requested"],
-        pause_requested=row["pause_requested"], error_message=row["error_message"],
-        error_traceback=row["error_traceback"], started_by_name=row.get("started_by_name"),
-        preview=preview(row.get("preview")),
-    )
+def preview(raw: str | None) -> PreviewOut | None:
+    """The preview column (JSON text) as text, score and counts. Runs share previews (most have none,
+    many the same counts), so each distinct one is worked out once; a ``PreviewOut`` is never changed."""
+    return _preview_of(raw) if raw else None
+
+
+# What a run's ``ExecutionOut`` is made of, in its field order: ``listing.sql`` selects exactly these (then
+# ``created_at`` for the cursor), so a listed row is unpacked by position, not looked up name by name.
+COLUMNS = ("id", "agent", "version_label", "version_sha256", "status", "mode", "inputs", "scope", "progress_done",
+           "progress_total", "items_processed", "items_failed", "estimate", "credits_reserved", "credits_charged",
+           "credits_refunded", "queued_at", "started_at", "finished_at", "heartbeat_at", "triggered_by",
+           "started_by", "rerun_of", "reuse_steps", "cancel_requested", "pause_requested", "error_message",
+           "error_traceback", "started_by_name", "preview")
+JOINED = frozenset({"version_label", "version_sha256", "started_by_name", "preview"})  # not every query has them
+
+
+def listed(values: Sequence[Any]) -> ExecutionOut:
+    """A run from its ``COLUMNS`` values in that order (an asyncpg record of the run list, or a tuple)."""
+    (id_, agent, label, sha256, status, mode, inputs, scope, done, total, processed, failed, estimate, reserved,
+     charged, refunded, queued, started, finished, heartbeat, triggered_by, started_by, rerun_of, reuses_steps,
+     cancel, pause, error, traceback, starter, results, *_) = values
+    duration = round(((finished or heartbeat or started) - started).total_seconds() * 1000) if started else None
+    return ExecutionOut(id_, agent, VersionOut(label, sha256) if sha256 else None, status, mode, _decoded(inputs),
+                        scope, done, total, processed, failed, estimate, reserved, charged, refunded, queued, started,
+                        finished, duration, triggered_by, started_by, rerun_of, reuses_steps, cancel, pause, error,
+                        traceback, starter, preview(results))
+
+
+def present(row: Mapping[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:
+    """A run row as read anywhere (a dict with the table's columns; version, starter's name and preview when
+    the query joined them), with its steps, log and items when given."""
+    out = listed([row.get(name) if name in JOINED else row[name] for name in COLUMNS])
     if children is not None:
         out.steps = [StepOut(s["position"], s["attempt"], s["name"], s["status"], s["retries"], _decoded(s["input"]),
                              _decoded(s["output"]), s["error"], s["started_at"], s["finished_at"], s["duration_ms"])

@@ -18,7 +18,7 @@ from agentledger.billing import service as billing
 from agentledger.billing.schemas import TransferOut, WalletOut
 from agentledger.platform.database import atomic
 from agentledger.platform.executions import listing, repository, service
-from agentledger.platform.executions.present import present
+from agentledger.platform.executions.present import listed, present
 from agentledger.platform.executions.schemas import (
     AgentOut,
     CodeOut,
@@ -78,7 +78,7 @@ class ExecutionsController(Controller):
     ) -> PageOut[ExecutionOut]:
         filters = listing.Filters(agent, tuple(status or ()), outcome, since, until, triggered_by, mode, started_by)
         rows, next_cursor = await listing.page(caller, filters, PageRequest(cursor, limit))
-        return PageOut([present(row) for row in rows], next_cursor)
+        return PageOut([listed(row) for row in rows], next_cursor)
 
     @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")
     async def estimate(self, caller: Caller, data: JSONBody[StartIn]) -> EstimateOut:

@@ -24,7 +24,7 @@ from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
 from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.executions.present import present
+from agentledger.platform.executions.present import listed, present
 from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service
@@ -200,7 +200,7 @@ class RunPages(Controller):
             newer_cursor = query.get("newer")
             rows, more = await listing.page(caller, filters, PageRequest(newer_cursor or query.get("cursor"),
                                                                          PAGE_SIZE), newer=bool(newer_cursor))
-            runs = [present(r) for r in rows]
+            runs = [listed(r) for r in rows]
             if rows:  # "Older" and "Newer" exist when rows lie that way: beyond this page, or where we came from
                 came_from_newer, came_from_older = bool(query.get("cursor")) and not newer_cursor, bool(newer_cursor)
                 if came_from_older or more:
