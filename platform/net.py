@@ -7,9 +7,9 @@ Agents fetch URLs that workspace members type in, from inside the deployment's n
 loopback and private ranges (the demo and the tests fetch from 127.0.0.1); link-local addresses (cloud
 metadata lives there) stay refused even then.
 
-Known gap: the address is checked at resolution, and the connection resolves again, so a DNS server
-that answers differently the second time (rebinding) is not stopped here; a network egress policy is
-the complete answer in production.
+What is checked is what is reached: the connection goes to an address that passed the check, from the
+one resolution (``_GuardedBackend``), so a DNS server that answers differently the second time
+(rebinding) gains nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from typing import Any
 
+import httpcore
 import httpx
 
 from agentledger.platform.config import get_settings
@@ -55,28 +57,62 @@ def _refused(address: Address, allow_private: bool) -> bool:
     return not (allow_private and (address.is_loopback or address.is_private))
 
 
-async def _check(request: httpx.Request) -> None:
-    host = request.url.host
+async def _checked_addresses(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, each one checked: BlockedAddress if any is refused."""
     allow_private = get_settings().agent_allow_private_networks
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
-        raise httpx.ConnectError(f"cannot resolve {host}: {error.strerror}", request=request) from None
+        raise httpcore.ConnectError(f"cannot resolve {host}: {error.strerror}") from None
     except UnicodeError:
-        raise httpx.ConnectError(f"'{host}' is not a valid host name", request=request) from None
+        raise httpcore.ConnectError(f"'{host}' is not a valid host name") from None
+    addresses = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split("%")[0])
         if _refused(address, allow_private):
-            raise BlockedAddress(f"{host} resolves to {address}, a network agents may not reach", request=request)
+            raise BlockedAddress(f"{host} resolves to {address}, a network agents may not reach")
+        addresses.append(str(address))
+    return list(dict.fromkeys(addresses))
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer with the check in it: resolve once, check, connect to a checked address
+    (the first that answers). TLS still verifies the certificate against the URL's host name."""
+
+    def __init__(self) -> None:
+        self._network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        failure: Exception | None = None
+        for address in await _checked_addresses(host, port):
+            try:
+                return await self._network.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                failure = error
+        raise failure or httpcore.ConnectError(f"{host} has no address")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddress("agents may not reach local sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._network.sleep(seconds)
 
 
 def client(**options: Any) -> httpx.AsyncClient:
-    """An httpx client whose every request, redirects included, passes the address check."""
-    hooks = options.pop("event_hooks", {})
-    hooks = {**hooks, "request": [*hooks.get("request", []), _check]}
-    return httpx.AsyncClient(event_hooks=hooks, trust_env=False, **options)
+    """An httpx client whose every connection, redirects included, goes only to checked addresses."""
+    transport = httpx.AsyncHTTPTransport()
+    # httpx takes no network backend yet (encode/httpx#3749): its pool is given ours before first use.
+    # tests/test_executions.py fails if this ever stops taking effect.
+    transport._pool._network_backend = _GuardedBackend()
+    return httpx.AsyncClient(transport=transport, trust_env=False, **options)
 
 
 async def check_reachable(url: str) -> None:
-    """Refuse (BlockedAddress) a URL whose host resolves into a network we may not reach."""
-    await _check(httpx.Request("GET", url))
+    """Refuse (BlockedAddress) a URL whose host resolves into a network we may not reach, up front."""
+    parsed = httpx.URL(url)
+    try:
+        await _checked_addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except httpcore.ConnectError as error:
+        raise httpx.ConnectError(str(error)) from None

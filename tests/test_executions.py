@@ -186,6 +186,45 @@ async def test_agents_cannot_reach_internal_networks_unless_allowed(override_set
             await client.get("http://127.0.0.1:9/")
 
 
+async def test_the_address_checked_is_the_address_reached(override_settings, monkeypatch):
+    """DNS rebinding: a name that answers a public address when checked and 127.0.0.1 when connected
+    must not reach 127.0.0.1. The name server is played by the process's resolver answering in turn."""
+    import asyncio
+    import socket
+
+    import httpx
+
+    from agentledger.agents import net
+
+    reached = []
+
+    async def internal(reader, writer):
+        reached.append(True)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nsecret")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(internal, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 10)  # public first, then the internal address
+    resolve = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host in ("rebind.example", b"rebind.example"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    override_settings(AGENT_ALLOW_PRIVATE_NETWORKS="false")
+    try:
+        async with net.client(timeout=1) as client:
+            with pytest.raises(httpx.TransportError):  # the public address, and only it, was tried
+                await client.get(f"http://rebind.example:{port}/")
+    finally:
+        server.close()
+    assert reached == []
+
+
 def test_the_address_guard_unwraps_disguised_internal_addresses():
     import ipaddress
 
