@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "2000"))
 LATENCY_RUNS = 200
-THREADS = "8"
+THREADS = os.environ.get("BENCH_THREADS", "8")
 
 
 def worker(args: list[str], cwd: Path) -> subprocess.Popen:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec
 
 import dramatiq
+import uvloop
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
@@ -22,9 +23,18 @@ from agentledger.platform.waking_broker import WakingRedisBroker
 P = ParamSpec("P")
 
 
+class UvloopAsyncIO(AsyncIO):
+    """Dramatiq's event-loop thread on uvloop, as the web tier runs: a run's database and Redis round
+    trips cost the worker less CPU than on the default loop."""
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # a worker process runs only this loop
+        super().before_worker_boot(broker, worker)
+
+
 def _make_broker() -> RedisBroker:
     broker = WakingRedisBroker(url=get_settings().redis_url)
-    broker.add_middleware(AsyncIO())
+    broker.add_middleware(UvloopAsyncIO())
     return broker
 
 

@@ -116,7 +116,8 @@ async def _relaxed() -> Any:
             import asyncpg
 
             _relaxed_pool = await asyncpg.create_pool(
-                db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"})
+                db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"},
+                reset=_keep_session)
     return _relaxed_pool
 
 
