@@ -139,8 +139,11 @@ def _day(value: str, name: str, *, end: bool = False) -> datetime | None:
 
 def filters_view(query: Any) -> FiltersView:
     known = {f for f in FiltersView.__dataclass_fields__ if f != "statuses"}
-    return FiltersView(statuses=list(query.getall("status", [])),
+    view = FiltersView(statuses=list(query.getall("status", [])),
                        **{k: query.get(k, "") for k in known if query.get(k)})
+    if view.range not in RANGES and (view.since or view.until):
+        view.range = "custom"  # dates typed in mean those dates, whether or not "custom…" was picked
+    return view
 
 
 def _ids(values: list[str]) -> list[UUID]:
