@@ -107,7 +107,11 @@ async def run_execution(execution_id: UUID) -> str | None:
         ctx.log("error", error)
     await ctx.flush()
     done, failed = await ctx.counts()
-    if status == states.COMPLETED and failed:
+    if status == states.COMPLETED and failed and not done:  # nothing worked: a failure, and nothing charged
+        status, error = states.FAILED, f"every item failed ({failed}); each item says why"
+        ctx.log("error", error)
+        await ctx.flush()
+    elif status == states.COMPLETED and failed:
         status = states.PARTIAL
     async with atomic():
         finished = await service.finish(execution_id, status, items_processed=done, items_failed=failed,

@@ -238,6 +238,18 @@ def test_the_address_guard_unwraps_disguised_internal_addresses():
     assert not _refused(ipaddress.ip_address("127.0.0.1"), allow_private=True)
 
 
+async def test_a_run_whose_every_item_failed_is_failed_and_costs_nothing(client, factory, running_worker):
+    team = await factory.team()
+    workspace_id = await factory.credits("acme", 10)
+    response = await start(client, team.member, {"agent": "url-check", "inputs": {"urls": ["http://127.0.0.1:9/"]}})
+    final = await wait_for_status(response.json()["id"])
+    assert final["status"] == "failed" and final["error_message"] == "every item failed (1); each item says why"
+    assert (final["items_processed"], final["items_failed"]) == (0, 1)
+    assert (final["credits_charged"], final["credits_refunded"]) == (0, 2)
+    books = await assert_books_balance(workspace_id)
+    assert books["wallet_available"] == 10 and books["wallet_held"] == 0
+
+
 async def test_one_broken_url_costs_only_itself(client, factory, running_worker, web_site):
     team = await factory.team()
     await factory.credits("acme", 50)
