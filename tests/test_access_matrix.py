@@ -213,6 +213,8 @@ CASES = [
          (LOGIN, 200, 200, 404), page=True),
     Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/review", "/w/acme/executions/{done_run}/review",
          (LOGIN, 409, 409, 404), {"decision": "approve"}, page=True),
+    Case("GET", "/w/{ws:str}/executions/{execution_id:uuid}/results", "/w/acme/executions/{done_run}/results",
+         (LOGIN, 303, 303, 404), page=True),
     Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/results", "/w/acme/executions/{done_run}/results",
          (LOGIN, 303, 303, 404), {"action": "approve", "result_ids": ["{rec}"]}, page=True),
     Case("POST", "/w/{ws:str}/results/{result_id:uuid}/content", "/w/acme/results/{content}/content",

@@ -66,6 +66,14 @@ async def test_approve_and_apply_selected_from_the_page(client, factory, site):
         ExecutionResult.kind == "recommendation")).output(load_json=True)
     about = next(r for r in recs if r["target"].endswith("/about") and r["field"] == "title")
     token = await form(client, f"/w/acme/executions/{run['id']}")
+    nothing = await client.post(f"/w/acme/executions/{run['id']}/results",
+                                data={"action": "approve", "_csrf_token": token})
+    assert nothing.status_code == 422 and "tick the results to act on first" in nothing.text
+    open_one = await client.post(f"/w/acme/executions/{run['id']}/results",
+                                 data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
+    assert "0 applied, 0 failed, 1 skipped (it is open: approve it first)" in open_one.text
+    reloaded = await client.get(f"/w/acme/executions/{run['id']}/results")  # the bar's address, reloaded
+    assert reloaded.status_code == 303 and reloaded.headers["location"].endswith(f"/{run['id']}#recommendations")
     approved = await client.post(f"/w/acme/executions/{run['id']}/results",
                                  data={"action": "approve", "result_ids": [str(about["id"])], "_csrf_token": token})
     assert approved.status_code == 303

@@ -5,6 +5,7 @@ SVG images so the pages keep a CSP without inline styles."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,6 +147,16 @@ def filters_view(query: Any) -> FiltersView:
     return view
 
 
+def _applied(outcomes: list[Any]) -> str:
+    """"2 applied, 0 failed, 1 skipped (it is open: approve it first)": counts, and why any were skipped."""
+    count = Counter(o.outcome for o in outcomes)
+    reasons = sorted({o.reason for o in outcomes if o.outcome == "skipped" and o.reason})
+    skipped = count["skipped"] + count["already_applied"]
+    why = [*reasons, *(["already applied"] if count["already_applied"] else [])]
+    return (f"{count['applied']} applied, {count['apply_failed']} failed, {skipped} skipped"
+            + (f" ({'; '.join(why)})" if skipped else ""))
+
+
 def _ids(values: list[str]) -> list[UUID]:
     try:
         return [UUID(v) for v in values]
@@ -255,18 +266,23 @@ class RunPages(Controller):
         _, caller = await page_scope(request, ws)
         try:
             ids = _ids(data.result_ids if isinstance(data.result_ids, list) else [data.result_ids])
+            if not ids:
+                raise Invalid("tick the results to act on first", field="result_ids")
             if data.action == "apply":
                 outcomes = await service.apply(caller, execution_id, ids)
-                notice = (f"{sum(o.outcome == 'applied' for o in outcomes)} applied, "
-                          f"{sum(o.outcome == 'apply_failed' for o in outcomes)} failed, "
-                          f"{sum(o.outcome in ('skipped', 'already_applied') for o in outcomes)} skipped")
-                return await run_page(request, ws, execution_id, notice=notice)
+                return await run_page(request, ws, execution_id, notice=_applied(outcomes))
             if data.action not in ("approve", "reject"):
                 raise Invalid("choose approve, reject or apply", field="action")
             async with atomic():
                 await service.decide_many(caller, execution_id, ids, data.action)
         except AppError as error:
             return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{execution_id}#recommendations")
+
+    @get("/executions/{execution_id:uuid}/results")
+    async def act_reloaded(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Redirect:
+        """The address the bulk bar posts to, reloaded or bookmarked: the run page it came from."""
+        await page_scope(request, ws)
         return see_other(f"/w/{ws}/executions/{execution_id}#recommendations")
 
     @post("/results/{result_id:uuid}/content")
