@@ -258,7 +258,8 @@ async def test_the_share_page_shares_with_a_teammate_and_shows_a_new_link_once(c
                                data={"user_id": str(sam.id), "_csrf_token": csrf_from(page.text)})
     assert shared.status_code == 303
     page = await client.get(f"/w/acme/executions/{run}/share")
-    assert "Stop sharing" in page.text
+    assert "Stop sharing" in page.text  # Sam was the only one to offer: the page says so, truthfully
+    assert "Nobody else to share with: every other member has it already" in page.text
     short = await client.post(f"/w/acme/executions/{run}/links",
                               data={"password": "short", "expires_in_days": "7", "_csrf_token": csrf_from(page.text)})
     assert short.status_code == 422 and "at least 10 characters" in short.text
