@@ -119,3 +119,15 @@ def test_every_field_of_a_run_comes_from_its_own_column():
             assert getattr(out, field) == row[field], field
     assert out.reuses_steps == "<reuse_steps>" and out.duration_ms == 3000
     assert (out.version.label, out.version.sha256) == ("<version_label>", "<version_sha256>")
+
+
+def test_the_credit_line_says_what_was_charged_and_why_the_rest_came_back():
+    from agentledger.platform.executions.states import credit_story
+
+    run = {"mode": "live", "status": "partial", "scope": 50, "items_processed": 45, "items_failed": 4,
+           "credits_reserved": 55, "credits_charged": 50, "credits_refunded": 5}
+    assert credit_story(run) == ("45 of 50 items processed (4 failed, 1 not reached): 50 charged, "
+                                 "5 refunded for the 5 not processed.")
+    canceled = {**run, "status": "canceled", "items_processed": 3, "items_failed": 0, "credits_charged": 8,
+                "credits_refunded": 47}
+    assert credit_story(canceled) == "3 of 50 items processed (47 not reached): 8 charged, 47 refunded for the 47 not processed."

@@ -20,7 +20,8 @@ DECIDE_FROM = (AWAITING_REVIEW,)  # a decision sends it back to the queue
 
 
 def credit_story(run: dict) -> str:
-    """One line on where a run's credits went, e.g. "2 of 10 items failed: 8 charged, 2 refunded"."""
+    """One line on where a run's credits went, e.g. "8 of 10 items processed (2 failed): 9 charged, 2
+    refunded for the 2 not processed" (the charge includes the agent's base fee, if it has one)."""
     reserved, charged, refunded = run["credits_reserved"], run["credits_charged"], run["credits_refunded"]
     if run["mode"] == "test":
         return "A test run: nothing was reserved or charged."
@@ -30,6 +31,11 @@ def credit_story(run: dict) -> str:
         return f"The run failed: all {refunded} refunded."
     if not charged:
         return f"Nothing was processed: all {refunded} refunded."
-    if run["items_failed"]:
-        return f"{run['items_failed']} of {run['scope']} items failed: {charged} charged, {refunded} refunded."
-    return f"{run['items_processed']} of {run['scope']} items processed: {charged} charged, {refunded} refunded."
+    processed, failed, scope = run["items_processed"], run["items_failed"], run["scope"]
+    unreached = max(scope - processed - failed, 0)
+    reasons = ([f"{failed} failed"] if failed else []) + ([f"{unreached} not reached"] if unreached else [])
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    story = f"{processed} of {scope} items processed{why}: {charged} charged"
+    if refunded:
+        story += f", {refunded} refunded for the {scope - processed} not processed"
+    return story + "."
