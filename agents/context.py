@@ -21,6 +21,7 @@ import msgspec
 
 from agentledger.agents.emitting import Emitting
 from agentledger.agents.sdk import AwaitingReview, Canceled, Review, Superseded
+from agentledger.platform.clock import now
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import events, repository, reviews, states
 from agentledger.platform.results import repository as results
@@ -241,7 +242,7 @@ class RunContext(Emitting):
             self._restore_results(emitted)
             raise
         if logs:
-            await self._publish({"type": "log", "lines": [{"level": lv, "message": m} for lv, m in logs]})
+            await self._publish({"type": "log", "at": now(), "lines": [{"level": lv, "message": m} for lv, m in logs]})
         return rows
 
     async def flush(self) -> None:

@@ -3,6 +3,8 @@ completed without anyone reloading (Server-Sent Events), steps and progress appe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from agentledger.agents import launch
@@ -40,10 +42,24 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
                 await page.wait_for_function(
                     "() => document.querySelector('[data-run-status]').textContent.includes('running')", timeout=20000)
                 await page.locator('li[data-step="1-2"]').filter(has_text="check").wait_for(timeout=20000)
+                await page.wait_for_function(  # items, log lines (with their time) and the list's count, live
+                    "() => !document.querySelector('[data-items-so-far]').textContent.startsWith('0 of')",
+                    timeout=20000)
+                assert "of 12 so far" in await page.locator("[data-items-so-far]").inner_text()
+                await page.wait_for_function(  # the duration ticks from the moment the run started
+                    "() => document.querySelector('[data-duration]').textContent.trim() !== '—'", timeout=5000)
+                await page.locator("ol.log li time").first.wait_for(timeout=20000)
+                assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", await page.locator("ol.log li time").first.inner_text())
+                await listing.wait_for_function(
+                    f"() => !document.querySelector('tr[data-run=\"{run['id']}\"] [data-items]').textContent"
+                    ".startsWith('0 /')", timeout=20000)
                 await page.screenshot(path=SHOTS / "run-live.png")
                 await page.get_by_text("✓ completed").first.wait_for(timeout=30000)
                 await listing.wait_for_function(
                     f"() => document.querySelector('tr[data-run=\"{run['id']}\"] .status')"
                     ".textContent.includes('completed')", timeout=20000)
+                row = listing.locator(f'tr[data-run="{run["id"]}"]')
+                assert await row.locator("[data-items]").inner_text() == "12 / 12"  # as a reload would show it
+                assert await row.locator("[data-credits]").inner_text() == "13"  # charged, no longer "held"
             assert "12 processed" in await page.locator(".facts").inner_text()
             assert problems == [], problems

@@ -37,6 +37,8 @@ function followRun(root) {
   follow(root.dataset.events, {
     status: (data, source) => {
       setStatus(document.querySelector("[data-run-status]"), data.status);
+      const duration = document.querySelector("[data-duration]");
+      if (duration && data.status === "running" && data.started_at) duration.dataset.started = data.started_at;
       if (FINAL.includes(data.status) || data.status === "awaiting_review") {
         source.close();
         window.setTimeout(() => window.location.reload(), 400);  // results and credits render server-side
@@ -47,6 +49,8 @@ function followRun(root) {
       if (bar && data.progress_total) { bar.max = data.progress_total; bar.value = data.progress_done; bar.hidden = false; }
       const text = document.querySelector("[data-progress-text]");
       if (text) text.textContent = data.progress_done + " / " + data.progress_total;
+      const items = document.querySelector("[data-items-so-far]");
+      if (items && data.progress_total) items.textContent = data.progress_done + " of " + data.progress_total + " so far";
     },
     step: (data) => {
       if (!steps) return;
@@ -79,7 +83,10 @@ function followRun(root) {
       for (const line of data.lines) {
         const item = document.createElement("li");
         item.className = "lvl-" + line.level;
-        item.textContent = line.message;
+        const time = document.createElement("time");  // as the server renders it: UTC, to the millisecond
+        time.dateTime = data.at;
+        time.textContent = new Date(data.at).toISOString().slice(11, 23);
+        item.append(time, " " + line.message);
         log.appendChild(item);
       }
       const count = document.querySelector("[data-log-count]");
@@ -97,6 +104,19 @@ function followList(root) {
       if (FINAL.includes(data.status)) {
         row.querySelector("progress")?.remove();
         row.querySelector("[data-started]")?.removeAttribute("data-started");
+        const credits = row.querySelector("[data-credits]");  // held while running, charged once finished
+        if (credits) credits.textContent = data.credits_charged.toLocaleString("en");
+        const items = row.querySelector("[data-items]");
+        if (items) {
+          items.textContent = data.items_processed + " ";
+          if (data.items_failed) {
+            const failed = document.createElement("span");
+            failed.className = "muted";
+            failed.textContent = "+" + data.items_failed + " failed";
+            items.append(failed, " ");
+          }
+          items.append("/ " + items.dataset.scope);
+        }
       } else if (data.status === "running" && data.started_at) {
         row.children[3].dataset.started = data.started_at;
       }
@@ -107,6 +127,8 @@ function followList(root) {
       let bar = row.querySelector("progress");
       if (!bar) { bar = document.createElement("progress"); row.querySelector(".status").after(bar); }
       bar.max = data.progress_total; bar.value = data.progress_done;
+      const items = row.querySelector("[data-items]");
+      if (items) items.textContent = data.progress_done + " / " + items.dataset.scope;
     },
   });
 }
