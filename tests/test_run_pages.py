@@ -228,6 +228,8 @@ async def test_run_page_actions_rerun_with_confirmed_cost_cancel_and_delete(clie
     canceled = await client.post(f"/w/acme/executions/{rerun_id}/cancel", data={"_csrf_token": token})
     assert canceled.status_code == 303
     assert (await Execution.select().where(Execution.id == rerun_id).first())["status"] == "canceled"
+    stopped = (await client.get(f"/w/acme/executions/{rerun_id}")).text  # no step failed: nothing says one did
+    assert "Resume where it stopped" in stopped and "Resume from failed step" not in stopped
     deleted = await client.post(f"/w/acme/executions/{run['id']}/delete", data={"_csrf_token": token})
     assert deleted.status_code == 303 and deleted.headers["location"] == "/w/acme/executions"
     assert (await client.get(f"/w/acme/executions/{run['id']}")).status_code == 404
@@ -260,6 +262,7 @@ async def test_the_step_timeline_shows_iterations_values_and_errors(client, fact
     page = (await client.get(f"/w/acme/executions/{run['id']}")).text
     assert page.count("iteration ") == 3 and "iteration 3" in page
     assert "RuntimeError: the site refused the upload" in page and "The run failed" in page
+    assert "Resume from failed step" in page
     assert "data-toggle-raw" in page and "data-copy" in page and "errors-only" in page
     load = re.search(r'hx-get="([^"]+/steps/1/4/output)\?offset=0"', page)
     assert load, "a large output loads on demand"
