@@ -149,7 +149,7 @@ async def fetch(client: httpx.AsyncClient, url: str, *, read_body: bool = True) 
                         break
             page.bytes = len(body) if page.truncated or body else int(response.headers.get("content-length") or 0)
     except httpx.TooManyRedirects:
-        page.error = "redirect loop (more than 5 redirects)"
+        page.error = "redirect loop: more than 5 redirects"
     except httpx.TimeoutException:
         page.error = "timed out"
     except httpx.HTTPError as error:

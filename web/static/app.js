@@ -90,7 +90,7 @@ function followRun(root) {
         log.appendChild(item);
       }
       const count = document.querySelector("[data-log-count]");
-      if (count) count.textContent = log.children.length + " lines";
+      if (count) count.textContent = log.children.length + (log.children.length === 1 ? " line" : " lines");
     },
   });
 }
