@@ -291,3 +291,15 @@ async def test_screenshots_show_in_a_grid_and_other_files_only_download(client, 
     html = [u for u in re.findall(r'href="(/api/v1/workspaces/acme/results/[^"]+/download)"', page) if u != image][0]
     forced = await client.get(f"{html}?inline=1")
     assert forced.headers["content-disposition"].startswith("attachment")  # never rendered in our origin
+
+
+async def test_extracted_data_reads_as_a_tree_with_its_raw_json_a_toggle_away(client, factory):
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-results", {}))
+    await runner.run_execution(run["id"])
+    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    data = page[page.index("Data: "):]
+    data = data[:data.index("</details>")]
+    assert re.search(r'<dt>count</dt><dd>\s*<span class="json-number">1</span>', data)
+    assert '<pre class="mono view-raw" hidden>' in data and "data-toggle-raw" in data
