@@ -179,6 +179,8 @@ async def test_canceling_a_run_that_waits_for_review_ends_it_now(client, factory
     from agentledger.platform.executions import reviews
 
     assert await reviews.pending(run_id) is None  # the run page offers no decision any more
+    read = (await client.get(f"{API}/executions/{run_id}", headers=team.member.bearer)).json()
+    assert [s["status"] for s in read["steps"]][-1] == "skipped"  # the review step is not left "waiting"
 
 
 async def test_without_file_storage_a_run_keeps_its_results_and_says_why_a_file_is_missing(factory, override_settings):

@@ -158,6 +158,10 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
     )
     if row is not None:
         await ledger.resolve(row["workspace"], execution_id, reserved, charge)
+        if current["status"] == states.AWAITING_REVIEW:  # the review step nobody decided ends with its run
+            await fetch("UPDATE execution_steps SET status = 'skipped', finished_at = now(), duration_ms = "
+                        "(extract(epoch FROM now() - started_at) * 1000)::int "
+                        "WHERE execution = {} AND status = 'waiting'", execution_id)
     return row
 
 
