@@ -135,6 +135,12 @@ async def test_malformed_rows_are_logged_by_line_and_the_run_still_completes(cli
     assert "not two full weeks" in report["summary"]
     for chart in (c for s in report["sections"] for c in s["charts"]):
         render_svg(chart)
+    empty = [t["title"] for s in report["sections"] for t in s["tables"] if not t["rows"]]
+    from tests.support.fixtures import sign_in
+
+    await sign_in(client, team.member.email, team.member.password)
+    page = (await client.get(f"/w/acme/executions/{run_id}")).text
+    assert empty and page.count('class="muted">None.</td>') == len(empty)  # an empty table says so
 
 
 @pytest.mark.parametrize(("path", "reason"), [
