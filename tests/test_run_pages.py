@@ -212,6 +212,7 @@ async def test_run_page_actions_rerun_with_confirmed_cost_cancel_and_delete(clie
     await runner.run_execution(run["id"])
     done = await client.get(f"/w/acme/executions/{run['id']}")
     assert "4 of 4 items processed: 4 charged." in done.text and "Max Member" in done.text
+    assert re.search(r"\d\d:\d\d:\d\d UTC</time>", done.text)  # times say which zone they are in
     code = await client.get(f"/w/acme/executions/{run['id']}/code")
     assert code.status_code == 200 and "class Noop" in code.text
     form = await client.get(f"/w/acme/executions/{run['id']}/rerun")
