@@ -21,7 +21,8 @@ from tests.support.processes import ROOT, cli
 def start_demo(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL"}}
-    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(port + 1)})
+    # the shop's port from the kernel too: "port + 1" may be a client socket of a neighbouring test (seen in CI)
+    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(free_port())})
     # started as a shell starts a background job (SIGINT ignored): Ctrl-C must still stop it cleanly
     return subprocess.Popen(cli("dev", "demo"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
