@@ -5,6 +5,7 @@ and connectors. Errors come back on the page with the field marked, never a 500.
 from __future__ import annotations
 
 import re
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -24,6 +25,15 @@ async def signed_in_member(client, factory):
     await factory.credits("acme", 1000)
     assert (await sign_in(client, team.member.email, team.member.password)).status_code == 303
     return team
+
+
+async def finished_run_page(client, factory, agent: str) -> tuple[Any, dict, str]:
+    """Signed in as the member: ``agent`` run to its end, and its page."""
+    team = await signed_in_member(client, factory)
+    async with atomic():
+        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request(agent, {}))
+    await runner.run_execution(run["id"])
+    return team, run, (await client.get(f"/w/acme/executions/{run['id']}")).text
 
 
 async def form(client, path: str) -> str:
@@ -256,11 +266,7 @@ async def test_the_api_deletes_finished_runs_only(client, factory):
 
 
 async def test_the_step_timeline_shows_iterations_values_and_errors(client, factory):
-    team = await signed_in_member(client, factory)
-    async with atomic():
-        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-loop", {}))
-    await runner.run_execution(run["id"])
-    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    team, run, page = await finished_run_page(client, factory, "test-loop")
     assert page.count("iteration ") == 3 and "iteration 3" in page
     assert "RuntimeError: the site refused the upload" in page and "The run failed" in page
     assert "Resume from failed step" in page
@@ -279,11 +285,7 @@ async def test_the_step_timeline_shows_iterations_values_and_errors(client, fact
 
 
 async def test_screenshots_show_in_a_grid_and_other_files_only_download(client, factory):
-    team = await signed_in_member(client, factory)
-    async with atomic():
-        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-screenshot", {}))
-    await runner.run_execution(run["id"])
-    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    team, run, page = await finished_run_page(client, factory, "test-screenshot")
     assert "Screenshots" in page and page.count('<ul class="shots">') == 1
     image = re.search(r'<img src="([^"]+)\?inline=1" alt="The home page"', page).group(1)
     shown = await client.get(f"{image}?inline=1")
@@ -295,11 +297,7 @@ async def test_screenshots_show_in_a_grid_and_other_files_only_download(client, 
 
 
 async def test_extracted_data_reads_as_a_tree_with_its_raw_json_a_toggle_away(client, factory):
-    team = await signed_in_member(client, factory)
-    async with atomic():
-        run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-results", {}))
-    await runner.run_execution(run["id"])
-    page = (await client.get(f"/w/acme/executions/{run['id']}")).text
+    team, run, page = await finished_run_page(client, factory, "test-results")
     data = page[page.index("Data: "):]
     data = data[:data.index("</details>")]
     assert re.search(r'<dt>count</dt><dd>\s*<span class="json-number">1</span>', data)
