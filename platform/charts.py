@@ -23,6 +23,7 @@ from pygal.style import Style
 
 WIDTH, HEIGHT = 800, 360
 LABEL_CHARS = 16  # longer x labels are cut with an ellipsis (the full text stays in the tooltip title)
+ROTATION = 35  # degrees: bar labels too long to stand side by side are slanted instead (up to 32 characters)
 MAX_SERIES = 12
 MAX_POINTS = 5000
 MAX_TEXT = 200
@@ -84,7 +85,9 @@ def render_svg(chart: dict) -> str:
             chart_obj.add(name, [value])
         return _render(chart_obj)
     shown, cut = _label_layout(labels, kind)
-    options = dict(config, x_labels=labels, y_title=y_title, truncate_label=cut, x_label_rotation=0)
+    rotate = kind == "bar" and any(len(label) > cut for label in labels)  # slanted, long names fit whole
+    options = dict(config, x_labels=labels, y_title=y_title, truncate_label=2 * LABEL_CHARS if rotate else cut,
+                   x_label_rotation=ROTATION if rotate else 0)
     if len(labels) > shown:  # show every k-th label only; every point is still drawn
         options.update(show_minor_x_labels=False, x_labels_major_every=math.ceil(len(labels) / shown))
     if kind == "line":

@@ -116,3 +116,13 @@ def test_the_spec_is_not_modified():
 def test_bad_specs_are_refused(chart, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         render_svg(chart)
+
+
+def test_long_bar_labels_are_slanted_and_kept_whole():
+    checks = ["missing meta description", "duplicate title", "missing alt", "broken link", "slow page",
+              "redirect chain", "missing h1"]
+    root = parse(render_svg(line(type="bar", x_labels=checks, series=[{"name": "n", "values": list(range(7))}])))
+    axis = next(g for g in root.iter(NS + "g") if g.get("class") == "axis x")
+    shown = [t for t in axis.iter(NS + "text") if t.text]
+    assert [t.text for t in shown] == checks  # no "missing_me…"
+    assert all("rotate(35" in (t.get("transform") or "") for t in shown)

@@ -16,7 +16,7 @@ from agentledger.agents.site_agent import SiteAgent, SiteInputs, crawl_site
 
 
 def _report_sections(result: Audit, crawl: crawler.Crawl) -> list[dict]:
-    counts = result.by_check().most_common()
+    counts = [(check.replace("_", " "), n) for check, n in result.by_check().most_common()]  # words, not ids
     pages = [p for p in crawl.pages if p.is_html or p.problem]
     issues_per_page = Counter(f.url for f in result.findings)
     return [
