@@ -112,6 +112,7 @@ async def test_a_review_is_decided_on_the_page(client, factory):
     await runner.run_execution(run["id"])
     page = await client.get(f"/w/acme/executions/{run['id']}")
     assert "Review needed: Check the copy" in page.text
+    assert "You can edit the texts below first: what you save is what gets published." in page.text
     content = await ExecutionResult.select().where(ExecutionResult.execution == run["id"]).first()
     token = csrf_from(page.text)
     edited = await client.post(f"/w/acme/results/{content['id']}/content", data={"text": "Better copy.",
