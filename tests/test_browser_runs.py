@@ -54,6 +54,14 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         await page.get_by_role("form", name="Filters").get_by_role("button", name="Apply").click()
         await page.wait_for_url(re.compile(r"agent=seo-audit"))
         assert await runs.count() == 1 and "partial" in await runs.first.inner_text()
+        filters = page.get_by_role("form", name="Filters")
+        await page.set_viewport_size({"width": 390, "height": 900})  # a phone: the filters wrap onto rows
+        await filters.locator("details.picker > summary").click()  # the status picker, left open
+        await filters.get_by_label("partial").check()
+        await filters.get_by_role("button", name="Apply").click(timeout=5000)  # with the picker still open
+        await page.wait_for_url(re.compile(r"status=partial"))
+        assert await runs.count() == 1 and await filters.locator("details.picker > summary").inner_text() == "partial"
+        await page.set_viewport_size({"width": 1280, "height": 900})
         await page.screenshot(path=SHOTS / "list-filtered.png")
         await page.get_by_role("link", name="seo-audit").click()
         await page.get_by_text("SEO score").wait_for()
