@@ -148,6 +148,7 @@ async def test_a_review_step_waits_without_a_worker_and_resumes_on_approval(clie
     assert [(s["name"], s["status"]) for s in steps] == [
         ("write", "succeeded"), ("Check the copy", "succeeded"), ("publish", "succeeded")]
     assert steps[2]["output"] == {"comment": "ship it", "by": "Max Member"}
+    assert steps[1]["output"]["decided_by"] == "Max Member"  # the review step names who decided
     content = (await results(client, team.member, run_id, kind="content"))["items"]
     assert [c["status"] for c in content] == ["approved"]
     final = await Execution.select().where(Execution.id == run_id).first()

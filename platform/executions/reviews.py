@@ -71,8 +71,9 @@ async def decide(scope: Scope, execution_id: UUID, decision: str, comment: str |
     status = DECISIONS[decision]
     reviews = await fetch(
         "UPDATE execution_reviews SET status = {}, comment = {}, decided_by = {}, decided_at = now() "
-        "WHERE execution = {} AND status = 'pending' RETURNING step, title", status, comment, scope.user_id,
-        execution_id)
+        "WHERE execution = {} AND status = 'pending' "
+        "RETURNING step, title, (SELECT name FROM users WHERE id = decided_by) AS decided_by_name",
+        status, comment, scope.user_id, execution_id)
     if not reviews:
         raise Conflict(f"this run is not waiting for a review (it is {run['status'].replace('_', ' ')})",
                        field="status")
@@ -80,7 +81,8 @@ async def decide(scope: Scope, execution_id: UUID, decision: str, comment: str |
     queued = await repository.transition(execution_id, states.DECIDE_FROM, "status = 'queued', queued_at = now()")
     if queued is None:
         raise Conflict("this run is not waiting for a review", field="status")
-    output = {"decision": status, "comment": comment, "decided_by": scope.user_id, "at": now()}
+    output = {"decision": status, "comment": comment, "decided_by": reviews[0]["decided_by_name"],
+              "decided_by_id": scope.user_id, "at": now()}  # the step shows a name; the id is there to act on
     await fetch("UPDATE execution_steps SET status = {}, output = {}::jsonb, finished_at = now(), "
                 "duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int "
                 "WHERE execution = {} AND position = {} AND status = 'waiting'",
