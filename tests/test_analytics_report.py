@@ -183,3 +183,17 @@ async def test_bad_inputs_are_refused_before_anything_is_reserved(client, factor
                                  json={"agent": "analytics-report", "inputs": inputs})
     assert response.status_code == 422, response.text
     assert response.json()["field"] == field
+
+
+async def test_the_pdf_keeps_a_heading_with_what_it_introduces(client, factory, shop):
+    """On this report "Action items" fell at the foot of page 5 with its table on page 6."""
+    import httpx
+    from pypdf import PdfReader
+
+    team, _, run_id, _ = await run_agent(factory, csv_url=f"{shop.url}/feeds/analytics.csv")
+    link = await client.get(f"{API}/executions/{run_id}/export", params={"format": "pdf"}, headers=team.member.bearer)
+    pages = [" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(httpx.get(
+        link.headers["location"]).content)).pages]
+    first_task = (await results(client, team.member, run_id, "action_item"))[0]["title"]
+    heading = next(n for n, text in enumerate(pages) if "Action items Work for a person" in text)
+    assert first_task in pages[heading], f"'Action items' on page {heading + 1}, its first task on the next"
