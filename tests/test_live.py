@@ -66,3 +66,19 @@ async def test_strangers_get_404_and_bad_ids_422(live_url, factory):
                                        headers=team.admin.bearer)
     assert other.status_code == 404
     assert admins_view.status_code == 422 and admins_view.json()["field"] == "after"
+
+
+async def test_a_run_that_finishes_brings_its_result_preview_to_the_list(live_url, factory):
+    from tests.support import agents  # noqa: F401 - registers test-results
+
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    async with atomic():
+        run_id = (await launch.start(await resolve_scope("acme", team.member.id),
+                                     launch.Request("test-results", {})))["id"]
+    url = f"{live_url}/api/v1/workspaces/acme/executions/events?after=0-0"
+    async with sse(url, team.member.bearer) as stream:
+        await runner.run_execution(run_id)
+        seen = await stream.until(lambda e: e["data"].get("status") == "completed")
+    assert seen[-1]["data"]["preview"] == "score 72 · 2 recommendations · 1 text · 1 action item · 1 report · 1 file"
+    assert all("preview" not in e["data"] for e in seen[:-1])  # only a finished run is looked up

@@ -15,7 +15,7 @@ from uuid import UUID
 from agentledger.platform.database import records
 from agentledger.platform.errors import Invalid
 from agentledger.platform.executions import states
-from agentledger.platform.executions.present import COLUMNS
+from agentledger.platform.executions.present import COLUMNS, preview
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import Scope, workspace_sql
 
@@ -150,3 +150,11 @@ async def page(scope: Scope, filters: Filters, request: PageRequest, *,
     if newer:
         rows.reverse()
     return rows, encode_cursor(edge["created_at"], edge["id"]) if more and edge else None
+
+
+async def preview_text(scope: Scope, execution_id: UUID) -> str:
+    """A run's one-line result preview as its list row shows it, for a row that has just finished."""
+    rows = await records(f"SELECT {LOOKUPS['preview']} FROM executions e WHERE {workspace_sql('e')} AND e.id = {{}}",
+                         scope.workspace_id, execution_id)
+    found = preview(rows[0][0]) if rows else None
+    return found.text if found else ""

@@ -16,7 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from agentledger.platform.errors import Invalid, NotFound
-from agentledger.platform.executions import events, repository
+from agentledger.platform.executions import events, listing, repository, states
 from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Caller
 
@@ -35,10 +35,11 @@ def _start(request: Request, after: str | None) -> str | None:
 Filter = Callable[[dict], bool]
 
 
-async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | None]]) -> AsyncIterator[
-        ServerSentEventMessage]:
+async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | None]],
+                  enrich: Callable[[dict], Awaitable[dict]] | None = None) -> AsyncIterator[ServerSentEventMessage]:
     """Events the caller may see. ``access`` answers the filter, or None once the caller may no longer
-    follow (the run was unshared, they left); it is asked again at every keep-alive (15 s)."""
+    follow (the run was unshared, they left); it is asked again at every keep-alive (15 s). ``enrich``
+    adds to an event what the stream's page needs beyond it."""
     deadline = time.monotonic() + MAX_SECONDS
     wanted = await access()
     async for item in events.follow(key, after):
@@ -48,7 +49,8 @@ async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | 
                 return
             yield ServerSentEventMessage(comment="keep-alive")
         elif wanted is not None and wanted(item[1]):
-            yield ServerSentEventMessage(data=json.dumps(item[1]), event=item[1]["type"], id=item[0])
+            data = await enrich(item[1]) if enrich else item[1]
+            yield ServerSentEventMessage(data=json.dumps(data), event=data["type"], id=item[0])
         if time.monotonic() > deadline:
             return
 
@@ -62,6 +64,15 @@ def _visible_to(caller: Scope) -> Callable[[], Awaitable[Filter]]:
         me, shared = str(caller.user_id), await repository.shared_ids(caller)
         return lambda event: event.get("started_by") == me or event.get("run") in shared
     return access
+
+
+def _with_preview(caller: Scope) -> Callable[[dict], Awaitable[dict]]:
+    """A run that finishes gets its list row's result preview ("score 94 · 12 recommendations")."""
+    async def enrich(event: dict) -> dict:
+        if event["type"] != "status" or event["status"] not in states.FINAL:
+            return event
+        return {**event, "preview": await listing.preview_text(caller, UUID(event["run"]))}
+    return enrich
 
 
 def _while_visible(caller: Scope, execution_id: UUID) -> Callable[[], Awaitable[Filter | None]]:
@@ -82,7 +93,7 @@ class EventsController(Controller):
     async def list_events(self, caller: Caller, request: Request, after: After = None) -> ServerSentEvent:
         key = events.workspace_key(caller.workspace_id)
         start = _start(request, after) or await events.latest(key)
-        return ServerSentEvent(_stream(key, start, _visible_to(caller)), retry_duration=3000)
+        return ServerSentEvent(_stream(key, start, _visible_to(caller), _with_preview(caller)), retry_duration=3000)
 
     @get("/{execution_id:uuid}/events", summary="Live events of one run: status, progress, steps, log lines")
     async def run_events(self, caller: Caller, request: Request, execution_id: FromPath[UUID],

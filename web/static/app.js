@@ -104,6 +104,8 @@ function followList(root) {
       if (FINAL.includes(data.status)) {
         row.querySelector("progress")?.remove();
         row.querySelector("[data-started]")?.removeAttribute("data-started");
+        const preview = row.querySelector("[data-preview]");
+        if (preview && data.preview !== undefined) preview.textContent = data.preview;
         const credits = row.querySelector("[data-credits]");  // held while running, charged once finished
         if (credits) credits.textContent = data.credits_charged.toLocaleString("en");
         const items = row.querySelector("[data-items]");
