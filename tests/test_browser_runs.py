@@ -55,10 +55,17 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
         await page.wait_for_url(re.compile(r"agent=seo-audit"))
         assert await runs.count() == 1 and "partial" in await runs.first.inner_text()
         filters = page.get_by_role("form", name="Filters")
-        await page.set_viewport_size({"width": 390, "height": 900})  # a phone: the filters wrap onto rows
         await filters.locator("details.picker > summary").click()  # the status picker, left open
         await filters.get_by_label("partial").check()
-        await filters.get_by_role("button", name="Apply").click(timeout=5000)  # with the picker still open
+        apply = filters.get_by_role("button", name="Apply")
+        for width in range(360, 1300, 40):  # wherever the filter bar wraps, the open list leaves Apply free
+            await page.set_viewport_size({"width": width, "height": 900})
+            box, button = await filters.locator("details.picker > div").bounding_box(), await apply.bounding_box()
+            assert box["x"] + box["width"] <= button["x"] or button["x"] + button["width"] <= box["x"] or \
+                box["y"] + box["height"] <= button["y"] or button["y"] + button["height"] <= box["y"], \
+                f"at {width} px the open status list covers the Apply button"
+        await page.set_viewport_size({"width": 390, "height": 900})
+        await apply.click(timeout=5000)
         await page.wait_for_url(re.compile(r"status=partial"))
         assert await runs.count() == 1 and await filters.locator("details.picker > summary").inner_text() == "partial"
         await page.set_viewport_size({"width": 1280, "height": 900})
