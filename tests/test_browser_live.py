@@ -26,6 +26,8 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
         async with atomic():
             run = await launch.start(await resolve_scope("acme", team.member.id),
                                      launch.Request("url-check", {"urls": urls}))
+            audit = await launch.start(await resolve_scope("acme", team.member.id),  # a run with results
+                                       launch.Request("seo-audit", {"start_url": f"{site}/"}, 1))
         async with chromium() as browser:
             page, problems = await watched_page(browser)
             await sign_in_with(page, live_url, team.member)
@@ -61,5 +63,12 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
                 row = listing.locator(f'tr[data-run="{run["id"]}"]')
                 assert await row.locator("[data-items]").inner_text() == "12 / 12"  # as a reload would show it
                 assert await row.locator("[data-credits]").inner_text() == "13"  # charged, no longer "held"
+                preview = listing.locator(f'tr[data-run="{audit["id"]}"] [data-preview]')
+                await listing.wait_for_function(  # the audit's results preview arrives with its end
+                    f"() => document.querySelector('tr[data-run=\"{audit['id']}\"] [data-preview]')"
+                    ".textContent.includes('score')", timeout=20000)
+                live_preview = await preview.inner_text()
+                await listing.reload()
+                assert await preview.inner_text() == live_preview  # what a reload shows
             assert "12 processed" in await page.locator(".facts").inner_text()
             assert problems == [], problems
