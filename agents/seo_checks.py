@@ -120,7 +120,8 @@ def _page_checks(page: Page, site: str, audit: Audit) -> None:
         passed += 1
     missing_alt = [img["src"] for img in page.images if not (img["alt"] or "").strip()]
     if missing_alt:
-        add(Finding("missing_alt", page.url, f"Describe {len(missing_alt)} image{'s' if len(missing_alt) != 1 else ''} on {path_of(page.url)}",
+        images = f"{len(missing_alt)} image{'s' if len(missing_alt) != 1 else ''}"
+        add(Finding("missing_alt", page.url, f"Describe {images} on {path_of(page.url)}",
                     "Images without alt text: " + ", ".join(path_of(src) for src in missing_alt[:10])))
     else:
         passed += 1

@@ -92,10 +92,6 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 failure = error
         raise failure or httpcore.ConnectError(f"{host} has no address")
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddress("agents may not reach local sockets")
-
     async def sleep(self, seconds: float) -> None:
         await self._network.sleep(seconds)
 

@@ -130,4 +130,5 @@ def test_the_credit_line_says_what_was_charged_and_why_the_rest_came_back():
                                  "5 refunded for the 5 not processed.")
     canceled = {**run, "status": "canceled", "items_processed": 3, "items_failed": 0, "credits_charged": 8,
                 "credits_refunded": 47}
-    assert credit_story(canceled) == "3 of 50 items processed (47 not reached): 8 charged, 47 refunded for the 47 not processed."
+    assert credit_story(canceled) == ("3 of 50 items processed (47 not reached): 8 charged, "
+                                      "47 refunded for the 47 not processed.")

@@ -4,6 +4,7 @@ connector changes the shop (a second audit no longer finds them)."""
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 import httpx
@@ -63,6 +64,8 @@ async def test_seo_audit_finds_every_planted_problem_by_name(client, factory, si
         elif planted["kind"] in ("broken_internal_link", "redirect", "redirect_loop"):
             assert (planted["kind"], planted["target"]) in found, planted["name"]
     assert not {path for check, path in found if check == "missing_title"} - {"/about", "/products/summit-down-parka"}
+    alt = [r["title"] for r in await all_results(client, team.member, run["id"]) if r.get("check") == "missing_alt"]
+    assert alt and all(re.fullmatch(r"Describe (1 image|[2-9]\d* images) on /\S+", t) for t in alt), alt
     hits = httpx.get(f"{site.url}/_demo/hits").json()
     assert "/admin/" not in hits and "/cart" not in hits  # robots.txt is obeyed
     score = (await all_results(client, team.member, run["id"], kind="score"))[0]
