@@ -200,6 +200,8 @@ async def test_the_list_filters_by_url_and_pages_both_ways(client, factory):
     assert "No runs match these filters" in none.text
     typed = await client.get("/w/acme/executions?since=2020-01-01&until=2020-01-31")  # "When" left at any time
     assert "No runs match these filters" in typed.text and 'value="custom" selected' in typed.text
+    preset = await client.get("/w/acme/executions?range=7d&since=2020-01-01&until=2020-01-31")  # a preset wins
+    assert preset.text.count('data-run="') == 20 and 'value="7d" selected' in preset.text
     bad = await client.get("/w/acme/executions?range=custom&since=yesterday")
     assert bad.status_code == 422 and "since must be a date" in bad.text
     for _ in range(20):  # 43 runs: pages of 20, 20 and 3
