@@ -2,7 +2,8 @@
 bare Dramatiq no-op actor on the same Redis, in the same run. Prints the ratio (goal: 25% or more) and the
 enqueue→start latency p50/p99 of runs started one at a time (goal: p50 at most 5 ms).
 
-Run with `./run bench dispatch`.
+Run with `./run bench dispatch`. BENCH_RUNS (2000) sets the jobs per side, BENCH_THREADS (8) the worker
+threads of both workers.
 """
 
 from __future__ import annotations

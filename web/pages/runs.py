@@ -148,7 +148,7 @@ def filters_view(query: Any) -> FiltersView:
 
 
 def _applied(outcomes: list[Any]) -> str:
-    """"2 applied, 0 failed, 1 skipped (it is open: approve it first)": counts, and why any were skipped."""
+    """The counts, and why any were skipped: "2 applied, 0 failed, 1 skipped (it is open: approve it first)"."""
     count = Counter(o.outcome for o in outcomes)
     reasons = sorted({o.reason for o in outcomes if o.outcome == "skipped" and o.reason})
     skipped = count["skipped"] + count["already_applied"]
