@@ -1,8 +1,10 @@
 """The context a running agent gets: steps, log, progress and items, written to the execution's tables.
 
 Items and log lines are buffered and written at step boundaries and with each heartbeat; steps are
-written when they start and end. Cancel and pause requests arrive with the heartbeat and are checked
-at every step boundary (``checkpoint``).
+written when they start and end. Cancel and pause requests reach the context through the runner's
+control watch (every RUN_CONTROL_POLL_SECONDS) and a read at every step boundary; every step, item,
+progress and log call then raises the signal (``Canceled``, ``Paused``, ``Superseded``), after recording
+what it was given, so an item reported is never lost.
 """
 
 from __future__ import annotations
@@ -20,13 +22,29 @@ from uuid import UUID
 import msgspec
 
 from agentledger.agents.emitting import Emitting
-from agentledger.agents.sdk import AwaitingReview, Canceled, Review, Superseded
+from agentledger.agents.sdk import AwaitingReview, Canceled, Paused, Review, Superseded
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import events, repository, reviews, states
 from agentledger.platform.results import repository as results
 
 LEVELS = ("debug", "info", "warning", "error")
+
+
+SIGNALS = (Canceled, Paused, Superseded, AwaitingReview, asyncio.CancelledError)
+
+
+def control_signal(error: BaseException) -> BaseException | None:
+    """The control-flow signal ``error`` is or carries: a ``TaskGroup`` wraps what its tasks raised in an
+    exception group, so an agent checking items in parallel stops with a group holding ``Canceled``."""
+    if isinstance(error, SIGNALS):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = control_signal(inner)
+            if found is not None:
+                return found
+    return None
 
 
 def _json(value: Any) -> str | None:
@@ -60,6 +78,9 @@ class RunContext(Emitting):
     pause_requested: bool = False
     flags_fresh: bool = True  # the claim just read the flags: the first boundary need not read them again
     superseded: bool = False  # the reaper re-queued the run: stop without finishing it
+    prior: dict[str, str] = field(default_factory=dict)  # items processed before this attempt: key -> status
+    failed_step: int | None = None  # where a failed run broke: the step that raised, or whose items all failed
+    _failed_in: int | None = None  # the step during which an item last failed
     _position: int = 0
     _done: set[str] = field(default_factory=set)
     _failed: set[str] = field(default_factory=set)
@@ -90,9 +111,13 @@ class RunContext(Emitting):
         try:
             yield handle
         except BaseException as error:
-            status = "skipped" if isinstance(error, (Canceled, asyncio.CancelledError)) else "failed"
-            await self._end_step(step_id, position, status, handle, started, "".join(
-                traceback.format_exception_only(type(error), error)).strip()[:4000])
+            if control_signal(error) is None:
+                status, message = "failed", "".join(traceback.format_exception_only(type(error), error)).strip()
+                self.failed_step = position
+            else:  # stopped from outside: not the step's failure
+                status = "paused" if self.stop_reason() == "paused" else "skipped"
+                message = {"paused": "paused here", "canceled": "canceled here"}.get(self.stop_reason(), None)
+            await self._end_step(step_id, position, status, handle, started, message and message[:4000])
             raise
         await self._end_step(step_id, position, "succeeded", handle, started, None)
 
@@ -111,15 +136,15 @@ class RunContext(Emitting):
         async with atomic():
             run = await repository.transition(
                 self.execution_id, states.REVIEW_FROM,
-                "status = 'awaiting_review', awaited_review = true, heartbeat_at = NULL",
+                "status = 'awaiting_review', awaited_review = true, heartbeat_at = NULL, paused_at = now()",
                 guard="NOT cancel_requested AND attempts = {}", guard_args=(self.attempt,))
             if run is not None:
                 await reviews.request(run, position, title, summary)
         if run is None:
-            await self._read_flags()
+            await self.read_controls()
             self.superseded = not self.cancel_requested
             self._raise_if_stopped()
-        self.log("info", f"waiting for a review: {title}")
+        self.note("info", f"waiting for a review: {title}")
         raise AwaitingReview()
 
     async def skip(self, name: str, reason: str) -> None:
@@ -128,52 +153,63 @@ class RunContext(Emitting):
         await self._insert_step(self._position, name, "skipped", None, {"reason": reason})
 
     def log(self, level: str, message: str) -> None:
+        self.note(level, message)
+        self._raise_if_stopped()
+
+    def note(self, level: str, message: str) -> None:
+        """A log line that never raises: for the runner, which writes after the agent stopped."""
         self._logs.append((level if level in LEVELS else "info", str(message)[:10_000]))
 
     def progress(self, done: int, total: int) -> None:
         self._progress = (max(0, int(done)), max(0, int(total)))
+        self._raise_if_stopped()
 
     def item_done(self, key: str, detail: Any = None) -> None:
         key = str(key)[:500]
         self._items[key] = ("done", None, detail)
         self._done.add(key)
         self._failed.discard(key)
+        self._raise_if_stopped()  # after recording: the item was processed and is charged
 
     def item_failed(self, key: str, reason: str, detail: Any = None) -> None:
         key = str(key)[:500]
         self._items[key] = ("failed", str(reason)[:2000], detail)
         self._failed.add(key)
         self._done.discard(key)
+        self._failed_in = self.current_step
+        self._raise_if_stopped()
+
+    def already_processed(self, key: str) -> bool:
+        """True for an item an earlier attempt of this run (or the run it retries) processed: skip it."""
+        return str(key)[:500] in self.prior
 
     async def checkpoint(self) -> None:
-        """Act on cancel and pause requests; agents may call it inside long steps too."""
+        """Act on cancel and pause requests now; agents may call it inside long steps too."""
         if self.flags_fresh:
             self.flags_fresh = False
         else:
-            await self._read_flags()
+            await self.read_controls()
         self._raise_if_stopped()
-        if not self.pause_requested:
-            return
-        paused = await repository.transition(  # only while the request stands: a resume may just have come
-            self.execution_id, (states.RUNNING,), "status = 'paused'",
-            guard="pause_requested AND attempts = {}", guard_args=(self.attempt,))
-        if paused is None:
-            return
-        self.log("info", "paused")
-        await self.flush()
-        while True:  # the heartbeat keeps the run alive while it waits
-            await asyncio.sleep(0.25)
-            row = await self._read_flags()
-            self._raise_if_stopped()
-            if row and row["status"] == states.RUNNING and not self.pause_requested:
-                self.log("info", "resumed")
-                return
+
+    def stop_reason(self) -> str | None:
+        """Why this attempt must stop, most binding first: another worker owns the run, a cancel, a pause."""
+        if self.superseded:
+            return "superseded"
+        if self.cancel_requested:
+            return "canceled"
+        if self.pause_requested:
+            return "paused"
+        return None
 
     def _raise_if_stopped(self) -> None:
-        if self.superseded:
-            raise Superseded()
-        if self.cancel_requested:
-            raise Canceled()
+        reason = self.stop_reason()
+        if reason is not None:
+            raise {"superseded": Superseded, "canceled": Canceled, "paused": Paused}[reason]()
+
+    def every_item_failed(self) -> None:
+        """Nothing worked: the step whose items failed is where the run broke (the timeline marks it)."""
+        if self.failed_step is None:
+            self.failed_step = self._failed_in
 
     # --- live events (best effort; the tables are the record) ---
     async def _publish(self, event: dict[str, Any]) -> None:
@@ -254,13 +290,28 @@ class RunContext(Emitting):
             return len(self._done), len(self._failed)
         return await repository.item_counts(self.execution_id)
 
-    async def _read_flags(self) -> dict[str, Any] | None:
-        rows = await fetch("SELECT status, cancel_requested, pause_requested FROM executions WHERE id = {}",
-                           self.execution_id)
-        if rows:
-            self.cancel_requested = rows[0]["cancel_requested"]
-            self.pause_requested = rows[0]["pause_requested"]
-        return rows[0] if rows else None
+    async def read_controls(self) -> None:
+        """The stop requests as the run's row has them now; a run no longer ours is superseded."""
+        flags = await repository.control_flags(self.execution_id)
+        if flags is None or flags["attempts"] != self.attempt or flags["status"] != states.RUNNING:
+            self.superseded = self.superseded or not (flags and flags["cancel_requested"])
+            self.cancel_requested = bool(flags and flags["cancel_requested"])
+            return
+        self.cancel_requested = flags["cancel_requested"]
+        self.pause_requested = flags["pause_requested"]
+
+    async def watch_controls(self, work: asyncio.Task[Any], every: float) -> None:
+        """Look for stop requests every ``every`` seconds while ``work`` (the agent) runs. A cancel, or the
+        run given to another worker, interrupts what the agent awaits; a pause waits for a safe point."""
+        while not work.done():
+            await asyncio.sleep(every)
+            try:
+                await self.read_controls()
+            except Exception:  # noqa: BLE001 - a missed look is retried; the heartbeat also reads the flags
+                continue
+            if self.stop_reason() in ("superseded", "canceled") and not work.done():
+                work.cancel()
+                return
 
     async def _insert_step(self, position: int, name: str, status: str, input: Any, output: Any) -> UUID:
         rows = await fetch(

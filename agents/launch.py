@@ -100,15 +100,18 @@ async def version_id(agent_name: str) -> UUID:
 
 
 async def start(caller: Scope, request: Request, *, triggered_by: str = "user", rerun_of: UUID | None = None,
-                reuse_steps: bool = False, schedule: UUID | None = None) -> dict[str, Any]:
-    agent, inputs, scope = plan(request)
+                reuse_steps: bool = False, skip_processed: bool = False, schedule: UUID | None = None,
+                scope: int | None = None) -> dict[str, Any]:
+    """``scope`` overrides what the inputs imply, for a run that takes only part of them (a retry)."""
+    agent, inputs, planned = plan(request)
+    scope = planned if scope is None else scope
     version = source_version(agent.name)
     return await service.create(caller, service.NewRun(
         agent=agent.name, version_id=await version_id(agent.name), version_label=version.label,
         version_sha256=version.sha256, inputs=msgspec.to_builtins(inputs),
         scope=scope, mode=request.mode, triggered_by=triggered_by, base_cost=agent.base_cost,
         per_item_cost=agent.per_item_cost, time_limit_seconds=agent.time_limit_seconds, rerun_of=rerun_of,
-        reuse_steps=reuse_steps, schedule=schedule,
+        reuse_steps=reuse_steps, skip_processed=skip_processed, schedule=schedule,
     ))
 
 
@@ -122,11 +125,72 @@ async def rerun(caller: Scope, execution_id: UUID, inputs: dict[str, Any] | None
     return await start(caller, request, triggered_by="rerun", rerun_of=execution_id)
 
 
-async def resume_from_failed_step(caller: Scope, execution_id: UUID) -> dict[str, Any]:
-    """A new linked run that reuses the outputs of the steps that succeeded in a failed or timed-out run."""
+LABELS = {"resume_from_failed_step": "Resume from failed step", "resume_where_stopped": "Resume where it stopped",
+          "retry_failed_items": "Retry failed items"}
+
+
+ENDPOINT_TAKES = {"resume_from_failed_step": ("resume_from_failed_step", "resume_where_stopped"),
+                  "retry_failed_items": ("retry_failed_items",)}  # the API's two actions, and what each covers
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """How a finished run goes on, and what that would hold, before anything is reserved."""
+
+    kind: str  # one of LABELS
+    label: str
+    scope: int  # items the new run takes on
+    estimate: int
+    available: int
+    affordable: bool
+
+
+def _nothing_left(run: dict[str, Any]) -> Conflict:
+    if run["status"] not in states.FINAL:
+        return Conflict(f"the run is still {run['status'].replace('_', ' ')}: wait for it to end, or cancel it",
+                        field="status")
+    if run["status"] == states.FAILED:
+        return Conflict("nothing to resume: the run failed before any step or item, so there is nothing to "
+                        "continue from; use Run again", field="status")
+    return Conflict("nothing to resume: every step of this run succeeded and no item failed; use Run again to "
+                    "run it anew", field="status")
+
+
+async def continuation(caller: Scope, execution_id: UUID, kind: str | None = None) -> Continuation:
+    """Where ``execution_id`` can go on from (``states.continuation_of``) and what it would hold; 409 when
+    nothing is left to do, or when ``kind`` asks for another way than the one the run allows."""
     original = await repository.get(caller, execution_id)
-    if original["status"] not in (states.FAILED, states.TIMED_OUT, states.CANCELED):
-        raise Conflict("only a failed, timed-out or canceled run can be resumed from its failed step",
-                       field="status")
-    request = Request(original["agent"], original["inputs"], original["scope"], original["mode"])
-    return await start(caller, request, triggered_by="rerun", rerun_of=execution_id, reuse_steps=True)
+    allowed = states.continuation_of(original) if original["status"] in states.FINAL else None
+    if allowed is None:
+        raise _nothing_left(original)
+    if kind is not None and allowed not in ENDPOINT_TAKES[kind]:
+        raise Conflict(f"this run cannot be taken further that way; it offers '{LABELS[allowed]}'", field="status")
+    agent, _, _ = plan(Request(original["agent"], original["inputs"], None, original["mode"]))
+    scope = {"resume_from_failed_step": original["scope"],
+             "resume_where_stopped": original["scope"] - original["items_processed"],
+             "retry_failed_items": original["items_failed"]}[allowed]
+    scope = max(1, scope)
+    cost = agent.estimate(scope) if original["mode"] == "live" else 0
+    available = (await ledger.balance(caller.workspace_id)).available
+    return Continuation(allowed, LABELS[allowed], scope, cost, available, cost <= available)
+
+
+async def go_on(caller: Scope, execution_id: UUID, kind: str) -> dict[str, Any]:
+    """Start the continuation ``kind`` of a finished run: a new linked run that reuses the steps that
+    succeeded (a resume) and skips the items already processed (a resume where it stopped, a retry)."""
+    plan_ = await continuation(caller, execution_id, kind)
+    original = await repository.get(caller, execution_id)
+    request = Request(original["agent"], original["inputs"], None, original["mode"])
+    return await start(caller, request, triggered_by="rerun", rerun_of=execution_id,
+                       reuse_steps=plan_.kind != "retry_failed_items",
+                       skip_processed=plan_.kind != "resume_from_failed_step", scope=plan_.scope)
+
+
+async def resume_from_failed_step(caller: Scope, execution_id: UUID) -> dict[str, Any]:
+    """A resume: from the step that failed, or from where a cancel or the time limit stopped the run."""
+    return await go_on(caller, execution_id, "resume_from_failed_step")
+
+
+async def retry_failed_items(caller: Scope, execution_id: UUID) -> dict[str, Any]:
+    """Only the items that failed run again (for a run where no step failed)."""
+    return await go_on(caller, execution_id, "retry_failed_items")

@@ -20,8 +20,13 @@ An agent is a class::
                     step.output = {"greeted": len(inputs.names)}
 
 ``ctx.step`` records each step (status, timing, input, output, error); a step of a resumed run that
-already succeeded in the run it resumes is ``reused`` and carries its recorded ``output``. Cancel and
-pause requests take effect at step boundaries.
+already succeeded in the run it resumes is ``reused`` and carries its recorded ``output``. A step that
+handles many items asks ``ctx.already_processed(key)`` first: a paused run that resumes, a resume where a
+cancel stopped it, and a retry of the failed items skip what was processed before.
+
+A cancel takes effect within a second: the SDK raises ``Canceled`` at the next step, item, progress or
+log call, and the worker cancels whatever the agent awaits. A pause takes effect at the next of those
+calls (a safe point): the attempt ends and the worker is free until someone resumes the run.
 
 Results (``ctx.recommend``, ``ctx.report``, ``ctx.score``, ``ctx.content``, ``ctx.action_item``,
 ``ctx.extract``, ``ctx.artifact``) are records people act on; ``await ctx.await_review(...)`` waits for a
@@ -46,7 +51,13 @@ class AgentError(Exception):
 
 
 class Canceled(BaseException):
-    """Raised at a step boundary when someone canceled the run."""
+    """Raised at the agent's next step, item, progress or log call when someone canceled the run; an await
+    the agent is blocked in is interrupted as well (its task is cancelled)."""
+
+
+class Paused(BaseException):
+    """Raised at the agent's next safe point (a step, item, progress or log call) after someone paused the
+    run: this attempt lets go of its worker, and a resume continues from the recorded steps and items."""
 
 
 class Superseded(BaseException):
@@ -86,6 +97,7 @@ class Context(Protocol):
     def progress(self, done: int, total: int) -> None: ...
     def item_done(self, key: str, detail: Any = None) -> None: ...
     def item_failed(self, key: str, reason: str, detail: Any = None) -> None: ...
+    def already_processed(self, key: str) -> bool: ...
     async def checkpoint(self) -> None: ...
     async def await_review(self, title: str, *, summary: str | None = None) -> Review: ...
     async def skip(self, name: str, reason: str) -> None: ...

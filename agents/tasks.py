@@ -26,8 +26,8 @@ async def reap_stale_runs() -> dict[str, int]:
     and refunded; queued runs whose message was lost are sent again. Nothing stays running forever."""
     settings = get_settings()
     stale_after = settings.run_stale_seconds
-    stale = await fetch(  # the states are literals so the partial index on live runs applies
-        "SELECT id, attempts, lost_workers FROM executions WHERE status IN ('running', 'paused') "
+    stale = await fetch(  # a literal state, so the partial index on live runs applies
+        "SELECT id, attempts, lost_workers FROM executions WHERE status = 'running' "
         "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT 1000", stale_after,
     )
     requeued = failed = 0

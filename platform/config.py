@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     agent_allow_private_networks: bool = Field(
         default=False, description="let agents fetch loopback/private addresses (demo and tests)")
     run_heartbeat_seconds: float = Field(default=5, gt=0, description="how often a running agent reports in")
+    run_control_poll_seconds: float = Field(default=0.5, gt=0, le=1, description=(
+        "how often a running agent's worker looks for a cancel or pause request (a cancel takes effect within it)"))
     run_stale_seconds: float = Field(default=30, gt=0, description="silence after which the reaper steps in")
     run_max_attempts: int = Field(default=3, gt=0, description="worker losses a run survives before it fails")
     review_timeout_hours: float = Field(default=168, gt=0, description="a run nobody reviews is canceled after")

@@ -1,5 +1,6 @@
-"""The runner in this process with test agents: failures refund, cancel and pause act at step
-boundaries, time limits end runs as timed out, and a resumed run reuses the steps that succeeded."""
+"""The runner in this process with test agents: failures refund, cancel stops the agent, pause hands
+the run back at a safe point, time limits end runs as timed out, and a resumed run reuses the steps that
+succeeded."""
 
 from __future__ import annotations
 
@@ -102,21 +103,30 @@ async def test_cancel_stops_at_the_next_step_and_charges_what_was_done(factory):
     await assert_books_balance(workspace_id)
 
 
-async def test_pause_waits_at_a_step_boundary_and_resume_continues(factory):
+async def test_pause_hands_the_run_back_at_a_safe_point_and_resume_continues(factory):
     scope, workspace_id, run_id = await start(factory, steps=3, sleep_ms=150)
     task = asyncio.create_task(runner.run_execution(run_id))
     await asyncio.sleep(0.05)
     async with atomic():
-        await service.pause(scope, run_id)
-    paused = await wait_for_status(run_id, (states.PAUSED,), timeout=5)
-    assert len(await steps_of(run_id)) == 1  # step 1 finished, step 2 did not start
-    await asyncio.sleep(0.3)
-    assert not task.done()
+        pausing = await service.pause(scope, run_id)
+    assert pausing["status"] == states.RUNNING and pausing["pause_requested"]
+    assert await asyncio.wait_for(task, timeout=5) == states.PAUSED  # the worker let go
+    paused = await Execution.select().where(Execution.id == run_id).first()
+    assert paused["status"] == states.PAUSED and paused["heartbeat_at"] is None
+    assert [s["status"] for s in await steps_of(run_id)] == ["succeeded"]  # step 2 never started
+    await asyncio.sleep(0.4)  # paused time counts toward neither duration nor the time limit
     async with atomic():
         resumed = await service.resume(scope, run_id)
-    assert resumed["status"] == states.RUNNING and paused["status"] == states.PAUSED
-    assert await task == states.COMPLETED
-    assert (await Execution.select().where(Execution.id == run_id).first())["credits_charged"] == 7
+    assert resumed["status"] == states.QUEUED
+    assert await runner.run_execution(run_id) == states.COMPLETED
+    row = await Execution.select().where(Execution.id == run_id).first()
+    assert (row["items_processed"], row["credits_charged"], row["credits_refunded"]) == (3, 7, 0)
+    assert row["paused_ms"] >= 400
+    active = (row["finished_at"] - row["started_at"]).total_seconds() * 1000 - row["paused_ms"]
+    assert active < 3 * 150 + 400  # three steps of 150 ms and some overhead, not the pause
+    assert [(s["name"], s["status"]) for s in await steps_of(run_id)] == [
+        ("step 1", "succeeded"), ("step 2", "succeeded"), ("step 3", "succeeded")]
+    await assert_books_balance(workspace_id)
 
 
 async def test_the_time_limit_ends_a_run_as_timed_out_charging_what_was_done(factory):
@@ -206,6 +216,19 @@ async def test_resume_right_after_pause_is_never_lost(factory):
         resumed = await service.resume(scope, run_id)  # before the worker reached a boundary
     assert resumed["status"] == states.RUNNING and not resumed["pause_requested"]
     assert await asyncio.wait_for(task, timeout=10) == states.COMPLETED
+
+
+async def test_a_resume_that_lands_while_the_worker_hands_back_requeues_the_run(factory):
+    from agentledger.agents.runner import _claim
+
+    scope, workspace_id, run_id = await start(factory, steps=2)
+    claimed = await _claim(run_id)
+    async with atomic():
+        await service.pause(scope, run_id)
+        await service.resume(scope, run_id)  # the request is gone by the time the worker lets go
+        handed = await service.hand_back(run_id, claimed["attempts"])
+    assert handed["status"] == states.QUEUED  # and it is sent to a worker again, not left paused
+    assert await runner.run_execution(run_id) == states.COMPLETED
 
 
 async def test_a_worker_whose_run_was_given_away_stops_at_the_next_step(factory, override_settings):

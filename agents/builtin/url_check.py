@@ -52,12 +52,16 @@ class UrlCheck(Agent[UrlCheckInputs]):
         async with ctx.step("check", input={"urls": urls}) as step:
             if step.reused:
                 return
-            results = await self._check_all(ctx, urls, inputs.timeout_seconds)
-            step.output = {"ok": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"])}
+            todo = [url for url in urls if not ctx.already_processed(url)]  # a resumed run or a retry skips these
+            if len(todo) < len(urls):
+                ctx.log("info", f"{len(urls) - len(todo)} URLs were checked before; checking the other {len(todo)}")
+            results = await self._check_all(ctx, todo, inputs.timeout_seconds, total=len(urls))
+            step.output = {"ok": sum(1 for r in results if r["ok"]), "failed": sum(1 for r in results if not r["ok"]),
+                           "checked_before": len(urls) - len(todo)}
 
-    async def _check_all(self, ctx: Context, urls: list[str], timeout: float) -> list[dict]:
+    async def _check_all(self, ctx: Context, urls: list[str], timeout: float, total: int) -> list[dict]:
         limit = asyncio.Semaphore(self.concurrency)
-        done = 0
+        done = total - len(urls)
         results: list[dict] = []
         async with net.client(timeout=timeout, follow_redirects=True, max_redirects=5,
                               headers={"user-agent": "agentledger-url-check/1"}) as client:
@@ -81,7 +85,7 @@ class UrlCheck(Agent[UrlCheckInputs]):
                         ctx.item_failed(url, f"{type(error).__name__}: {error}"[:300] or type(error).__name__, result)
                     results.append(result)
                     done += 1
-                    ctx.progress(done, len(urls))
+                    ctx.progress(done, total)
                     ctx.log("info" if result["ok"] else "warning",
                             f"{url} → {result['status'] or 'unreachable'} in {result['ms']} ms")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from agentledger.platform.executions import states
 from agentledger.platform.executions.schemas import (
     ExecutionOut,
     ItemOut,
@@ -51,7 +52,7 @@ COLUMNS = ("id", "agent", "version_label", "version_sha256", "status", "mode", "
            "progress_total", "items_processed", "items_failed", "estimate", "credits_reserved", "credits_charged",
            "credits_refunded", "queued_at", "started_at", "finished_at", "heartbeat_at", "triggered_by",
            "started_by", "rerun_of", "reuse_steps", "cancel_requested", "pause_requested", "error_message",
-           "error_traceback", "started_by_name", "preview")
+           "error_traceback", "paused_at", "paused_ms", "attempts", "failed_step", "started_by_name", "preview")
 JOINED = frozenset({"version_label", "version_sha256", "started_by_name", "preview"})  # not every query has them
 
 
@@ -59,12 +60,19 @@ def listed(values: Sequence[Any]) -> ExecutionOut:
     """A run from its ``COLUMNS`` values in that order (an asyncpg record of the run list, or a tuple)."""
     (id_, agent, label, sha256, status, mode, inputs, scope, done, total, processed, failed, estimate, reserved,
      charged, refunded, queued, started, finished, heartbeat, triggered_by, started_by, rerun_of, reuses_steps,
-     cancel, pause, error, traceback, starter, results, *_) = values
-    duration = round(((finished or heartbeat or started) - started).total_seconds() * 1000) if started else None
+     cancel, pause, error, traceback, paused_at, paused_ms, attempts, failed_step, starter, results, *_) = values
+    duration = None
+    if started:  # time a worker spent on it: paused time and review waits do not count
+        duration = round(((finished or paused_at or heartbeat or started) - started).total_seconds() * 1000
+                         - (paused_ms or 0))
+        duration = max(duration, 0)
+    state = {"status": status, "cancel_requested": cancel, "pause_requested": pause, "attempts": attempts,
+             "failed_step": failed_step, "items_failed": failed}
     return ExecutionOut(id_, agent, VersionOut(label, sha256) if sha256 else None, status, mode, _decoded(inputs),
                         scope, done, total, processed, failed, estimate, reserved, charged, refunded, queued, started,
                         finished, duration, triggered_by, started_by, rerun_of, reuses_steps, cancel, pause, error,
-                        traceback, starter, preview(results))
+                        traceback, failed_step, list(states.actions(state)), states.status_note(state), starter,
+                        preview(results))
 
 
 def present(row: Mapping[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:

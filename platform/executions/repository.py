@@ -116,3 +116,24 @@ async def item_counts(execution_id: UUID) -> tuple[int, int]:
         "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
         "AS failed FROM execution_items WHERE execution = {}", execution_id)
     return rows[0]["done"], rows[0]["failed"]
+
+
+async def control_flags(execution_id: UUID) -> dict[str, Any] | None:
+    """What a worker polls while it runs: the state and the stop requests (a primary-key read on the
+    progress pool, twice a second per running run)."""
+    rows = await fetch("SELECT status, attempts, cancel_requested, pause_requested FROM executions WHERE id = {}",
+                       execution_id, durable=False)
+    return rows[0] if rows else None
+
+
+async def processed_items(execution_id: UUID, *, done_only: bool = False) -> dict[str, str]:
+    """The items a run recorded (key -> done | failed), for an attempt that continues it or a retry."""
+    rows = await fetch("SELECT key, status FROM execution_items WHERE execution = {} AND (status = 'done' OR NOT {})",
+                       execution_id, done_only)
+    return {r["key"]: r["status"] for r in rows}
+
+
+async def mark_step_failed(execution_id: UUID, attempt: int, position: int, error: str) -> None:
+    """A step that ran to its end but whose every item failed is where the run broke."""
+    await fetch("UPDATE execution_steps SET status = 'failed', error = {} WHERE execution = {} AND attempt = {} "
+                "AND position = {}", error, execution_id, attempt, position, durable=False)

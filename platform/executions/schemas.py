@@ -50,6 +50,15 @@ class EstimateOut(msgspec.Struct):
     affordable: bool
 
 
+class ContinuationOut(msgspec.Struct):
+    kind: Literal["resume_from_failed_step", "resume_where_stopped", "retry_failed_items"]
+    label: str
+    scope: int
+    estimate: int  # what the new run would hold ("holds up to N credits")
+    available: int
+    affordable: bool
+
+
 class StepOut(msgspec.Struct):
     position: int
     attempt: int
@@ -119,6 +128,9 @@ class ExecutionOut(msgspec.Struct, gc=False):
     pause_requested: bool
     error_message: str | None
     error_traceback: str | None
+    failed_step: int | None  # the position of the step where a failed run broke
+    actions: list[str]  # what may be done now: cancel, pause, resume, rerun, delete, and one way to go on
+    status_note: str | None  # "canceling…", "pausing…", "finished before the cancel took effect"
     started_by_name: str | None = None
     preview: PreviewOut | None = None
     steps: list[StepOut] | None = None

@@ -38,6 +38,7 @@ class NewRun:
     time_limit_seconds: int
     rerun_of: UUID | None = None
     reuse_steps: bool = False
+    skip_processed: bool = False
     schedule: UUID | None = None
 
     @property
@@ -52,11 +53,11 @@ async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     rows = await fetch(  # raw SQL: every start passes here (the ORM's insert costs more than the query)
         "INSERT INTO executions (id, workspace, started_by, triggered_by, agent, agent_version, inputs, mode, "
         "status, scope, base_cost, per_item_cost, estimate, credits_reserved, rerun_of, reuse_steps, "
-        "time_limit_seconds, schedule) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', {}, {}, {}, {}, {}, {}, "
-        "{}, {}, {}) RETURNING *",
+        "skip_processed, time_limit_seconds, schedule) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', {}, {}, "
+        "{}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
         execution_id, scope.workspace_id, scope.user_id, run.triggered_by, run.agent, run.version_id,
         json.dumps(run.inputs), run.mode, run.scope, run.base_cost, run.per_item_cost, run.estimate, reserved,
-        run.rerun_of, run.reuse_steps, run.time_limit_seconds, run.schedule,
+        run.rerun_of, run.reuse_steps, run.skip_processed, run.time_limit_seconds, run.schedule,
     )
     await ledger.reserve(scope.workspace_id, execution_id, reserved)
     enqueue_run(execution_id)
@@ -82,13 +83,16 @@ def enqueue_run(execution_id: UUID) -> None:
 
 
 def _illegal(action: str, row: dict[str, Any]) -> Conflict:
-    return Conflict(f"cannot {action} an execution that is {row['status'].replace('_', ' ')}", field="status")
+    note = states.status_note(row)
+    state = note.rstrip("…") if note and note.endswith("…") else row["status"].replace("_", " ")
+    return Conflict(f"cannot {action} an execution that is {state}", field="status")
 
 
 async def cancel(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    """Queued: canceled and refunded now. Awaiting review: canceled now, processed items charged. Running or
-    paused: stops at the next step boundary."""
+    """Queued, paused or awaiting review (no worker holds it): canceled now, processed items charged, the
+    rest refunded. Running: the worker stops the agent within a second, or at its next item."""
     row = await repository.get(scope, execution_id, to_act=True)
+    _allowed("cancel", row)
     done = await finish(execution_id, states.CANCELED, from_states=states.CANCEL_NOW_FROM, current=row)
     if done is None:
         requested = await repository.transition(execution_id, states.CANCEL_REQUEST_FROM, "cancel_requested = true")
@@ -111,29 +115,68 @@ async def delete(scope: Scope, execution_id: UUID) -> None:
 
 
 async def pause(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    await repository.get(scope, execution_id, to_act=True)
-    if await repository.transition(execution_id, states.PAUSE_FROM, "pause_requested = true") is None:
+    """Ask the agent to pause at its next safe point ("pausing…"); the worker then hands the run back."""
+    row = await repository.get(scope, execution_id, to_act=True)
+    _allowed("pause", row)
+    if await repository.transition(execution_id, states.PAUSE_FROM, "pause_requested = true",
+                                   guard="NOT cancel_requested") is None:
         raise _illegal("pause", await repository.get(scope, execution_id))
+    await audit.record("execution.pause", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id))
     return await repository.get(scope, execution_id)
 
 
 async def resume(scope: Scope, execution_id: UUID) -> dict[str, Any]:
-    await repository.get(scope, execution_id, to_act=True)  # 404 unless the caller may see it, 403 to change it
+    """A paused run goes back to the queue and continues from its recorded steps and items; a run still
+    pausing simply carries on."""
+    row = await repository.get(scope, execution_id, to_act=True)  # 404 unless the caller may see it
+    _allowed("resume", row)
     not_yet_paused = await repository.transition(execution_id, (states.RUNNING,), "pause_requested = false",
-                                                 guard="pause_requested")
-    if not_yet_paused is None and await repository.transition(
-            execution_id, states.RESUME_FROM, "pause_requested = false, status = 'running'") is None:
-        raise _illegal("resume", await repository.get(scope, execution_id))
+                                                 guard="pause_requested AND NOT cancel_requested")
+    if not_yet_paused is None:
+        if await repository.transition(execution_id, states.RESUME_FROM,
+                                       "status = 'queued', pause_requested = false, queued_at = now()") is None:
+            raise _illegal("resume", await repository.get(scope, execution_id))
+        enqueue_run(execution_id)
+    await audit.record("execution.resume", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id))
     return await repository.get(scope, execution_id)
+
+
+END_PAUSE = ("paused_ms = paused_ms + COALESCE((extract(epoch FROM now() - paused_at) * 1000)::bigint, 0), "
+             "paused_at = NULL")
+"""SQL: a pause (or a review wait) ends; its time is added up so neither duration nor time limit counts it."""
+
+
+async def hand_back(execution_id: UUID, attempt: int) -> dict[str, Any] | None:
+    """For the runner: its agent reached a safe point after a pause request, so the run stops holding a
+    worker: ``paused``, or straight back to the queue when a resume came in the meantime. None when a
+    cancel came first or another worker owns the run."""
+    row = await repository.transition(
+        execution_id, states.PAUSE_HANDOFF_FROM,
+        "status = CASE WHEN pause_requested THEN 'paused' ELSE 'queued' END, pause_requested = false, "
+        "heartbeat_at = NULL, paused_at = now(), queued_at = CASE WHEN pause_requested THEN queued_at ELSE now() END",
+        guard="NOT cancel_requested AND attempts = {}", guard_args=(attempt,))
+    if row is not None and row["status"] == states.QUEUED:
+        enqueue_run(execution_id)
+    return row
+
+
+def _allowed(action: str, row: dict[str, Any]) -> None:
+    """409 unless ``action`` is one ``states.actions`` offers for the run as it is now."""
+    if action not in states.actions(row):
+        raise _illegal(action, row)
 
 
 async def finish(execution_id: UUID, status: str, *, items_processed: int | None = None,
                  items_failed: int | None = None, error: str | None = None, traceback: str | None = None,
                  from_states: tuple[str, ...] = states.FINISH_FROM,
                  current: dict[str, Any] | None = None, attempt: int | None = None,
-                 guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+                 guard: str = "TRUE", guard_args: tuple[Any, ...] = (),
+                 failed_step: int | None = None) -> dict[str, Any] | None:
     """Move the run to ``status`` and settle: completed/partial/canceled/timed_out charge base + the
-    processed items, failed refunds everything, and so does a cancel before any worker started the run. None when the run was not in ``from_states`` (someone else won).
+    processed items, failed refunds everything, and so does a cancel before any item was processed. None
+    when the run was not in ``from_states`` (someone else won).
     ``current`` (the runner's claimed row) saves a read; price and hold never change after creation.
     ``attempt`` fences the runner: a worker the reaper replaced cannot finish the run."""
     current = current or await repository.get_by_id(execution_id)
@@ -147,14 +190,16 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
         guard, guard_args = f"({guard}) AND attempts = {{}}", (*guard_args, attempt)
     reserved = current["credits_reserved"]
     charge = 0
-    never_started = status == states.CANCELED and not current["attempts"]
-    if status != states.FAILED and reserved and not never_started:
+    nothing_done = status == states.CANCELED and (not current["attempts"] or not processed)
+    if status != states.FAILED and reserved and not nothing_done:
         charge = min(reserved, current["base_cost"] + current["per_item_cost"] * processed)
     row = await repository.transition(
         execution_id, from_states,
         "status = {}, finished_at = now(), items_processed = {}, items_failed = {}, credits_charged = {}, "
-        "credits_refunded = {}, error_message = {}, error_traceback = {}, heartbeat_at = NULL",
-        status, processed, failed, charge, reserved - charge, error, traceback, guard=guard, guard_args=guard_args,
+        "credits_refunded = {}, error_message = {}, error_traceback = {}, failed_step = {}, heartbeat_at = NULL, "
+        f"{END_PAUSE}",
+        status, processed, failed, charge, reserved - charge, error, traceback, failed_step, guard=guard,
+        guard_args=guard_args,
     )
     if row is not None:
         await ledger.resolve(row["workspace"], execution_id, reserved, charge)

@@ -5,18 +5,66 @@ QUEUED, RUNNING, PAUSED, AWAITING_REVIEW = "queued", "running", "paused", "await
 COMPLETED, PARTIAL, FAILED, CANCELED, TIMED_OUT = "completed", "partial", "failed", "canceled", "timed_out"
 
 FINAL = (COMPLETED, PARTIAL, FAILED, CANCELED, TIMED_OUT)
-LIVE = (RUNNING, PAUSED)  # a worker holds these and heartbeats
-WAITING = (PAUSED, AWAITING_REVIEW)  # waiting on a person (a review holds no worker)
+LIVE = (RUNNING,)  # a worker holds it and heartbeats
+WAITING = (PAUSED, AWAITING_REVIEW)  # waiting on a person; no worker is held
 
 # which states each transition may start from
 CLAIM_FROM = (QUEUED,)
-FINISH_FROM = (RUNNING, PAUSED)  # a worker finishes what it holds; a run awaiting review is canceled, not finished
-CANCEL_NOW_FROM = (QUEUED, AWAITING_REVIEW)  # nobody runs it: cancel now (processed items are charged)
-CANCEL_REQUEST_FROM = (RUNNING, PAUSED)  # the runner acts at the next step boundary
-PAUSE_FROM = (RUNNING,)
-RESUME_FROM = (PAUSED,)
+FINISH_FROM = (RUNNING,)  # a worker finishes what it holds; a waiting run is canceled, not finished
+CANCEL_NOW_FROM = (QUEUED, PAUSED, AWAITING_REVIEW)  # nobody runs it: cancel now (processed items are charged)
+CANCEL_REQUEST_FROM = (RUNNING,)  # the worker stops the agent within a second (or at its next item)
+PAUSE_FROM = (RUNNING,)  # a request: the agent pauses at its next safe point ("pausing…")
+PAUSE_HANDOFF_FROM = (RUNNING,)  # the worker lets go of a run that reached a safe point
+RESUME_FROM = (PAUSED,)  # back to the queue: a worker continues from its recorded steps and items
 REVIEW_FROM = (RUNNING,)  # a running agent asks for a review
 DECIDE_FROM = (AWAITING_REVIEW,)  # a decision sends it back to the queue
+STOPPED_EARLY = (CANCELED, TIMED_OUT)  # it stopped before its end: "resume where it stopped"
+
+
+def actions(run: dict) -> tuple[str, ...]:
+    """What may be done to a run in its current state: the one rule the API enforces and the pages show.
+    ``run`` needs status, cancel_requested, pause_requested, attempts, failed_step and items_failed."""
+    status = run["status"]
+    stopping = run["cancel_requested"]
+    allowed: list[str] = []
+    if status in (QUEUED, PAUSED, AWAITING_REVIEW) or (status == RUNNING and not stopping):
+        allowed.append("cancel")
+    if status == RUNNING and not stopping and not run["pause_requested"]:
+        allowed.append("pause")
+    if status == PAUSED or (status == RUNNING and not stopping and run["pause_requested"]):
+        allowed.append("resume")
+    allowed.append("rerun")
+    if status in FINAL:
+        allowed.append("delete")
+        continuation = continuation_of(run)
+        if continuation:
+            allowed.append(continuation)
+    return tuple(allowed)
+
+
+def continuation_of(run: dict) -> str | None:
+    """How a finished run can be taken further without redoing what worked, or None when nothing is left:
+    from the step that failed, from where a cancel or the time limit stopped it, or only the failed items."""
+    if run["failed_step"] is not None:
+        return "resume_from_failed_step"
+    if run["status"] in STOPPED_EARLY and run["attempts"]:
+        return "resume_where_stopped"
+    if run["items_failed"]:
+        return "retry_failed_items"
+    return None
+
+
+def status_note(run: dict) -> str | None:
+    """What the status alone does not say: a stop that is on its way, or one that came too late."""
+    status = run["status"]
+    if run["cancel_requested"]:
+        if status == RUNNING:
+            return "canceling…"
+        if status in (COMPLETED, PARTIAL):
+            return "finished before the cancel took effect"
+    if status == RUNNING and run["pause_requested"]:
+        return "pausing…"
+    return None
 
 
 def credit_story(run: dict) -> str:

@@ -45,6 +45,8 @@ class Execution(Table, tablename="executions"):
     schedule = UUID(null=True, default=None)  # the schedule that started it (triggered_by = schedule)
     awaited_review = Boolean(default=False)  # it waited for a person: resumed attempts reuse finished steps
     reuse_steps = Boolean(default=False)  # resume-from-failed-step: succeeded steps of rerun_of are reused
+    skip_processed = Boolean(default=False)  # the items rerun_of processed are skipped (retry, resume)
+    failed_step = Integer(null=True, default=None)  # the position of the step where a failed run broke
     cancel_requested = Boolean(default=False)
     pause_requested = Boolean(default=False)
     attempts = Integer(default=0)  # claims by workers (fences a replaced worker)
@@ -54,6 +56,8 @@ class Execution(Table, tablename="executions"):
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
     heartbeat_at = Timestamptz(null=True, default=None)
+    paused_at = Timestamptz(null=True, default=None)  # since when it holds no worker (paused, or waiting a review)
+    paused_ms = BigInt(default=0)  # time spent paused so far: neither duration nor the time limit counts it
     deleted_at = Timestamptz(null=True, default=None)  # deleted by a person: hidden, its credits stay on the ledger
     created_at = Timestamptz(default=TimestamptzNow())
 

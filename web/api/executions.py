@@ -22,6 +22,7 @@ from agentledger.platform.executions.present import listed, present
 from agentledger.platform.executions.schemas import (
     AgentOut,
     CodeOut,
+    ContinuationOut,
     CostOut,
     EstimateOut,
     ExecutionOut,
@@ -96,7 +97,8 @@ class ExecutionsController(Controller):
         return CodeOut(row["agent"], row["label"], row["sha256"], row["source"])
 
     @post("/{execution_id:uuid}/cancel", status_code=HTTP_200_OK,
-          summary="Cancel: queued runs stop now, running ones at the next step; processed items are charged")
+          summary="Cancel: a queued, paused or waiting run stops now; a running one within a second (status_note "
+          "says 'canceling…' until then). Processed items are charged, the rest refunded")
     async def cancel(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.cancel(caller, execution_id))
@@ -107,12 +109,14 @@ class ExecutionsController(Controller):
         async with atomic():
             await service.delete(caller, execution_id)
 
-    @post("/{execution_id:uuid}/pause", status_code=HTTP_200_OK, summary="Pause at the next step boundary")
+    @post("/{execution_id:uuid}/pause", status_code=HTTP_200_OK,
+          summary="Pause at the agent's next safe point ('pausing…'); the paused run holds no worker")
     async def pause(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.pause(caller, execution_id))
 
-    @post("/{execution_id:uuid}/resume", status_code=HTTP_200_OK, summary="Resume a paused run")
+    @post("/{execution_id:uuid}/resume", status_code=HTTP_200_OK,
+          summary="Resume a paused run: it is queued again and continues from its recorded steps and items")
     async def resume(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.resume(caller, execution_id))
@@ -124,11 +128,25 @@ class ExecutionsController(Controller):
         async with atomic():
             return present(await launch.rerun(caller, execution_id, data.inputs, data.scope, data.mode))
 
+    @get("/{execution_id:uuid}/continuation",
+         summary="How a finished run can go on (resume from the failed step, resume where it stopped, or retry "
+         "the failed items) and what that would hold; nothing is reserved. 409 when nothing is left to do")
+    async def continuation(self, caller: Caller, execution_id: Id) -> ContinuationOut:
+        c = await launch.continuation(caller, execution_id)
+        return ContinuationOut(c.kind, c.label, c.scope, c.estimate, c.available, c.affordable)
+
     @post("/{execution_id:uuid}/resume-from-failed-step", status_code=HTTP_202_ACCEPTED,
-          summary="A new linked run that reuses the outputs of the steps that succeeded")
+          summary="A new linked run from the step that failed (or from where a cancel or the time limit stopped "
+          "it), reusing the outputs of the steps before; 409 when no step failed and nothing was stopped")
     async def resume_from_failed_step(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await launch.resume_from_failed_step(caller, execution_id))
+
+    @post("/{execution_id:uuid}/retry-failed-items", status_code=HTTP_202_ACCEPTED,
+          summary="A new linked run of only the items that failed (for a run where no step failed); 409 otherwise")
+    async def retry_failed_items(self, caller: Caller, execution_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await launch.retry_failed_items(caller, execution_id))
 
 
 class WalletController(Controller):
