@@ -112,7 +112,8 @@ def test_every_field_of_a_run_comes_from_its_own_column():
     started = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     row = {name: f"<{name}>" for name in COLUMNS} | {
         "inputs": {"url": "x"}, "started_at": started, "finished_at": started + timedelta(seconds=3),
-        "heartbeat_at": None, "preview": None}
+        "heartbeat_at": None, "preview": None, "paused_at": None, "paused_ms": 0, "attempts": 1, "failed_step": None,
+        "cancel_requested": False, "pause_requested": False, "status": "completed", "items_failed": 0}
     out = present(row)
     for field in out.__struct_fields__:
         if field in row and field not in ("preview",):

@@ -242,8 +242,8 @@ async def test_run_page_actions_rerun_with_confirmed_cost_cancel_and_delete(clie
     canceled = await client.post(f"/w/acme/executions/{rerun_id}/cancel", data={"_csrf_token": token})
     assert canceled.status_code == 303
     assert (await Execution.select().where(Execution.id == rerun_id).first())["status"] == "canceled"
-    stopped = (await client.get(f"/w/acme/executions/{rerun_id}")).text  # no step failed: nothing says one did
-    assert "Resume where it stopped" in stopped and "Resume from failed step" not in stopped
+    stopped = (await client.get(f"/w/acme/executions/{rerun_id}")).text  # canceled before it started:
+    assert "Resume" not in stopped and "Retry" not in stopped and "Run again" in stopped  # nothing to go on from
     deleted = await client.post(f"/w/acme/executions/{run['id']}/delete", data={"_csrf_token": token})
     assert deleted.status_code == 303 and deleted.headers["location"] == "/w/acme/executions"
     assert (await client.get(f"/w/acme/executions/{run['id']}")).status_code == 404

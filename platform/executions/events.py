@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -54,7 +55,10 @@ def status_event(row: dict[str, Any]) -> dict[str, Any]:
             "progress_total": row["progress_total"], "items_processed": row["items_processed"],
             "items_failed": row["items_failed"], "credits_charged": row["credits_charged"],
             "credits_refunded": row["credits_refunded"], "started_at": row["started_at"],
-            "finished_at": row["finished_at"]}
+            "active_since": row["started_at"] + timedelta(milliseconds=row.get("paused_ms") or 0)
+            if row["started_at"] else None,
+            "finished_at": row["finished_at"], "cancel_requested": row.get("cancel_requested", False),
+            "pause_requested": row.get("pause_requested", False)}
 
 
 async def publish_status(row: dict[str, Any]) -> None:

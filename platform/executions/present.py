@@ -71,7 +71,7 @@ def listed(values: Sequence[Any]) -> ExecutionOut:
     return ExecutionOut(id_, agent, VersionOut(label, sha256) if sha256 else None, status, mode, _decoded(inputs),
                         scope, done, total, processed, failed, estimate, reserved, charged, refunded, queued, started,
                         finished, duration, triggered_by, started_by, rerun_of, reuses_steps, cancel, pause, error,
-                        traceback, failed_step, list(states.actions(state)), states.status_note(state), starter,
+                        traceback, failed_step, list(states.actions(state)), states.status_note(state), paused_ms or 0, starter,
                         preview(results))
 
 

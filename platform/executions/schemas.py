@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -131,11 +131,18 @@ class ExecutionOut(msgspec.Struct, gc=False):
     failed_step: int | None  # the position of the step where a failed run broke
     actions: list[str]  # what may be done now: cancel, pause, resume, rerun, delete, and one way to go on
     status_note: str | None  # "canceling…", "pausing…", "finished before the cancel took effect"
+    paused_ms: int  # time spent paused or waiting for a review: not part of duration_ms
     started_by_name: str | None = None
     preview: PreviewOut | None = None
     steps: list[StepOut] | None = None
     log: list[LogOut] | None = None
     items: list[ItemOut] | None = None
+
+
+    @property
+    def active_since(self) -> datetime | None:
+        """When the run would have started had it never paused: a running run's duration ticks from here."""
+        return self.started_at + timedelta(milliseconds=self.paused_ms) if self.started_at else None
 
 
 class CodeOut(msgspec.Struct):

@@ -1,5 +1,6 @@
 """The run page's actions: cancel, pause, resume, run again (pre-filled, cost confirmed before it
-starts), resume from the failed step, delete, and the code view. Each is a small form; errors come
+starts), resume from the failed step or where it stopped, retry the failed items (cost confirmed
+first), delete, and the code view. Each is a small form; errors come
 back on the run page."""
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class RerunForm(StartForm):
     confirmed_estimate: str = ""
 
 
+@dataclass
+class ContinueForm:
+    kind: str = ""
+    confirmed_estimate: str = ""
+
+
 class RunActionPages(Controller):
     path = "/w/{ws:str}/executions/{execution_id:uuid}"
     include_in_schema = False
@@ -55,14 +62,30 @@ class RunActionPages(Controller):
     async def resume(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
         return await self._act(request, ws, execution_id, lambda caller: service.resume(caller, execution_id))
 
-    @post("/resume-from-failed-step")
-    async def resume_failed(self, request: Request, ws: FromPath[str],
-                            execution_id: FromPath[UUID]) -> Template | Redirect:
-        async def resume(caller: Any) -> str:
-            run = await launch.resume_from_failed_step(caller, execution_id)
+    @get("/continue")
+    async def continue_form(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
+        """What resuming (or retrying the failed items) would hold, to confirm before anything is reserved."""
+        principal, caller = await page_scope(request, ws)
+        original = await executions.get(caller, execution_id)
+        try:
+            plan = await launch.continuation(caller, execution_id)
+        except AppError as error:
+            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return await render(request, "continue.html", principal=principal, caller=caller, original=original,
+                            plan=plan)
+
+    @post("/continue")
+    async def go_on(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                    data: URLEncodedBody[ContinueForm]) -> Template | Redirect:
+        """Starts only when the way and the cost the person confirmed still hold; otherwise asks again."""
+        async def start(caller: Any) -> str:
+            plan = await launch.continuation(caller, execution_id)
+            if (plan.kind, str(plan.estimate)) != (data.kind, data.confirmed_estimate):
+                return f"/w/{ws}/executions/{execution_id}/continue"
+            run = await launch.go_on(caller, execution_id, plan.kind)
             return f"/w/{ws}/executions/{run['id']}"
 
-        return await self._act(request, ws, execution_id, resume)
+        return await self._act(request, ws, execution_id, start)
 
     @post("/delete")
     async def delete(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:

@@ -225,8 +225,13 @@ class RunPages(Controller):
             context.setdefault("error", error)
             status_code = max(status_code, error.status_code)
         members = (await workspaces.list_members(caller, ALL)).items if caller.is_admin else []
+        first_page = not query.get("cursor") and not query.get("newer")
+        only_status = not any((view.agent, view.outcome, view.range, view.since, view.until, view.triggered_by,
+                               view.mode, view.started_by))
+        statuses = tuple(view.statuses) or TABS.get(view.tab, ())
         return await render(request, "executions.html", principal=principal, caller=caller, runs=runs, after=after,
                             older=older, newer=newer, view=view, members=members,
+                            live_rows=first_page and only_status, live_statuses=statuses,
                             agents=[a for a in all_agents() if not a.name.startswith("test-")],
                             form=form or StartForm(agent="seo-audit"), status_code=status_code, **context)
 

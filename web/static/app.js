@@ -31,18 +31,38 @@ function follow(url, handlers) {
   }
 }
 
+// The run page's regions (heading, actions, facts, error, review, results, steps, failed items) come back
+// from the server together, so status, buttons, credits and results never disagree; panels the person
+// opened (or closed) stay that way.
+function keyOf(details) {
+  return details.dataset.key || (details.querySelector("summary")?.textContent || "").trim();
+}
+
+async function refreshRegions() {
+  const response = await fetch(window.location.href, {headers: {accept: "text/html"}, credentials: "same-origin"});
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const chosen = new Map();
+  document.querySelectorAll("details").forEach((d) => chosen.set(keyOf(d), d.open));
+  document.querySelectorAll("[data-region]").forEach((old) => {
+    const next = fresh.querySelector(`[data-region="${old.dataset.region}"]`);
+    if (!next) return;
+    next.querySelectorAll("details").forEach((d) => { if (chosen.has(keyOf(d))) d.open = chosen.get(keyOf(d)); });
+    old.replaceWith(document.importNode(next, true));
+  });
+}
+
 function followRun(root) {
   const log = document.querySelector("ol.log");
-  const steps = document.querySelector("ol.steps-list");
+  let pending = null;
+  const refresh = () => {  // one refresh for a burst of status events
+    if (!pending) pending = window.setTimeout(() => { pending = null; refreshRegions(); }, 150);
+  };
   follow(root.dataset.events, {
     status: (data, source) => {
       setStatus(document.querySelector("[data-run-status]"), data.status);
-      const duration = document.querySelector("[data-duration]");
-      if (duration && data.status === "running" && data.started_at) duration.dataset.started = data.started_at;
-      if (FINAL.includes(data.status) || data.status === "awaiting_review") {
-        source.close();
-        window.setTimeout(() => window.location.reload(), 400);  // results and credits render server-side
-      }
+      if (FINAL.includes(data.status)) source.close();
+      refresh();
     },
     progress: (data) => {
       const bar = document.querySelector("progress[data-run-progress]");
@@ -53,6 +73,7 @@ function followRun(root) {
       if (items && data.progress_total) items.textContent = data.progress_done + " of " + data.progress_total + " so far";
     },
     step: (data) => {
+      const steps = document.querySelector("ol.steps-list");
       if (!steps) return;
       const key = data.attempt + "-" + data.position;
       let item = steps.querySelector(`li[data-step="${key}"]`);
@@ -95,11 +116,24 @@ function followRun(root) {
   });
 }
 
+// The list: on its first page with no filters but the status tab, rows enter and leave as runs start
+// and finish (the rows come back from the server); elsewhere a new run shows the "new runs" banner.
 function followList(root) {
+  const liveRows = root.dataset.liveRows === "1";
+  const wanted = root.dataset.statuses ? root.dataset.statuses.split(",") : null;
+  let pending = null;
+  const reload = () => {
+    if (!pending) pending = window.setTimeout(() => { pending = null; refreshRegions(); }, 300);
+  };
   follow(root.dataset.listEvents, {
     status: (data) => {
       const row = document.querySelector(`tr[data-run="${data.run}"]`);
-      if (!row) { document.querySelector("[data-new-runs]")?.removeAttribute("hidden"); return; }
+      const fits = !wanted || wanted.includes(data.status);
+      if (!row || !fits) {
+        if (liveRows && (fits || row)) reload();
+        else if (!row && fits && data.status === "queued") document.querySelector("[data-new-runs]")?.removeAttribute("hidden");
+        if (!row) return;
+      }
       setStatus(row.querySelector(".status"), data.status);
       if (FINAL.includes(data.status)) {
         row.querySelector("progress")?.remove();
@@ -119,8 +153,10 @@ function followList(root) {
           }
           items.append("/ " + items.dataset.scope);
         }
-      } else if (data.status === "running" && data.started_at) {
-        row.children[3].dataset.started = data.started_at;
+      } else if (data.status === "running" && data.active_since) {
+        row.children[3].dataset.started = data.active_since;
+      } else {
+        row.children[3].removeAttribute("data-started");
       }
     },
     progress: (data) => {
