@@ -39,8 +39,13 @@ function keyOf(details) {
 }
 
 async function refreshRegions() {
-  const response = await fetch(window.location.href, {headers: {accept: "text/html"}, credentials: "same-origin"});
-  if (!response.ok) return;
+  let response;
+  try {
+    response = await fetch(window.location.href, {headers: {accept: "text/html"}, credentials: "same-origin"});
+  } catch (error) {
+    return false;
+  }
+  if (!response.ok) return false;
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
   const chosen = new Map();
   document.querySelectorAll("details").forEach((d) => chosen.set(keyOf(d), d.open));
@@ -50,17 +55,22 @@ async function refreshRegions() {
     next.querySelectorAll("details").forEach((d) => { if (chosen.has(keyOf(d))) d.open = chosen.get(keyOf(d)); });
     old.replaceWith(document.importNode(next, true));
   });
+  return true;
 }
 
 function followRun(root) {
   const log = document.querySelector("ol.log");
-  let pending = null;
-  const refresh = () => {  // one refresh for a burst of status events
-    if (!pending) pending = window.setTimeout(() => { pending = null; refreshRegions(); }, 150);
+  let pending = null, latest = null;
+  const refresh = () => {  // one refresh for a burst of status events; the bare status if the page cannot come
+    if (pending) return;
+    pending = window.setTimeout(async () => {
+      pending = null;
+      if (!await refreshRegions()) setStatus(document.querySelector("[data-run-status]"), latest);
+    }, 150);
   };
   follow(root.dataset.events, {
     status: (data, source) => {
-      setStatus(document.querySelector("[data-run-status]"), data.status);
+      latest = data.status;
       if (FINAL.includes(data.status)) source.close();
       refresh();
     },
