@@ -79,7 +79,7 @@ async def test_approve_and_apply_selected_from_the_page(client, factory, site):
     nothing = await client.post(f"/w/acme/executions/{run['id']}/results",
                                 data={"action": "approve", "_csrf_token": token})
     assert nothing.status_code == 422 and "tick the results to act on first" in nothing.text
-    open_one = await client.post(f"/w/acme/executions/{run['id']}/results",
+    open_one = await client.post(f"/w/acme/executions/{run['id']}/results", follow_redirects=True,
                                  data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
     assert "0 applied, 0 failed, 1 skipped (it is open: approve it first)" in open_one.text
     reloaded = await client.get(f"/w/acme/executions/{run['id']}/results")  # the bar's address, reloaded
@@ -89,7 +89,7 @@ async def test_approve_and_apply_selected_from_the_page(client, factory, site):
     assert approved.status_code == 303
     page = await client.get(f"/w/acme/executions/{run['id']}?status=approved")
     assert page.text.count('name="result_ids"') == 1
-    no_connector = await client.post(f"/w/acme/executions/{run['id']}/results",
+    no_connector = await client.post(f"/w/acme/executions/{run['id']}/results", follow_redirects=True,
                                      data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
     assert "0 applied, 1 failed" in no_connector.text and "no connector" in no_connector.text
     await sign_in(client, team.admin.email, team.admin.password)
@@ -98,7 +98,7 @@ async def test_approve_and_apply_selected_from_the_page(client, factory, site):
                                                           "secret": site.token, "_csrf_token": token})
     assert added.status_code == 303
     assert site.url in (await client.get("/w/acme/connectors")).text
-    applied = await client.post(f"/w/acme/executions/{run['id']}/results",
+    applied = await client.post(f"/w/acme/executions/{run['id']}/results", follow_redirects=True,
                                 data={"action": "apply", "result_ids": [str(about["id"])], "_csrf_token": token})
     assert "1 applied, 0 failed" in applied.text
     assert about["body"]["after"] in httpx.get(f"{site.url}/about").text

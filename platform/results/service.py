@@ -91,6 +91,7 @@ class Outcome:
     id: UUID
     outcome: str  # applied | already_applied | apply_failed | skipped | not_found
     reason: str | None = None
+    code: str | None = None  # why it was skipped: not_approved | not_decidable | in_flight (for the notice)
 
 
 def _value(row: dict[str, Any]) -> str:
@@ -105,14 +106,15 @@ async def _claim(scope: Scope, execution_id: UUID, result_id: UUID) -> tuple[dic
             return None, Outcome(result_id, "not_found", "no such result in this run")
         row = rows[0]
         if row["kind"] not in DECIDABLE:
-            return None, Outcome(result_id, "skipped", "only recommendations and content can be applied")
+            return None, Outcome(result_id, "skipped", "only recommendations and content can be applied",
+                                 "not_decidable")
         if row["status"] == "applied":
             return None, Outcome(result_id, "already_applied")
         if row["status"] not in ("approved", "apply_failed"):
-            return None, Outcome(result_id, "skipped", f"it is {row['status']}: approve it first")
+            return None, Outcome(result_id, "skipped", f"it is {row['status']}: approve it first", "not_approved")
         started = row["apply_started_at"]
         if started is not None and now() - started < IN_FLIGHT:
-            return None, Outcome(result_id, "skipped", "it is being applied right now")
+            return None, Outcome(result_id, "skipped", "it is being applied right now", "in_flight")
         await repository.update(result_id, {R.apply_started_at: now()})
         return row, None
 
