@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_lockout_seconds: int = Field(default=15 * 60, gt=0)
     invitation_ttl_hours: int = Field(default=72, gt=0)
+    password_reset_ttl_minutes: int = Field(default=30, gt=0, le=24 * 60, description="how long a reset link works")
     agent_allow_private_networks: bool = Field(
         default=False, description="let agents fetch loopback/private addresses (demo and tests)")
     run_heartbeat_seconds: float = Field(default=5, gt=0, description="how often a running agent reports in")

@@ -22,6 +22,7 @@ APP_CONFIG = AppConfig(
         tables.Membership,
         tables.Invitation,
         tables.ApiToken,
+        tables.PasswordReset,
         tables.AuditEvent,
         execution_tables.AgentVersion,
         execution_tables.Execution,

@@ -1,4 +1,5 @@
-"""Platform tables: people, workspaces, memberships, invitations, API tokens and the audit trail."""
+"""Platform tables: people, workspaces, memberships, invitations, API tokens, password resets and the audit
+trail."""
 
 from piccolo.columns import (
     JSONB,
@@ -66,6 +67,17 @@ class ApiToken(Table, tablename="api_tokens"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class PasswordReset(Table, tablename="password_resets"):
+    """A "forgot password" link: only the token's digest is kept; it works once, until ``expires_at``."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)  # set when used, or when the password changed otherwise
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class AuditEvent(Table, tablename="audit_events"):

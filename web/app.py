@@ -26,6 +26,7 @@ from agentledger.platform.redis import close_redis
 from agentledger.web import auth, errors
 from agentledger.web.api import events, executions, exports, health, people, results, schedules, sharing
 from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
+from agentledger.web.pages.account import AccountPages
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.run_actions import RunActionPages
@@ -99,7 +100,7 @@ def create_app() -> Litestar:
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunActionPages, AutomationPages,
-            SharePages, LinkPages,
+            SharePages, LinkPages, AccountPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,

@@ -1,20 +1,27 @@
-"""Pages: sign in (password or OIDC), sign out, and accepting an invitation."""
+"""Pages: sign in (password or OIDC), sign out, a forgotten password (ask for a link, use it), and
+accepting an invitation."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from agentledger.platform import accounts, invitations, login_guard, oidc
+from agentledger.platform import accounts, invitations, login_guard, oidc, passwords
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Forbidden, NotFound
 from agentledger.web.auth import current_principal
 from agentledger.web.pages.common import render, safe_next, see_other, signed_in
-from agentledger.web.sessions import rotate
+from agentledger.web.sessions import forget_sessions, rotate
+
+log = logging.getLogger("agentledger.web")
+# A reset page's URL holds the token: no Referer carries it anywhere, no cache keeps the page.
+_PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 @dataclass
@@ -28,6 +35,26 @@ class LoginForm:
 class SignupForm:
     name: str = ""
     password: str = ""
+
+
+@dataclass
+class ForgotForm:
+    email: str = ""
+
+
+@dataclass
+class ResetForm:
+    new_password: str = ""
+    confirm_password: str = ""
+
+
+async def _send_reset_link(email: str, address: str) -> None:
+    """After the answer went out (so its timing cannot tell whether the account exists)."""
+    try:
+        async with atomic():
+            await passwords.send_reset_link(email, address)
+    except Exception:  # noqa: BLE001 - nobody waits for this answer: log it
+        log.exception("a password reset link could not be queued")
 
 
 async def start_session(request: Request, account: accounts.Account) -> None:
@@ -66,6 +93,58 @@ class AuthPages(Controller):
     async def logout(self, request: Request) -> Redirect:
         request.clear_session()
         return see_other("/login")
+
+    @get("/forgot")
+    async def forgot_page(self, request: Request) -> Template:
+        return await render(request, "forgot.html", principal=await current_principal(request), form=ForgotForm())
+
+    @post("/forgot")
+    async def forgot(self, request: Request, data: URLEncodedBody[ForgotForm]) -> Template:
+        """The same answer whether or not the account exists; the link goes out after it."""
+        principal = await current_principal(request)
+        address = request.client.host if request.client else ""
+        try:
+            if not data.email.strip():
+                raise AppError("enter the email address you sign in with", field="email")
+            email = accounts.normalize_email(data.email)
+            await passwords.reserve_request(email, address)
+        except AppError as error:
+            return await render(request, "forgot.html", principal=principal, form=data, error=error,
+                                status_code=error.status_code, headers=error.headers)
+        page = await render(request, "forgot.html", principal=principal, form=ForgotForm(email), sent=True,
+                            minutes=get_settings().password_reset_ttl_minutes)
+        page.background = BackgroundTask(_send_reset_link, email, address)
+        return page
+
+    @get("/reset/{token:str}")
+    async def reset_page(self, request: Request, token: FromPath[str]) -> Template:
+        """Shows the form; changes nothing (mail scanners open links too)."""
+        principal = await current_principal(request)
+        try:
+            link = await passwords.check_link(token)
+        except AppError as error:
+            return await render(request, "reset.html", principal=principal, problem=error,
+                                status_code=error.status_code, headers=_PRIVATE)
+        return await render(request, "reset.html", principal=principal, link=link, token=token, headers=_PRIVATE)
+
+    @post("/reset/{token:str}")
+    async def reset(self, request: Request, token: FromPath[str],
+                    data: URLEncodedBody[ResetForm]) -> Template | Redirect:
+        """Sets the password, signs out every session of the account and signs this browser in afresh: it
+        just proved it reads the mailbox and chose the password, so asking for it again adds nothing."""
+        try:
+            async with atomic():
+                account = await passwords.reset(token, data.new_password, data.confirm_password)
+        except AppError as error:
+            principal = await current_principal(request)
+            if error.status_code in (404, 410):
+                return await render(request, "reset.html", principal=principal, problem=error,
+                                    status_code=error.status_code, headers=_PRIVATE)
+            return await render(request, "reset.html", principal=principal, link=await passwords.check_link(token),
+                                token=token, error=error, status_code=error.status_code, headers=_PRIVATE)
+        await forget_sessions(request, str(account.id), keep_current=False)
+        await start_session(request, account)
+        return see_other("/account?done=reset")
 
     @post("/auth/oidc/start")
     async def oidc_start(self, request: Request) -> Redirect:
