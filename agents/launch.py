@@ -14,6 +14,7 @@ import msgspec
 from agentledger.agents.registry import get_agent, source_version
 from agentledger.agents.sdk import Agent
 from agentledger.billing import ledger
+from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import fetch, on_commit
 from agentledger.platform.errors import Conflict, Invalid, NotFound
 from agentledger.platform.executions import repository, service, states
@@ -37,6 +38,7 @@ class Estimate:
     estimate: int
     available: int
     affordable: bool
+    note: str | None = None  # what the scope came from, when the agent worked it out ("7 of the 24 products…")
 
 
 def _validated(agent: Agent, raw: dict[str, Any]) -> msgspec.Struct:
@@ -68,12 +70,37 @@ def plan(request: Request) -> tuple[Agent, msgspec.Struct, int]:
     return agent, inputs, scope
 
 
+async def with_preview(request: Request) -> tuple[Request, str | None]:
+    """The request with the scope the agent works out from its inputs now (``Agent.preview``), when the
+    caller named none and the inputs do not imply one. Called before any transaction: it may fetch."""
+    agent, inputs, _ = plan(request)
+    if request.scope is not None or agent.scope_of(inputs) is not None:
+        return request, None
+    seen = await agent.preview(inputs)
+    if seen is None:
+        return request, None
+    if seen.scope < 1:
+        raise Invalid(f"nothing to do: {seen.summary}", field="scope")
+    return Request(request.agent, request.inputs, seen.scope, request.mode), seen.summary
+
+
 async def estimate(caller: Scope, request: Request) -> Estimate:
     """What a run would reserve, before anything is reserved."""
+    request, note = await with_preview(request)
     agent, _, scope = plan(request)
     cost = agent.estimate(scope) if request.mode == "live" else 0
     available = (await ledger.balance(caller.workspace_id)).available
-    return Estimate(agent.name, scope, cost, available, cost <= available)
+    return Estimate(agent.name, scope, cost, available, cost <= available, note)
+
+
+async def suggested_inputs(caller: Scope, agent_name: str) -> dict[str, Any]:
+    """What the run form starts with: the agent's defaults for the workspace's connected site."""
+    try:
+        agent = get_agent(agent_name)
+    except NotFound as missing:
+        raise Invalid(missing.message, field="agent") from None
+    connected = await connectors.list_all(caller)
+    return agent.suggested_inputs(connected[0]["base_url"].rstrip("/") if connected else None)
 
 
 _version_ids: dict[tuple[str, str], UUID] = {}  # (agent, sha256) -> row id; rows are never deleted

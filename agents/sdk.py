@@ -78,6 +78,14 @@ class Review:
     decided_by_id: Any = None  # their user id, to act in their name (e.g. apply what they approved)
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What an agent can tell before it runs: the scope its inputs come to now, and why, in words."""
+
+    scope: int
+    summary: str
+
+
 class StepHandle(Protocol):
     name: str
     reused: bool
@@ -125,6 +133,15 @@ class Agent(ABC, Generic[I]):
 
     def scope_of(self, inputs: I) -> int | None:
         """The scope implied by the inputs (e.g. the number of URLs), or None to take the caller's."""
+        return None
+
+    def suggested_inputs(self, site: str | None) -> dict[str, Any]:
+        """Inputs the run form starts with for the workspace's connected site (its base URL), if any."""
+        return {}
+
+    async def preview(self, inputs: I) -> Preview | None:
+        """Optional: the scope the inputs come to now (e.g. the products a catalog has that need copy),
+        for the run form to offer before anything is reserved. Runs never depend on it."""
         return None
 
     def estimate(self, scope: int) -> int:

@@ -15,9 +15,12 @@ from agentledger.platform.validation import check_url
 
 
 class SiteInputs(msgspec.Struct, forbid_unknown_fields=True):
-    start_url: Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
-    concurrency: Annotated[int, msgspec.Meta(ge=1, le=8)] = 4
-    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 10.0
+    start_url: Annotated[str, msgspec.Meta(min_length=8, max_length=2048, title="Start URL", description=(
+        "The page the crawl starts from; it follows links on the same site, up to the scope in pages."))]
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=8, title="Pages at once", description=(
+        "How many pages are fetched at the same time; lower it for a fragile site."))] = 4
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60, title="Timeout per page (seconds)", description=(
+        "A page that takes longer fails, with the reason."))] = 10.0
 
     def __post_init__(self) -> None:
         check_url(self.start_url)
@@ -41,6 +44,9 @@ class SiteAgent(Agent[SiteInputs]):
     default_scope = 50
     max_scope = 5000
     time_limit_seconds = 1800
+
+    def suggested_inputs(self, site: str | None) -> dict:
+        return {"start_url": f"{site}/"} if site else {}
 
 
 async def crawl_site(ctx: Context, inputs: SiteInputs) -> Crawl:

@@ -30,6 +30,7 @@ from agentledger.web.pages.account import AccountPages
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.run_actions import RunActionPages
+from agentledger.web.pages.run_start import RunStartPages
 from agentledger.web.pages.runs import RunPages
 from agentledger.web.pages.sharing import LinkPages, SharePages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
@@ -99,7 +100,8 @@ def create_app() -> Litestar:
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
-            AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunActionPages, AutomationPages,
+            AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
+            AutomationPages,
             SharePages, LinkPages, AccountPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

@@ -20,7 +20,7 @@ import msgspec
 
 from agentledger.agents import net
 from agentledger.agents.registry import register
-from agentledger.agents.sdk import Agent, AgentError, Context
+from agentledger.agents.sdk import Agent, AgentError, Context, Preview
 from agentledger.agents.writing import Copy, ProductFacts, Tone, WriteError, Writer, word_count, writer_from_settings
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest
@@ -37,10 +37,15 @@ ProductId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class ContentWriterInputs(msgspec.Struct, forbid_unknown_fields=True):
-    catalog_url: Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
-    product_ids: Annotated[list[ProductId], msgspec.Meta(min_length=1, max_length=1000)] | None = None
-    only_thin: bool = False
-    tone: Tone = "friendly"
+    catalog_url: Annotated[str, msgspec.Meta(min_length=8, max_length=2048, title="Catalog feed URL", description=(
+        'The shop\'s product feed as JSON: {"products": [{"id", "name", "url", "description", ...}]}.'))]
+    product_ids: Annotated[list[ProductId], msgspec.Meta(min_length=1, max_length=1000, title="Only these products",
+                                                         description="Product ids, one per line; empty: any.")
+                           ] | None = None
+    only_thin: Annotated[bool, msgspec.Meta(title="Only products that need copy", description=(
+        f"Skip products whose description already has {THIN_WORDS} words or more (products named above are "
+        "always written)."))] = True
+    tone: Annotated[Tone, msgspec.Meta(title="Tone", description="How the copy sounds.")] = "friendly"
 
     def __post_init__(self) -> None:
         check_url(self.catalog_url)
@@ -62,6 +67,20 @@ class ContentWriter(Agent[ContentWriterInputs]):
     per_item_cost = 3
     time_limit_seconds = 1800
     max_scope = 500
+
+    def suggested_inputs(self, site: str | None) -> dict:
+        return {"catalog_url": f"{site}/feeds/catalog.json"} if site else {}
+
+    async def preview(self, inputs: ContentWriterInputs) -> Preview | None:
+        """How many products the run would write, read from the catalog now (the form's scope)."""
+        try:
+            text = await net.fetch_text(inputs.catalog_url, max_bytes=MAX_FEED_BYTES, timeout=10, accept=("json",))
+            feed = msgspec.json.decode(text, type=_Feed)
+        except (net.FetchError, msgspec.DecodeError):
+            return None  # the run itself will say what is wrong with the catalog
+        keys = dict.fromkeys(key for key, _ in _in_scope(feed.products, inputs))
+        what = "need copy" if inputs.only_thin else "are chosen"
+        return Preview(min(len(keys), self.max_scope), f"{len(keys)} of the {len(feed.products)} products {what}")
 
     async def run(self, ctx: Context, inputs: ContentWriterInputs) -> None:
         async with ctx.step("fetch catalog", input={"url": inputs.catalog_url, "product_ids": inputs.product_ids,
@@ -100,16 +119,12 @@ async def _select(ctx: Context, inputs: ContentWriterInputs) -> dict[str, Any]:
     except msgspec.DecodeError as error:  # malformed JSON, or no "products" list
         raise AgentError(f"the catalog at {inputs.catalog_url} is not a product feed "
                          f'({{"products": [...]}}): {error}') from None
-    entries = [(_key(entry, n), entry) for n, entry in enumerate(feed.products, 1)]
+    entries = _in_scope(feed.products, inputs)
     failed: list[dict[str, str]] = []
     if inputs.product_ids is not None:
-        wanted = set(inputs.product_ids)
-        known = {key for key, _ in entries}
+        known = {_key(entry, n) for n, entry in enumerate(feed.products, 1)}
         failed += [{"id": pid, "reason": "not in the catalog"} for pid in dict.fromkeys(inputs.product_ids)
                    if pid not in known]
-        entries = [(key, entry) for key, entry in entries if key in wanted]
-    if inputs.only_thin:
-        entries = [(key, entry) for key, entry in entries if _is_thin(entry)]
     chosen, seen = [], set()
     for key, entry in entries:
         if key in seen:
@@ -134,6 +149,17 @@ async def _select(ctx: Context, inputs: ContentWriterInputs) -> dict[str, Any]:
                     + (f", {len(failed)} failed" if failed else ""))
     ctx.progress(0, len(chosen))
     return {"products": chosen, "failed": failed, "catalog_products": len(feed.products)}
+
+
+def _in_scope(products: list[Any], inputs: ContentWriterInputs) -> list[tuple[str, Any]]:
+    """The feed's entries the inputs ask for (product ids, thin ones only), keyed, in catalog order."""
+    entries = [(_key(entry, n), entry) for n, entry in enumerate(products, 1)]
+    if inputs.product_ids is not None:  # named products are written whatever their description
+        wanted = set(inputs.product_ids)
+        return [(key, entry) for key, entry in entries if key in wanted]
+    if inputs.only_thin:
+        entries = [(key, entry) for key, entry in entries if _is_thin(entry)]
+    return entries
 
 
 def _key(entry: Any, n: int) -> str:

@@ -17,8 +17,10 @@ Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 
 
 class UrlCheckInputs(msgspec.Struct, forbid_unknown_fields=True):
-    urls: Annotated[list[Url], msgspec.Meta(min_length=1, max_length=1000)]
-    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 10.0
+    urls: Annotated[list[Url], msgspec.Meta(min_length=1, max_length=1000, title="URLs", description=(
+        "One address per line; each is fetched once and costs one credit."))]
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60, title="Timeout per URL (seconds)", description=(
+        "A URL that takes longer fails, with the reason."))] = 10.0
 
     def __post_init__(self) -> None:
         for url in self.urls:
@@ -39,6 +41,9 @@ class UrlCheck(Agent[UrlCheckInputs]):
 
     def scope_of(self, inputs: UrlCheckInputs) -> int:
         return len(inputs.urls)
+
+    def suggested_inputs(self, site: str | None) -> dict:
+        return {"urls": [f"{site}/"]} if site else {}
 
     async def run(self, ctx: Context, inputs: UrlCheckInputs) -> None:
         urls = list(dict.fromkeys(inputs.urls))

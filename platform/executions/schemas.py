@@ -48,6 +48,7 @@ class EstimateOut(msgspec.Struct):
     estimate: int
     available: int
     affordable: bool
+    note: str | None = None  # where the scope came from when the agent worked it out ("7 of the 24 products…")
 
 
 class ContinuationOut(msgspec.Struct):

@@ -58,9 +58,9 @@ class ExecutionsController(Controller):
     @post("/", status_code=HTTP_202_ACCEPTED,
           summary="Start a run: credits for the estimate are reserved (402 when the wallet is short)")
     async def start(self, caller: Caller, principal: SignedIn, data: JSONBody[StartIn]) -> ExecutionOut:
+        request, _ = await launch.with_preview(launch.Request(data.agent, data.inputs, data.scope, data.mode))
         async with atomic():
-            row = await launch.start(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode),
-                                     triggered_by="api" if principal.via_token else "user")
+            row = await launch.start(caller, request, triggered_by="api" if principal.via_token else "user")
         return present(row)
 
     @get("/", summary="Runs the caller may see, newest first (members: their own and those shared with them; "
@@ -84,7 +84,7 @@ class ExecutionsController(Controller):
     @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")
     async def estimate(self, caller: Caller, data: JSONBody[StartIn]) -> EstimateOut:
         e = await launch.estimate(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode))
-        return EstimateOut(e.agent, e.scope, e.estimate, e.available, e.affordable)
+        return EstimateOut(e.agent, e.scope, e.estimate, e.available, e.affordable, e.note)
 
     @get("/{execution_id:uuid}", summary="One run with its steps, log and items")
     async def read(self, caller: Caller, execution_id: Id) -> ExecutionOut:

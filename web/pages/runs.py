@@ -32,6 +32,7 @@ from agentledger.platform.results import service
 from agentledger.platform.results.present import present as present_result
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
+from agentledger.web.pages import run_start
 from agentledger.web.pages.common import page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -202,8 +203,7 @@ class RunPages(Controller):
     path = "/w/{ws:str}"
     include_in_schema = False
 
-    async def _list(self, request: Request, ws: str, *, form: StartForm | None = None, status_code: int = 200,
-                    **context: Any) -> Template:
+    async def _list(self, request: Request, ws: str, *, status_code: int = 200, **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
         after = await events.latest(events.workspace_key(caller.workspace_id))  # before the read: no gap
         query = request.query_params
@@ -233,21 +233,15 @@ class RunPages(Controller):
                             older=older, newer=newer, view=view, members=members,
                             live_rows=first_page and only_status, live_statuses=statuses,
                             agents=[a for a in all_agents() if not a.name.startswith("test-")],
-                            form=form or StartForm(agent="seo-audit"), status_code=status_code, **context)
+                            status_code=status_code, **context)
 
     @get("/executions")
     async def list_runs(self, request: Request, ws: FromPath[str]) -> Template:
         return await self._list(request, ws)
 
     @post("/executions")
-    async def start(self, request: Request, ws: FromPath[str], data: URLEncodedBody[StartForm]) -> Template | Redirect:
-        _, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                run = await launch.start(caller, start_request(data))
-        except AppError as error:
-            return await self._list(request, ws, form=data, error=error, status_code=error.status_code)
-        return see_other(f"/w/{ws}/executions/{run['id']}")
+    async def start(self, request: Request, ws: FromPath[str]) -> Template | Redirect:
+        return await run_start.start(request, ws)
 
     @get("/executions/{execution_id:uuid}")
     async def show(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:

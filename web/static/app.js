@@ -222,3 +222,30 @@ window.setInterval(() => {
     cell.textContent = formatDuration(Math.max(0, Date.now() - Date.parse(cell.dataset.started)));
   });
 }, 1000);
+
+// "Run an agent": choosing an agent loads its form; the estimate follows what is typed.
+document.addEventListener("DOMContentLoaded", () => {
+  const chooser = document.querySelector("[data-agent-chooser]");
+  if (chooser) {
+    chooser.querySelector("[data-no-js]")?.remove();
+    chooser.querySelector("select").addEventListener("change", () => chooser.submit());
+  }
+  const form = document.querySelector("[data-run-form]");
+  if (!form) return;
+  let timer = null;
+  const update = async () => {
+    const params = new URLSearchParams();
+    for (const [key, value] of new FormData(form)) if (key !== "_csrf_token") params.append(key, value);
+    try {
+      const response = await fetch(form.dataset.estimateUrl + "?" + params, {credentials: "same-origin"});
+      if (response.ok) form.querySelector("[data-estimate]").innerHTML = await response.text();
+    } catch (error) { /* the estimate comes back with the next change */ }
+  };
+  const later = (event) => {
+    if (event.target.name === "inputs") form.querySelector("[data-use-raw]").checked = true;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 300);
+  };
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+});
