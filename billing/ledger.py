@@ -4,17 +4,21 @@ Each movement is one statement: a guarded UPDATE of the wallet and the INSERT of
 joined in a CTE, so either both happen or neither. Transfer keys are unique in the database
 (``<execution>:reserve``, ``<execution>:charge``, ``<execution>:release``): a duplicated message
 cannot move credits twice. The wallet row is the one hot spot; nothing else is done while it is locked.
+``transfers`` reads the ledger back for people, one keyset page at a time.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from agentledger.platform import audit
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid, PaymentRequired
+from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import workspace_sql
 
 _INSERT_TRANSFER = (
@@ -97,3 +101,41 @@ async def grant(workspace_id: UUID, amount: int, *, actor_id: UUID | None, memo:
     await audit.record("credits.granted", workspace_id=workspace_id, actor_id=actor_id, target=key, credits=amount,
                        memo=memo)
     return await balance(workspace_id)
+
+
+# Each movement of a run carries the run's agent and who started it: looked up per row of the page (a
+# primary-key probe of executions and users, LATERAL on the page already cut to size), never a join the
+# planner might turn into a hash of every run. Grants have no run: those columns are NULL.
+TRANSFERS_SQL = (
+    "SELECT t.id, t.key, t.debit, t.credit, t.amount, t.execution, t.memo, t.created_at, "
+    "r.agent, r.started_by, r.started_by_name "
+    "FROM (SELECT * FROM ledger_transfers t WHERE {where} ORDER BY t.created_at DESC, t.id DESC LIMIT {size}) t "
+    "LEFT JOIN LATERAL (SELECT e.agent, e.started_by, u.name AS started_by_name FROM executions e "
+    "LEFT JOIN users u ON u.id = e.started_by WHERE e.id = t.execution) r ON TRUE "
+    "ORDER BY t.created_at DESC, t.id DESC"
+)
+
+
+async def transfers(workspace_id: UUID, request: PageRequest, *, since: datetime | None = None,
+                    until: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the workspace's movements, newest first, made in ``[since, until)``; and the next cursor.
+    Walks the ``(workspace, created_at, id)`` index from the cursor, so every page costs the same."""
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    where, args = [workspace_sql("t")], [workspace_id]
+    if since is not None:
+        where.append("t.created_at >= {}")
+        args.append(since)
+    if until is not None:
+        where.append("t.created_at < {}")
+        args.append(until)
+    if request.cursor:
+        where.append("(t.created_at, t.id) < ({}, {})")
+        args.extend(decode_cursor(request.cursor))
+    # the size is an int checked above, written in so one generic plan serves every page (see listing.py)
+    text = TRANSFERS_SQL.replace("{where}", " AND ".join(where)).replace("{size}", str(int(request.limit) + 1))
+    rows = await fetch(text, *args)
+    if len(rows) <= request.limit:
+        return rows, None
+    last = rows[request.limit - 1]
+    return rows[: request.limit], encode_cursor(last["created_at"], last["id"])

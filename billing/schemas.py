@@ -14,6 +14,9 @@ class WalletOut(msgspec.Struct):
 
 
 class TransferOut(msgspec.Struct):
+    """One movement: ``amount`` credits from account ``debit`` to ``credit``. A run's movements name its
+    agent and who started it; a grant's memo is the reason it was given."""
+
     id: UUID
     key: str
     debit: str
@@ -22,3 +25,6 @@ class TransferOut(msgspec.Struct):
     execution: UUID | None
     memo: str
     created_at: datetime
+    agent: str | None = None
+    started_by: UUID | None = None  # the member who started the run (a user id)
+    started_by_name: str | None = None

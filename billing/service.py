@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from agentledger.billing import ledger
-from agentledger.billing.tables import LedgerTransfer
-from agentledger.platform.pagination import Page, PageRequest, keyset
-from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.errors import Invalid
+from agentledger.platform.pagination import Page, PageRequest
+from agentledger.platform.scoping import Scope
 
 
 async def wallet(scope: Scope) -> ledger.Balance:
@@ -13,11 +15,15 @@ async def wallet(scope: Scope) -> ledger.Balance:
     return await ledger.balance(scope.workspace_id)
 
 
-async def transfers(scope: Scope, request: PageRequest) -> Page[dict]:
+async def transfers(scope: Scope, request: PageRequest, *, since: datetime | None = None,
+                    until: datetime | None = None) -> Page[dict]:
+    """The ledger, newest first: movements made at or after ``since`` and before ``until`` (both with a
+    time zone: a bare local time would mean a different hour on every server)."""
     scope.require_admin()
-    query = LedgerTransfer.select(
-        LedgerTransfer.id, LedgerTransfer.key, LedgerTransfer.debit, LedgerTransfer.credit, LedgerTransfer.amount,
-        LedgerTransfer.execution, LedgerTransfer.memo, LedgerTransfer.created_at,
-    ).where(in_workspace(LedgerTransfer, scope))
-    rows, next_cursor = await keyset(query, LedgerTransfer, request)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(f"{name} needs a time zone, e.g. 2026-11-01T00:00:00Z", field=name)
+    if since is not None and until is not None and since >= until:
+        raise Invalid("since must be before until", field="since")
+    rows, next_cursor = await ledger.transfers(scope.workspace_id, request, since=since, until=until)
     return Page(rows, next_cursor)

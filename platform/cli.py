@@ -149,7 +149,7 @@ def grant_credits(slug: str, amount: int, reason: str) -> None:
     from agentledger.platform.admin import lookup_workspace
 
     async def go() -> Any:
-        return await ledger.grant(await lookup_workspace(slug), amount, actor_id=None, memo=f"cli: {reason}")
+        return await ledger.grant(await lookup_workspace(slug), amount, actor_id=None, memo=reason)
 
     balance = _run(go)
     click.echo(f"granted {amount} credits to {slug}: {balance.available} available, {balance.held} held")

@@ -2,6 +2,8 @@
 
 ``current_principal`` resolves it once per request; ``require_principal`` answers 401 without one;
 ``workspace_scope`` turns the ``{ws}`` path parameter into the caller's ``Scope`` (404 if not a member).
+``api_caller_first`` is the app's first guard: it asks for a caller on every API route before Litestar
+reads a parameter, so nobody learns what a route would take before they say who they are.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
 from agentledger.platform import accounts, tokens
@@ -70,6 +74,20 @@ async def require_principal(request: Request) -> Principal:
     if principal is None:
         raise NotAuthenticated("sign in first, or send 'Authorization: Bearer <API token>'")
     return principal
+
+
+def is_api(connection: ASGIConnection) -> bool:
+    """An ``/api/`` route other than the API reference (``/api/v1/schema/…``, open to everyone)."""
+    path: str = connection.scope["path"]
+    docs = connection.app.openapi_config.path if connection.app.openapi_config else None
+    return path.startswith("/api/") and not (docs and (path == docs or path.startswith(docs + "/")))
+
+
+async def api_caller_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: 401 for an API call without a valid session or token. Guards run before Litestar reads
+    the query, the path's typed values or the body (a missing ``format`` is otherwise a 422 first)."""
+    if is_api(connection):
+        await require_principal(connection)  # type: ignore[arg-type]  # an HTTP connection is a Request
 
 
 async def workspace_scope(ws: FromPath[str], request: Request) -> Scope:

@@ -1,12 +1,20 @@
-"""Two small ASGI guards: CSRF that lets bearer-token API calls through, and JSON-only API bodies."""
+"""Small request guards: CSRF that lets bearer-token API calls through and security headers (ASGI
+middleware, for every response), then, once the route is known and the caller authenticated, JSON-only
+API bodies and no unknown query parameters on API reads (Litestar guards, registered in ``app.py``
+after ``auth.api_caller_first``)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from typing import Any
 
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from agentledger.platform.errors import Invalid, UnsupportedMediaType
+from agentledger.web.auth import is_api
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -38,28 +46,41 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
         await super().__call__(scope, receive, send)
 
 
-class JsonBodyMiddleware:
-    """API writes with a body must say ``Content-Type: application/json``; anything else is a 415."""
+def json_bodies_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: API writes with a body must say ``Content-Type: application/json``; anything else is a 415
+    (after ``auth.api_caller_first``: nobody gets a 401 first, whatever they sent)."""
+    headers = connection.headers
+    if (
+        is_api(connection)
+        and connection.scope["method"] in _BODY_METHODS
+        and (headers.get("content-length", "") not in ("", "0") or headers.get("transfer-encoding"))
+        and not headers.get("content-type", "").split(";")[0].strip().lower().endswith("json")
+    ):
+        raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].startswith("/api/")
-            and scope["method"] in _BODY_METHODS
-            and (_header(scope, b"content-length") not in ("", "0") or _header(scope, b"transfer-encoding"))
-            and not _header(scope, b"content-type").split(";")[0].strip().lower().endswith("json")
-        ):
-            body = json.dumps({"error": "unsupported_media_type", "field": None,
-                               "message": "send the body as JSON with 'Content-Type: application/json'"}).encode()
-            await send({"type": "http.response.start", "status": 415,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
+def declared_query(handler: BaseRouteHandler, path_params: Iterable[str]) -> frozenset[str]:
+    """The query names a handler takes, as Litestar itself reads them: its own parameters (by their
+    ``query=`` alias) and those of its dependencies. Worked out once per handler and kept in its ``opt``
+    (shared by the copies guards are given)."""
+    known: dict[tuple[str, ...], frozenset[str]] = handler.opt.setdefault("agentledger.query_names", {})
+    key = tuple(sorted(path_params))
+    if key not in known:
+        model = handler.create_kwargs_model(dict.fromkeys(key))  # type: ignore[arg-type]  # only keys are read
+        providers = handler.resolve_dependencies()  # Litestar lists injected names among the query ones
+        known[key] = frozenset(p.field_alias for p in model.expected_query_params if p.field_name not in providers)
+    return known[key]
+
+
+def known_query_only(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard: a query parameter an API read does not declare (``?stauts=failed``) is a 422 naming it,
+    not a filter silently dropped. Pages keep ignoring what they do not use (links from mail carry tags)."""
+    if connection.scope["method"] != "GET" or not is_api(connection):
+        return
+    declared = declared_query(handler, connection.scope.get("path_params") or {})
+    for name, _ in connection.query_params.multi_items():
+        if name not in declared:
+            raise Invalid(f"unknown query parameter '{name}'", field=name)
 
 
 class SecurityHeadersMiddleware:
