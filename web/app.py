@@ -25,7 +25,12 @@ from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, errors
 from agentledger.web.api import events, executions, exports, health, people, results, schedules, sharing
-from agentledger.web.middleware import BearerAwareCSRFMiddleware, JsonBodyMiddleware, SecurityHeadersMiddleware
+from agentledger.web.middleware import (
+    BearerAwareCSRFMiddleware,
+    SecurityHeadersMiddleware,
+    json_bodies_only,
+    known_query_only,
+)
 from agentledger.web.pages.account import AccountPages
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
@@ -106,9 +111,9 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,
+        guards=[auth.api_caller_first, json_bodies_only, known_query_only],  # in this order: who, then what
         middleware=[
             DefineMiddleware(SecurityHeadersMiddleware, form_targets=_oidc_origin(settings)),
-            JsonBodyMiddleware,
             sessions.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings), session_cookie=sessions.key),
         ],

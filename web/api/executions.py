@@ -158,9 +158,14 @@ class WalletController(Controller):
         balance = await billing.wallet(caller)
         return WalletOut(balance.available, balance.held)
 
-    @get("/ledger", summary="Every credit movement, newest first (admins)")
-    async def ledger(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> PageOut[TransferOut]:
-        page = await billing.transfers(caller, PageRequest(cursor, limit))
+    @get("/ledger", summary="Every credit movement, newest first, with the run's agent and who started it, "
+         "or the grant's reason (admins)")
+    async def ledger(
+        self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        since: Annotated[datetime | None, QueryParameter(description="ISO 8601 with a time zone, inclusive")] = None,
+        until: Annotated[datetime | None, QueryParameter(description="ISO 8601 with a time zone, exclusive")] = None,
+    ) -> PageOut[TransferOut]:
+        page = await billing.transfers(caller, PageRequest(cursor, limit), since=since, until=until)
         return PageOut([TransferOut(**row) for row in page.items], page.next_cursor)
 
 
