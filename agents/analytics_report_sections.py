@@ -16,7 +16,7 @@ from typing import Any
 from agentledger.agents import analytics_math as m
 
 SHIFT_MIN_DAYS = 3  # this many flagged days in a row, same metric and direction: a level shift, not one-off days
-BENCHMARK_CONVERSION = 2.5  # % of visits that order in a typical online shop; scores 50
+BENCHMARK_CONVERSION = 2.5  # % of visits that order in a typical online shop
 TREND_POINTS_PER_PCT = 2.5  # traffic trend score: 50 is flat, +-20 % visits week on week is 100 / 0
 
 
@@ -196,14 +196,15 @@ def _conversion(analysis: dict[str, Any]) -> dict[str, Any]:
 
 # -- scores, action items, export ------------------------------------------------------------------
 
-def scores(analysis: dict[str, Any]) -> list[tuple[str, float, str]]:
-    """(name, value 0-100, explanation); a score with nothing to base it on is left out."""
+def scores(analysis: dict[str, Any]) -> list[tuple[str, float, str, str | None]]:
+    """(name, value, explanation, unit); a score with nothing to base it on is left out.
+
+    Conversion is a percentage and says so ("1.63%", unit "%"), next to the typical shop's rate; the
+    others are 0-100 scores. Conversion comes last: the run list previews a run by its first score,
+    and "score 1.63" would read as a poor score rather than as a rate.
+    """
     s, rows, bad = analysis["summary"], analysis["rows"], analysis["invalid_rows"]
-    conversion = s["conversion_pct"]
-    out = [("Conversion rate", min(100.0, round(conversion * 50 / BENCHMARK_CONVERSION, 1)),
-            f"{conversion:.2f}% of visits ended in an order ({s['orders']:,} orders / {s['visits']:,} visits). "
-            f"Score = conversion x {50 / BENCHMARK_CONVERSION:g}, capped at 100: {BENCHMARK_CONVERSION:g}%, a "
-            f"typical online-shop rate, scores 50; {2 * BENCHMARK_CONVERSION:g}% or more scores 100.")]
+    out: list[tuple[str, float, str, str | None]] = []
     last, previous = _last_weeks(analysis)
     if last and previous and last["visits_change_pct"] is not None:
         pct = last["visits_change_pct"]
@@ -211,10 +212,15 @@ def scores(analysis: dict[str, Any]) -> list[tuple[str, float, str]]:
         out.append(("Traffic trend", value,
                     f"Visits in the last week ({last['start']} to {last['end']}) changed {change(pct)} on the week "
                     f"before. Score = 50 + {TREND_POINTS_PER_PCT:g} per percentage point, within 0-100: 50 is flat, "
-                    f"100 is +20% or more, 0 is -20% or less."))
+                    f"100 is +20% or more, 0 is -20% or less.", None))
     out.append(("Data quality", round(rows * 100 / (rows + bad), 1),
                 f"{rows:,} of {rows + bad:,} data rows were valid ({bad:,} malformed rows were skipped). "
-                f"Score = share of valid rows x 100."))
+                f"Score = share of valid rows x 100.", None))
+    conversion = s["conversion_pct"]
+    against = "above" if conversion > BENCHMARK_CONVERSION else "below" if conversion < BENCHMARK_CONVERSION else "at"
+    out.append(("Conversion rate", round(conversion, 2),
+                f"{conversion:.2f}% of visits ended in an order ({s['orders']:,} orders / {s['visits']:,} visits), "
+                f"{against} the {BENCHMARK_CONVERSION:g}% a typical online shop converts.", "%"))
     return out
 
 

@@ -54,8 +54,9 @@ class Emitting:
         """Sections of ``{"title", "text"?, "tables": [{"columns", "rows"}], "charts": [chart spec]}``."""
         return self._emit(records.report(title, summary, sections))
 
-    def score(self, name: str, value: float, *, explanation: str, scale: int = 100) -> UUID:
-        return self._emit(records.score(name, value, scale, explanation))
+    def score(self, name: str, value: float, *, explanation: str, scale: int = 100, unit: str | None = None) -> UUID:
+        """``unit="%"``: a percentage (conversion 1.63%), shown as one rather than as points out of ``scale``."""
+        return self._emit(records.score(name, value, scale, explanation, unit))
 
     def content(self, target: str, field: str, text: str, *, title: str | None = None) -> UUID:
         """Generated text for ``target``; people may edit it (versioned) before it is applied."""

@@ -30,15 +30,69 @@ class Finding:
     after: str | None = None
 
 
+# What a site-wide problem costs the score, in points off 100 (a failed page check costs 100 / checks).
+SITE_COSTS = {"broken_page": 2.5, "server_error": 5.0, "redirect_loop": 2.5, "not_loaded": 2.5, "redirect": 0.5}
+SITE_NAMES = {"broken_page": ("broken page", "broken pages"), "server_error": ("server error", "server errors"),
+              "redirect_loop": ("redirect loop", "redirect loops"),
+              "not_loaded": ("page that did not load", "pages that did not load"),
+              "redirect": ("redirected link", "redirected links")}
+
+
+@dataclass(frozen=True, slots=True)
+class Deduction:
+    """Points off 100: ``count`` findings of one sort at ``each`` points."""
+
+    name: str  # in words, plural when count != 1
+    count: int
+    each: float
+
+    @property
+    def points(self) -> float:
+        return self.count * self.each
+
+
+def _points(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
+
+
 @dataclass(slots=True)
 class Audit:
+    """The score starts at 100 and each finding costs points: a failed page check 100 / (pages x checks),
+    so a site failing every check scores 0 whatever its size; broken pages, server errors and pages
+    that did not load cost a fixed amount each (``SITE_COSTS``), since every link to them is broken."""
+
     findings: list[Finding] = field(default_factory=list)
     passed: int = 0
     total: int = 0
+    site_problems: Counter[str] = field(default_factory=Counter)  # SITE_COSTS keys
+
+    def deductions(self) -> list[Deduction]:
+        out = []
+        failed = max(0, self.total - self.passed)
+        if failed:
+            out.append(Deduction(f"failed page check{'s' if failed != 1 else ''}", failed, 100 / self.total))
+        for key, each in SITE_COSTS.items():
+            if n := self.site_problems[key]:
+                out.append(Deduction(SITE_NAMES[key][n != 1], n, each))
+        return out
 
     @property
     def score(self) -> int:
-        return round(100 * self.passed / self.total) if self.total else 0
+        if not self.total:
+            return 0
+        return max(0, round(100 - sum(d.points for d in self.deductions())))
+
+    def explanation(self) -> str:
+        """'Score 71 = 100 − 19.4 for 58 failed page checks (0.33 each) − 5 for 2 broken pages (2.5 each) …'"""
+        if not self.total:
+            return "No page could be checked, so the score is 0."
+        parts = [f"− {_points(d.points)} for {d.count} {d.name} ({_points(d.each, 2 if d.each < 1 else 1)} each)"
+                 for d in self.deductions()]
+        floor = " (never below 0)" if 100 - sum(d.points for d in self.deductions()) < 0 else ""
+        return (f"Score {self.score} = 100 {' '.join(parts) or '(nothing to take off)'}{floor}. "
+                f"{self.passed} of {self.total} page checks pass ({', '.join(PAGE_CHECKS)}, and unique titles and "
+                f"descriptions) across {self.total // len(PAGE_CHECKS)} pages; 100 means every check passes and "
+                f"every page loads.")
 
     def by_check(self) -> Counter[str]:
         return Counter(f.check for f in self.findings)
@@ -68,17 +122,35 @@ def _words(text: str) -> str:
     return " ".join(w.capitalize() if w.islower() else w for w in re.split(r"[-_/]+", text) if w)
 
 
+_JOINS = re.compile(r"^(?:[\s|·—–:,-]|(?:at|by|from|of|to|the|welcome)\b)+"  # what joined the name to the rest
+                    r"|(?:[\s|·—–:,-]|\b(?:at|by|from|of|to|the))+$", re.IGNORECASE)
+
+
+def without_brand(topic: str, site: str) -> str:
+    """The topic with the site's name taken out ("About Northwind Outfitters" -> "About"), so a title
+    does not name the brand twice; what is left of only joining words is nothing."""
+    if not site or site.lower() not in topic.lower():
+        return topic
+    rest = re.sub(re.escape(site), " ", topic, flags=re.IGNORECASE)
+    return _JOINS.sub("", " ".join(rest.split())).strip()
+
+
 def suggested_title(page: Page, site: str) -> str:
-    """A unique, descriptive title: the page's heading (or its path in words) and the site's name."""
+    """A unique, descriptive title: the page's heading (or its path in words) and the site's name once:
+    "About | Northwind Outfitters", the home page's own heading alone when it is just the name."""
     topic = page.h1[0] if page.h1 else _words(urlsplit(page.url).path.strip("/").rsplit("/", 1)[-1]) or "Home"
+    topic = without_brand(" ".join(topic.split()), site)
+    if not topic:
+        return site[: TITLE_RANGE[1]]
     title = f"{topic} | {site}"
     return title if len(title) <= TITLE_RANGE[1] else topic[: TITLE_RANGE[1]].rsplit(" ", 1)[0]
 
 
 def suggested_meta(page: Page, site: str) -> str:
     """The page's own first paragraph, cut at a word within the length search engines show."""
-    topic = page.h1[0] if page.h1 else (page.title or site)
-    text = page.first_paragraph or f"{topic} at {site}: details, prices and advice from our team."
+    topic = without_brand(page.h1[0] if page.h1 else (page.title or site), site) or site
+    text = page.first_paragraph or (f"{topic} at {site}: details, prices and advice from our team." if topic != site
+                                    else f"{site}: details, prices and advice from our team.")
     if len(text) <= META_RANGE[1] - 5:
         return text
     return text[: META_RANGE[1] - 5].rsplit(" ", 1)[0].rstrip(",;:") + " …"
@@ -170,8 +242,11 @@ def audit(crawl: Crawl) -> Audit:
                 "server_error" if page.status and page.status >= 500 else "broken_internal_link")
             result.findings.append(Finding(check, page.url, f"Fix {path_of(page.url)} ({page.problem})",
                                            f"Linked from {sources or 'the start URL'}.", "high"))
+            result.site_problems[check if check != "broken_internal_link" else
+                                 "broken_page" if page.status else "not_loaded"] += 1
         elif page.redirects:
             result.findings.append(Finding(
                 "redirect", page.url, f"Link straight to {path_of(page.final_url or '')}",
                 f"{path_of(page.url)} redirects to {path_of(page.final_url or '')}; linked from {sources}.", "low"))
+            result.site_problems["redirect"] += 1
     return result

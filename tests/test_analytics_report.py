@@ -98,8 +98,12 @@ async def test_the_demo_export_reports_exactly_what_was_planted(client, factory,
     assert all(0 <= s["value"] <= s["scale"] == 100 and s["explanation"] for s in scores.values())
     assert scores["Traffic trend"]["value"] == 80 and "50 is flat" in scores["Traffic trend"]["explanation"]
     assert scores["Data quality"]["value"] == 100
-    assert scores["Conversion rate"]["value"] == pytest.approx(1.63 * 20) and "1.63%" in scores[
-        "Conversion rate"]["explanation"]
+    conversion = scores["Conversion rate"]
+    assert (conversion["value"], conversion["unit"]) == (1.63, "%")  # a percentage, not 32.6 points of 100
+    assert "1.63% of visits ended in an order" in conversion["explanation"]
+    assert "below the 2.5% a typical online shop converts" in conversion["explanation"]
+    assert [s["name"] for s in await results(client, team.member, run_id, "score")][-1] == "Conversion rate"
+    assert scores["Traffic trend"]["unit"] is None  # the others are points of 100
 
     [extracted] = await results(client, team.member, run_id, "extracted")
     last_week = extracted["data"][-1]
@@ -130,7 +134,7 @@ async def test_malformed_rows_are_logged_by_line_and_the_run_still_completes(cli
     assert [a["title"] for a in actions] == ["Fix 4 malformed rows in the analytics export"]
     assert "4, 6, 8, 11" in actions[0]["detail"]
     scores = {s["name"]: s["value"] for s in await results(client, team.member, run_id, "score")}
-    assert scores == {"Conversion rate": pytest.approx(1.26 * 20), "Data quality": pytest.approx(66.7)}
+    assert scores == {"Conversion rate": pytest.approx(1.26), "Data quality": pytest.approx(66.7)}
     [report] = await results(client, team.member, run_id, "report")
     assert "not two full weeks" in report["summary"]
     for chart in (c for s in report["sections"] for c in s["charts"]):
@@ -197,3 +201,25 @@ async def test_the_pdf_keeps_a_heading_with_what_it_introduces(client, factory, 
     first_task = (await results(client, team.member, run_id, "action_item"))[0]["title"]
     heading = next(n for n, text in enumerate(pages) if "Action items Work for a person" in text)
     assert first_task in pages[heading], f"'Action items' on page {heading + 1}, its first task on the next"
+
+
+async def test_conversion_reads_as_a_percentage_on_the_page_and_in_the_pdf(client, factory, shop):
+    """It read "32.6/100": a score out of 100 that looked like a conversion rate of 32.6%."""
+    import re
+
+    import httpx
+    from pypdf import PdfReader
+
+    from tests.support.fixtures import sign_in
+
+    team, _, run_id, _ = await run_agent(factory, csv_url=f"{shop.url}/feeds/analytics.csv")
+    await sign_in(client, team.member.email, team.member.password)
+    page = (await client.get(f"/w/acme/executions/{run_id}")).text
+    card = re.search(r'<div class="value">([^<]*)<span class="muted">([^<]*)</span></div>\s*'
+                     r'<div><strong>Conversion rate</strong>', page)
+    assert card and card.groups() == ("1.63", "%"), card
+    assert "32.6" not in page and "/100" in page  # the other scores stay points of 100
+    link = await client.get(f"{API}/executions/{run_id}/export", params={"format": "pdf"}, headers=team.member.bearer)
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(
+        httpx.get(link.headers["location"]).content)).pages).split())
+    assert "1.63%" in text and "32.6" not in text

@@ -108,7 +108,7 @@ async def test_approve_apply_and_review_in_chromium(live_url, factory, site):
             download = await waiting.value
             assert download.suggested_filename.endswith(suffix), download.suggested_filename
             assert open(await download.path(), "rb").read(4).startswith(magic)
-        assert "<title>About Northwind Outfitters" in httpx.get(f"{site.url}/about").text
+        assert "<title>About | Northwind Outfitters</title>" in httpx.get(f"{site.url}/about").text
 
         await page.goto(f"{live_url}/w/acme/executions/{writer}")
         await page.get_by_role("heading", name=re.compile("Review needed")).wait_for()

@@ -151,7 +151,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         wait_until_serving(again)
         resaved = json.loads((data_dir / "demo.json").read_text())
         assert resaved["users"] == saved["users"]  # same people, passwords and tokens: no second seed
-        assert "<title>About Northwind Outfitters" in httpx.get(f"{resaved['demo_site']}/about").text  # fix kept
+        assert "<title>About | Northwind Outfitters</title>" in httpx.get(f"{resaved['demo_site']}/about").text
         token = saved["users"][1]["token"]
         members = httpx.get(f"{saved['url']}/api/v1/workspaces/acme/members",
                             headers={"Authorization": f"Bearer {token}"}).json()

@@ -70,6 +70,10 @@ async def test_seo_audit_finds_every_planted_problem_by_name(client, factory, si
     assert "/admin/" not in hits and "/cart" not in hits  # robots.txt is obeyed
     score = (await all_results(client, team.member, run["id"], kind="score"))[0]
     assert 50 <= score["value"] < 100 and "page checks pass" in score["explanation"]
+    for cost in ("− 5 for 2 broken pages (2.5 each)", "− 5 for 1 server error (5 each)",
+                 "− 2.5 for 1 redirect loop (2.5 each)", "− 0.5 for 1 redirected link (0.5 each)"):
+        assert cost in score["explanation"], score["explanation"]  # a broken or failing page costs points
+    assert score["explanation"].startswith(f"Score {score['value']:g} = 100 − ")
     report = (await all_results(client, team.member, run["id"], kind="report"))[0]
     assert "<svg" in render_svg(report["sections"][0]["charts"][0])
     not_crawled = {row[0] for row in report["sections"][2]["tables"][0]["rows"]}
@@ -111,7 +115,7 @@ async def test_applying_approved_seo_fixes_changes_the_site_once(client, factory
     assert {r["outcome"] for r in again.json()["results"]} == {"already_applied"}
     assert len(httpx.get(f"{site.url}/api/changes", headers=site.auth).json()["changes"]) == 6
     about = httpx.get(f"{site.url}/about").text
-    assert "<title>About Northwind Outfitters | Northwind Outfitters</title>" in about
+    assert "<title>About | Northwind Outfitters</title>" in about  # the brand named once
     rerun = await client.post(f"{API}/executions/{run['id']}/rerun", headers=team.member.bearer)
     assert await runner.run_execution(UUID(rerun.json()["id"])) == states.PARTIAL
     again_found = {(r["check"], _path(r["target"])) for r in await all_results(client, team.member, rerun.json()["id"])

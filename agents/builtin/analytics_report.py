@@ -131,8 +131,8 @@ class AnalyticsReport(Agent[AnalyticsInputs]):
     async def _emit(self, ctx: Context, analysis: dict[str, Any]) -> dict[str, Any]:
         ctx.report(report.title(analysis), report.summary(analysis), report.sections(analysis))
         scores = report.scores(analysis)
-        for name, value, explanation in scores:
-            ctx.score(name, value, explanation=explanation)
+        for name, value, explanation, unit in scores:
+            ctx.score(name, value, explanation=explanation, unit=unit)
         items = report.action_items(analysis)
         for title, detail, priority in items:
             ctx.action_item(title, detail=detail, priority=priority)
@@ -140,4 +140,4 @@ class AnalyticsReport(Agent[AnalyticsInputs]):
         await ctx.artifact("daily-totals.csv", report.daily_csv(analysis), content_type="text/csv",
                            description="Visits, orders, revenue (cents) and conversion per day")
         return {"anomalies": len(analysis["anomalies"]), "shifts": len(analysis["shifts"]),
-                "scores": {name: value for name, value, _ in scores}, "action_items": len(items)}
+                "scores": {name: value for name, value, _, _ in scores}, "action_items": len(items)}

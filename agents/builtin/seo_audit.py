@@ -11,7 +11,7 @@ from collections import Counter
 from agentledger.agents import crawl as crawler
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Context
-from agentledger.agents.seo_checks import PAGE_CHECKS, Audit, audit, path_of
+from agentledger.agents.seo_checks import Audit, audit, path_of
 from agentledger.agents.site_agent import SiteAgent, SiteInputs, crawl_site
 
 
@@ -24,7 +24,9 @@ def _report_sections(result: Audit, crawl: crawler.Crawl) -> list[dict]:
          "text": f"{len(result.findings)} findings on {len(pages)} pages.",
          "charts": [{"type": "bar", "title": "Findings by check", "x_labels": [c for c, _ in counts],
                      "series": [{"name": "findings", "values": [n for _, n in counts]}]}],
-         "tables": [{"columns": ["check", "findings"], "rows": [[c, n] for c, n in counts]}]},
+         "tables": [{"columns": ["check", "findings"], "rows": [[c, n] for c, n in counts]},
+                    {"title": "How the score is counted", "columns": ["finding", "count", "points each", "points off"],
+                     "rows": [[d.name, d.count, round(d.each, 2), round(d.points, 1)] for d in result.deductions()]}]},
         {"title": "Pages",
          "tables": [{"columns": ["page", "status", "time (ms)", "size (KB)", "title", "issues"],
                      "rows": [[path_of(p.url), p.status or p.problem, p.ms, round(p.bytes / 1024), p.title or "",
@@ -78,9 +80,7 @@ class SeoAudit(SiteAgent):
                 ctx.action_item(f.title, detail=f.detail, priority=f.priority, check=f.check, target=f.url)
         loaded = sum(1 for p in crawl.pages if p.ok and p.is_html)
         failed = sum(1 for p in crawl.pages if p.problem)
-        ctx.score("SEO score", result.score, explanation=(
-            f"{result.passed} of {result.total} page checks pass ({', '.join(PAGE_CHECKS)}, and unique titles and "
-            f"descriptions) across {loaded} pages; {failed} page(s) failed to load. 100 means every check passes."))
+        ctx.score("SEO score", result.score, explanation=result.explanation())
         ctx.report(f"SEO audit of {crawl.start_url}",
                    f"Score {result.score}/100. {len(result.findings)} findings on {loaded + failed} pages: "
                    + ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in result.by_check().most_common()) + ".",

@@ -15,7 +15,7 @@ from agentledger.platform.config import get_settings
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, Invalid
 from agentledger.platform.executions import repository, service, states
-from agentledger.platform.scoping import Scope, admin_emails
+from agentledger.platform.scoping import Scope, admin_emails, workspace_sql
 from agentledger.platform.tables import User, Workspace
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -36,6 +36,17 @@ async def pending(execution_id: UUID) -> dict[str, Any] | None:
                        "ON e.id = r.execution WHERE r.execution = {} AND r.status = 'pending' "
                        "AND e.status = 'awaiting_review'", execution_id)
     return rows[0] if rows else None
+
+
+async def decisions(scope: Scope, execution_id: UUID) -> list[dict[str, Any]]:
+    """The run's review steps in order, for the run page's card and the exports: title, summary, status
+    (pending, approved, rejected), comment, who decided (name and id) and when. 404 unless the caller may
+    see the run."""
+    await repository.get(scope, execution_id)
+    return await fetch(
+        "SELECT r.step, r.title, r.summary, r.status, r.comment, r.decided_at, r.decided_by AS decided_by_id, "
+        "u.name AS decided_by FROM execution_reviews r LEFT JOIN users u ON u.id = r.decided_by "
+        f"WHERE r.execution = {{}} AND {workspace_sql('r')} ORDER BY r.step", execution_id, scope.workspace_id)
 
 
 async def _recipients(run: dict[str, Any]) -> list[str]:

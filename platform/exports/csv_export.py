@@ -1,7 +1,8 @@
 """A run's tabular results as CSV: one file when there is one table, a zip of files when there are more.
 
 Files: ``recommendations.csv``, ``items.csv``, one ``report-<n>-<slug>.csv`` per report table,
-``action-items.csv``, ``content.csv`` and ``scores.csv``, each only when the run has rows for it.
+``action-items.csv``, ``content.csv``, ``scores.csv`` and ``reviews.csv`` (each review step's decision
+and comment), each only when the run has rows for it.
 
 The zip is written with the standard library straight into the response: ``zipfile`` writes to a
 stream that cannot seek by putting each entry's sizes in a data descriptor after its bytes, so every
@@ -93,7 +94,7 @@ def _content(r: dict[str, Any]) -> list[Any]:
 
 def _score(r: dict[str, Any]) -> list[Any]:
     b = r["body"]
-    return [r["title"], b.get("value"), b.get("scale"), b.get("explanation")]
+    return [r["title"], b.get("value"), b.get("scale"), b.get("unit"), b.get("explanation")]
 
 
 async def _report_tables(run: Run) -> list[CsvFile]:
@@ -128,7 +129,12 @@ async def plan(run: Run) -> list[CsvFile]:
         files.append(CsvFile("content.csv", ["target", "field", "title", "text", "version", "status"],
                              _kind(run, "content", _content)))
     if kinds.get("score"):
-        files.append(CsvFile("scores.csv", ["name", "value", "scale", "explanation"], _kind(run, "score", _score)))
+        files.append(CsvFile("scores.csv", ["name", "value", "scale", "unit", "explanation"],
+                             _kind(run, "score", _score)))
+    if decisions := await reading.reviews(run):
+        files.append(CsvFile("reviews.csv", ["step", "review", "decision", "comment", "decided_by", "decided_at"],
+                             _fixed([[r["step"], r["title"], r["status"], r["comment"], r["decided_by"],
+                                      r["decided_at"].isoformat() if r["decided_at"] else None] for r in decisions])))
     return files
 
 

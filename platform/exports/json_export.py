@@ -1,8 +1,9 @@
 """The whole record of a run as one JSON document, streamed.
 
 The document is the API's ``ExecutionOut`` (inputs, version, steps, log, items) with a ``results`` list
-of ``ResultOut`` objects appended. The head is encoded once; results follow batch by batch, so a run
-with 10,000 results never sits in memory, whole or encoded.
+of ``ResultOut`` objects and a ``reviews`` list (each review step's decision and comment) appended. The
+head is encoded once; results follow batch by batch, so a run with 10,000 results never sits in memory,
+whole or encoded.
 """
 
 from __future__ import annotations
@@ -26,4 +27,4 @@ async def stream(run: Run) -> AsyncIterator[bytes]:
     async for batch in reading.batches(run):
         yield separator + b",".join(encoder.encode(present(row, workspace_slug=slug)) for row in batch)
         separator = b","
-    yield b"]}"
+    yield b'],"reviews":' + encoder.encode(await reading.reviews(run)) + b"}"

@@ -111,7 +111,7 @@ async def context(run: Run, tally: Tally) -> dict[str, Any]:
         "action_items": [_action_item(r) for r in await reading.top(run, "action_item", MAX_ROWS)],
         "contents": [_content(r) for r in await reading.top(run, "content", MAX_ROWS)],
         "artifacts": [_artifact(r) for r in await reading.top(run, "artifact", MAX_ROWS)],
-        "failed_items": failed[:MAX_ROWS], "failed_count": len(failed),
+        "failed_items": failed[:MAX_ROWS], "failed_count": len(failed), "reviews": await reading.reviews(run),
         "counts": {k: kinds.get(k, 0) for k in ("recommendation", "action_item", "content", "artifact")},
         "generated_at": now(),
     }
@@ -170,12 +170,16 @@ def _numeric_columns(table: dict[str, Any]) -> list[bool]:
 
 
 def _score(row: dict[str, Any]) -> dict[str, Any]:
+    """A score as printed: "72" out of "/100", or a percentage ("1.63%", no scale and no good/poor band:
+    a conversion rate is a rate, not a mark out of 100)."""
     b = row["body"]
-    value, scale = float(b.get("value") or 0), int(b.get("scale") or 100)
+    value, scale, unit = float(b.get("value") or 0), int(b.get("scale") or 100), b.get("unit")
     share = value / scale if scale else 0
-    band = "good" if share >= 0.8 else "fair" if share >= 0.5 else "poor"
-    return {"name": row["title"], "value": value, "scale": scale, "explanation": b.get("explanation"),
-            "percent": round(100 * share, 1), "band": band}
+    band = "rate" if unit == "%" else "good" if share >= 0.8 else "fair" if share >= 0.5 else "poor"
+    shown = f"{value:,.2f}".rstrip("0").rstrip(".") + "%" if unit == "%" else number(value)
+    return {"name": row["title"], "value": value, "scale": scale, "unit": unit, "explanation": b.get("explanation"),
+            "shown": shown, "out_of": "" if unit == "%" else f"/{scale}", "percent": round(100 * share, 1),
+            "band": band}
 
 
 def _recommendation(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from agentledger.platform.database import fetch
+from agentledger.platform.executions import reviews as review_steps
 from agentledger.platform.executions.schemas import ExecutionOut
 from agentledger.platform.scoping import Scope, workspace_sql
 
@@ -98,3 +99,8 @@ async def tally(run: Run) -> Tally:
     changes = [row["changed"] for row in found if row["changed"] is not None]
     return Tally({row["kind"]: row["n"] for row in found}, sum(int(row["tables"]) for row in found),
                  max(changes, default=None))
+
+
+async def reviews(run: Run) -> list[dict[str, Any]]:
+    """The run's review steps with their decisions (few: one row per review step)."""
+    return await review_steps.decisions(run.scope, run.record.id)

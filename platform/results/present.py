@@ -21,7 +21,7 @@ BODY: dict[str, tuple[str, ...]] = {
     "recommendation": ("before", "after", "reason", "check"),
     "content": ("text", "version"),
     "report": ("summary", "sections"),
-    "score": ("value", "scale", "explanation"),
+    "score": ("value", "scale", "explanation", "unit"),
     "action_item": ("detail", "check"),
     "extracted": ("data",),
     "artifact": ("description", "content_type", "size"),

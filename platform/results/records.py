@@ -12,7 +12,9 @@ from uuid import UUID
 KINDS = ("recommendation", "report", "score", "content", "action_item", "extracted", "artifact")
 PRIORITIES = ("high", "medium", "low")
 DECIDABLE = ("recommendation", "content")  # people approve, reject and apply these
+STATUSES = ("open", "approved", "rejected", "applied", "apply_failed", "done")  # each has its own badge colour
 CHART_TYPES = ("line", "bar", "pie")
+UNITS = ("%",)  # a score is "value/scale" unless it says it is a percentage
 
 
 @dataclass(slots=True)
@@ -78,11 +80,16 @@ def report(title: str, summary: str, sections: list[dict[str, Any]]) -> NewResul
                      "sections": clean}, title=_text(title, "title", 200))
 
 
-def score(name: str, value: float, scale: int, explanation: str) -> NewResult:
+def score(name: str, value: float, scale: int, explanation: str, unit: str | None = None) -> NewResult:
+    """``unit="%"``: the value is a percentage (shown "1.63%"), not points out of ``scale``."""
     if not 0 <= value <= scale:
         raise ValueError(f"score {name!r} must be between 0 and {scale}, not {value}")
-    return NewResult("score", name, {"value": value, "scale": scale,
-                     "explanation": _text(explanation, "explanation", 5000)}, title=_text(name, "name", 200))
+    if unit is not None and unit not in UNITS:
+        raise ValueError(f"a score's unit must be one of {', '.join(UNITS)} (or none), not {unit!r}")
+    body = {"value": value, "scale": scale, "explanation": _text(explanation, "explanation", 5000)}
+    if unit is not None:
+        body["unit"] = unit
+    return NewResult("score", name, body, title=_text(name, "name", 200))
 
 
 def content(target: str, field: str, text: str, title: str | None) -> NewResult:

@@ -57,6 +57,7 @@ class ResultOut(msgspec.Struct):
     value: float | None | UnsetType = UNSET
     scale: int | None | UnsetType = UNSET
     explanation: str | None | UnsetType = UNSET
+    unit: str | None | UnsetType = UNSET  # a score: "%" when the value is a percentage (1.63 means 1.63%)
     detail: str | None | UnsetType = UNSET
     done: bool | None | UnsetType = UNSET
     data: Any | UnsetType = UNSET
