@@ -307,3 +307,14 @@ async def test_the_actions_follow_the_state(factory):
     assert await asyncio.wait_for(task, timeout=2) == states.CANCELED
     canceled = await row_of(run_id)
     assert states.actions(canceled) == ("rerun", "delete", "resume_where_stopped")
+
+
+async def test_a_running_runs_duration_is_measured_to_now_not_to_its_last_heartbeat(factory):
+    from agentledger.platform.executions.present import present
+
+    scope, workspace_id, run_id = await start(factory, n=2)
+    await runner._claim(run_id)
+    await fetch("UPDATE executions SET started_at = now() - interval '20 seconds', "
+                "heartbeat_at = now() - interval '15 seconds', paused_ms = 4000 WHERE id = {}", run_id)
+    shown = present(await row_of(run_id)).duration_ms
+    assert 15_500 <= shown <= 17_000  # 20 s since it started, less 4 s paused; not the 1 s of the last beat

@@ -4,6 +4,7 @@ that shows runs: the API, the pages and the exports."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -62,9 +63,10 @@ def listed(values: Sequence[Any]) -> ExecutionOut:
      charged, refunded, queued, started, finished, heartbeat, triggered_by, started_by, rerun_of, reuses_steps,
      cancel, pause, error, traceback, paused_at, paused_ms, attempts, failed_step, starter, results, *_) = values
     duration = None
-    if started:  # time a worker spent on it: paused time and review waits do not count
-        duration = round(((finished or paused_at or heartbeat or started) - started).total_seconds() * 1000
-                         - (paused_ms or 0))
+    if started:  # time a worker spent on it: paused time and review waits do not count; a running run's
+        # goes on until now (its last heartbeat may be seconds old: a reload must not jump back in time)
+        end = finished or paused_at or (datetime.now(UTC) if status == states.RUNNING else heartbeat) or started
+        duration = round((end - started).total_seconds() * 1000 - (paused_ms or 0))
         duration = max(duration, 0)
     state = {"status": status, "cancel_requested": cancel, "pause_requested": pause, "attempts": attempts,
              "failed_step": failed_step, "items_failed": failed}
