@@ -23,19 +23,24 @@ async def run_execution(execution_id: str) -> str | None:
 @task(queue_name="default", max_retries=0)
 async def reap_stale_runs() -> dict[str, int]:
     """Runs whose heartbeat went stale are re-queued (up to RUN_MAX_ATTEMPTS worker losses), then failed
-    and refunded; queued runs whose message was lost are sent again. Nothing stays running forever."""
+    and refunded; one somebody canceled or paused meanwhile is canceled (processed items charged) or
+    paused without waiting for a worker; queued runs whose message was lost are sent again. Nothing stays running forever."""
     settings = get_settings()
     stale_after = settings.run_stale_seconds
     stale = await fetch(  # a literal state, so the partial index on live runs applies
-        "SELECT id, attempts, lost_workers FROM executions WHERE status = 'running' "
+        "SELECT id, attempts, lost_workers, cancel_requested FROM executions WHERE status = 'running' "
         "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT 1000", stale_after,
     )
-    requeued = failed = 0
+    requeued = failed = canceled = 0
     for run in stale:
         try:
             async with atomic():
                 losses = run["lost_workers"] + 1  # counting this one
-                if losses < settings.run_max_attempts:
+                if run["cancel_requested"]:  # its worker died before the cancel took effect: take it now
+                    canceled += await service.finish(
+                        run["id"], states.CANCELED, from_states=states.LIVE, guard=service.STALE_GUARD,
+                        guard_args=(stale_after, run["attempts"])) is not None
+                elif losses < settings.run_max_attempts:
                     requeued += await service.requeue(run["id"], stale_after, run["attempts"])
                 else:
                     failed += await service.finish(
@@ -64,7 +69,8 @@ async def reap_stale_runs() -> dict[str, int]:
     )
     for run in lost:
         run_execution.send(str(run["id"]))
-    return {"requeued": requeued, "failed": failed, "resent": len(lost), "review_expired": len(expired)}
+    return {"requeued": requeued, "failed": failed, "canceled": canceled, "resent": len(lost),
+            "review_expired": len(expired)}
 
 
 @task(queue_name="default", max_retries=0)

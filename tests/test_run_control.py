@@ -318,3 +318,47 @@ async def test_a_running_runs_duration_is_measured_to_now_not_to_its_last_heartb
                 "heartbeat_at = now() - interval '15 seconds', paused_ms = 4000 WHERE id = {}", run_id)
     shown = present(await row_of(run_id)).duration_ms
     assert 15_500 <= shown <= 17_000  # 20 s since it started, less 4 s paused; not the 1 s of the last beat
+
+
+async def _worker_dies(run_id, items: int) -> None:
+    """A worker claimed the run, processed ``items`` and went silent (killed mid-step)."""
+    from agentledger.agents.context import RunContext
+
+    row = await runner._claim(run_id)
+    ctx = RunContext(run_id, row["workspace"], "live", row["scope"], row["attempts"])
+    for n in range(items):
+        ctx.item_done(str(n + 1))
+    await ctx.flush()
+    await fetch("UPDATE executions SET heartbeat_at = now() - interval '1 hour' WHERE id = {}", run_id)
+
+
+async def test_a_cancel_whose_worker_died_is_carried_out_by_the_reaper_without_a_worker(factory):
+    from agentledger.agents.tasks import reap_stale_runs
+
+    scope, workspace_id, run_id = await start(factory, n=6)
+    await _worker_dies(run_id, items=2)
+    async with atomic():
+        await service.cancel(scope, run_id)  # asked while the worker was already gone
+    assert (await reap_stale_runs.run_here())["canceled"] == 1
+    row = await row_of(run_id)
+    assert (row["status"], row["items_processed"], row["credits_charged"]) == (states.CANCELED, 2, 2 + 3 * 2)
+    await assert_books_balance(workspace_id)
+
+
+async def test_a_pause_whose_worker_died_is_paused_and_resumes_where_it_was(factory):
+    from agentledger.agents.tasks import reap_stale_runs
+
+    scope, workspace_id, run_id = await start(factory, n=4, item_ms=0)
+    await _worker_dies(run_id, items=2)
+    async with atomic():
+        await service.pause(scope, run_id)
+    assert (await reap_stale_runs.run_here())["requeued"] == 1
+    assert (await row_of(run_id))["status"] == states.PAUSED  # no worker needed to wait
+    async with atomic():
+        await service.resume(scope, run_id)
+    SEEN.clear()
+    assert await runner.run_execution(run_id) == states.COMPLETED
+    assert sorted(key for _, key in SEEN) == ["3", "4"]  # the two it had done are not done again
+    row = await row_of(run_id)
+    assert (row["items_processed"], row["credits_charged"]) == (4, 2 + 3 * 4)
+    await assert_books_balance(workspace_id)

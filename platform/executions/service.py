@@ -214,13 +214,16 @@ STALE_GUARD = "(heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(sec
 
 
 async def requeue(execution_id: UUID, stale_seconds: float, seen_attempts: int) -> bool:
-    """For the reaper: a live run whose worker went silent goes back to the queue. Checked again here (still
-    silent, same attempt), so a run that came back to life, or another reaper pass, is left alone. A pause
-    request survives: the next worker pauses at its first step boundary."""
+    """For the reaper: a live run whose worker went silent goes back to the queue, or straight to ``paused``
+    when someone asked it to pause (it needs no worker to wait). Checked again here (still silent, same
+    attempt), so a run that came back to life, or another reaper pass, is left alone. (A run someone
+    asked to cancel is not re-queued: the reaper finishes it as canceled.)"""
     row = await repository.transition(
         execution_id, states.LIVE,
-        "status = 'queued', heartbeat_at = NULL, queued_at = now(), lost_workers = lost_workers + 1",
-        guard=STALE_GUARD, guard_args=(stale_seconds, seen_attempts))
-    if row is not None:
+        "status = CASE WHEN pause_requested THEN 'paused' ELSE 'queued' END, pause_requested = false, "
+        "paused_at = CASE WHEN pause_requested THEN now() END, heartbeat_at = NULL, queued_at = now(), "
+        "lost_workers = lost_workers + 1",
+        guard=f"NOT cancel_requested AND {STALE_GUARD}", guard_args=(stale_seconds, seen_attempts))
+    if row is not None and row["status"] == states.QUEUED:
         enqueue_run(execution_id)
     return row is not None
