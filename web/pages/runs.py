@@ -5,7 +5,6 @@ SVG images so the pages keep a CSP without inline styles."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,12 +26,12 @@ from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions.present import listed, present
 from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
+from agentledger.platform.results import notices, service
 from agentledger.platform.results import repository as results
-from agentledger.platform.results import service
 from agentledger.platform.results.present import present as present_result
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
-from agentledger.web.pages import run_start
+from agentledger.web.pages import flash, run_start
 from agentledger.web.pages.common import page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -148,16 +147,6 @@ def filters_view(query: Any) -> FiltersView:
     return view
 
 
-def _applied(outcomes: list[Any]) -> str:
-    """The counts, and why any were skipped: "2 applied, 0 failed, 1 skipped (it is open: approve it first)"."""
-    count = Counter(o.outcome for o in outcomes)
-    reasons = sorted({o.reason for o in outcomes if o.outcome == "skipped" and o.reason})
-    skipped = count["skipped"] + count["already_applied"]
-    why = [*reasons, *(["already applied"] if count["already_applied"] else [])]
-    return (f"{count['applied']} applied, {count['apply_failed']} failed, {skipped} skipped"
-            + (f" ({'; '.join(why)})" if skipped else ""))
-
-
 def _ids(values: list[str]) -> list[UUID]:
     try:
         return [UUID(v) for v in values]
@@ -192,8 +181,10 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     filters = {k: request.query_params.get(k) or None for k in ("priority", "status", "sort")}
     grouped, more = await results_by_kind(caller, execution_id, filters)
     pending = await reviews.pending(execution_id)
+    decisions = await reviews.decisions(caller, execution_id)  # the review card: decision, comment, who, when
     return await render(request, "execution.html", principal=principal, caller=caller, run=run,
                         results=grouped, more_results=more, filters=filters, review=pending, after=after,
+                        review_decisions=decisions,
                         credit_story=states.credit_story(row), can_act=executions.may_act(caller, row),
                         chart_base=f"/w/{ws}/results", shared_with=len(await sharing.shares(caller, row)),
                         status_code=status_code, **context)
@@ -245,7 +236,8 @@ class RunPages(Controller):
 
     @get("/executions/{execution_id:uuid}")
     async def show(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
-        return await run_page(request, ws, execution_id)
+        """The run page, with the notice of the form that redirected here (shown once)."""
+        return await run_page(request, ws, execution_id, **flash.take(request, execution_id))
 
     @post("/executions/{execution_id:uuid}/review")
     async def review(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
@@ -256,26 +248,30 @@ class RunPages(Controller):
                 await reviews.decide(caller, execution_id, data.decision, data.comment.strip() or None)
         except AppError as error:
             return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
-        return see_other(f"/w/{ws}/executions/{execution_id}")
+        flash.put(request, execution_id, notices.reviewed(data.decision))
+        return see_other(f"/w/{ws}/executions/{execution_id}#review")
 
     @post("/executions/{execution_id:uuid}/results")
     async def act(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
                   data: URLEncodedBody[ResultsForm]) -> Template | Redirect:
-        """Approve, reject or apply the selected results (the bulk bar of the results table)."""
+        """Approve, reject or apply the selected results (the bulk bar of the results table); what it did
+        is the notice of the page it redirects to."""
         _, caller = await page_scope(request, ws)
         try:
             ids = _ids(data.result_ids if isinstance(data.result_ids, list) else [data.result_ids])
             if not ids:
                 raise Invalid("tick the results to act on first", field="result_ids")
             if data.action == "apply":
-                outcomes = await service.apply(caller, execution_id, ids)
-                return await run_page(request, ws, execution_id, notice=_applied(outcomes))
-            if data.action not in ("approve", "reject"):
+                notice = notices.applied(await service.apply(caller, execution_id, ids))
+            elif data.action in ("approve", "reject"):
+                async with atomic():
+                    rows = await service.decide_many(caller, execution_id, ids, data.action)
+                notice = notices.decided(data.action, rows)
+            else:
                 raise Invalid("choose approve, reject or apply", field="action")
-            async with atomic():
-                await service.decide_many(caller, execution_id, ids, data.action)
         except AppError as error:
             return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        flash.put(request, execution_id, notice)
         return see_other(f"/w/{ws}/executions/{execution_id}#recommendations")
 
     @get("/executions/{execution_id:uuid}/results")
@@ -291,9 +287,10 @@ class RunPages(Controller):
         row = await results.get(caller, result_id)
         try:
             async with atomic():
-                await service.edit_content(caller, result_id, data.text)
+                edited = await service.edit_content(caller, result_id, data.text)
         except AppError as error:
             return await run_page(request, ws, row["execution"], error=error, status_code=error.status_code)
+        flash.put(request, row["execution"], notices.edited(edited))
         return see_other(f"/w/{ws}/executions/{row['execution']}#content")
 
     @post("/results/{result_id:uuid}/done")
@@ -302,6 +299,7 @@ class RunPages(Controller):
         _, caller = await page_scope(request, ws)
         async with atomic():
             row = await service.set_done(caller, result_id, data.done == "true")
+        flash.put(request, row["execution"], notices.ticked(row))
         return see_other(f"/w/{ws}/executions/{row['execution']}#action-items")
 
     @get("/results/{result_id:uuid}/charts/{section:int}/{index:int}")
