@@ -166,6 +166,8 @@ CASES = [
          {"password": "a long enough password", "expires_in_days": 7}),
     Case("DELETE", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}",
          "/api/v1/workspaces/acme/executions/{done_run}/links/{link}", (401, 204, 204, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}/unlock",
+         "/api/v1/workspaces/acme/executions/{done_run}/links/{link}/unlock", (401, 200, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}",
          "/api/v1/workspaces/acme/executions/{shared_run}", (401, 200, 200, 404)),
     Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/cancel",
@@ -284,6 +286,8 @@ CASES = [
          (LOGIN, 200, 200, 404), {"password": "a long enough password", "expires_in_days": "7"}, page=True),
     Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}/revoke",
          "/w/acme/executions/{done_run}/links/{link}/revoke", (LOGIN, 303, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/links/{link_id:uuid}/unlock",
+         "/w/acme/executions/{done_run}/links/{link}/unlock", (LOGIN, 303, 303, 404), {}, page=True),
     # a shared link: anyone may ask for the password; nothing shows before it is given
     Case("GET", "/s/{token:str}", "/s/{link_token}", (200, 200, 200, 200), page=True),
     Case("POST", "/s/{token:str}", "/s/{link_token}", (303, 303, 303, 303), {"password": "a long enough password"},

@@ -1,20 +1,21 @@
 """Password-protected links to one run, for people outside the workspace (a client, an agency).
 
 A link carries 256 random bits and is stored only as its SHA-256; its password as argon2id. Opening it
-asks for the password (wrong ones are throttled per link, as sign-in is per account), then shows the
-run's results read-only and offers the PDF and CSV downloads, until the link expires, is revoked, the
-run is deleted, or whoever made the link leaves the workspace. The link reads the run with its
-creator's rights, through the same visibility rule as everyone else.
+asks for the password (wrong ones lock that address out of the link, many from everywhere the whole link,
+until whoever made it or an admin unlocks it: see ``lockout``), then shows the run's results read-only and
+offers the PDF and CSV downloads, until the link expires, is revoked, the run is deleted, or whoever made
+the link leaves the workspace. The link reads the run with its creator's rights, through the same
+visibility rule as everyone else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from agentledger.platform import audit, login_guard
+from agentledger.platform import audit
 from agentledger.platform.accounts import check_password
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
@@ -23,6 +24,7 @@ from agentledger.platform.errors import Forbidden, Invalid, NotAuthenticated, No
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.scoping import Scope, scope_for, workspace_sql
 from agentledger.platform.security import digest, hash_password, new_token, verify_password
+from agentledger.platform.sharing import lockout
 
 TOKEN_PREFIX = "sl"
 DEFAULT_DAYS = 14
@@ -41,10 +43,16 @@ class Link:
     revoked_at: datetime | None
     opened_at: datetime | None
     opens: int
+    created_by: UUID | None = None
+    failures: lockout.Standing = field(default_factory=lambda: lockout.Standing(0, None, None, 0))
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None and self.expires_at > now()
+
+    def managed_by(self, scope: Scope) -> bool:
+        """Who may lift its lockout: whoever made it (they know whom it was sent to) or an admin."""
+        return scope.is_admin or self.created_by == scope.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,7 @@ def url(token: str) -> str:
 
 
 _SELECT = ("SELECT l.id, l.execution AS execution_id, l.prefix, u.name AS created_by_name, l.created_at, "
-           "l.expires_at, l.revoked_at, l.opened_at, l.opens FROM share_links l "
+           "l.expires_at, l.revoked_at, l.opened_at, l.opens, l.created_by FROM share_links l "
            "LEFT JOIN users u ON u.id = l.created_by ")
 
 
@@ -88,7 +96,12 @@ async def _get(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
                        link_id, execution_id, scope.workspace_id)
     if not rows:
         raise NotFound("link not found")
-    return Link(**rows[0])
+    return (await _with_failures([Link(**rows[0])]))[0]
+
+
+async def _with_failures(found: list[Link]) -> list[Link]:
+    figures = await lockout.standing([k.id for k in found])
+    return [replace(k, failures=figures[k.id]) for k in found]
 
 
 async def links(scope: Scope, run: dict[str, Any]) -> list[Link]:
@@ -98,7 +111,7 @@ async def links(scope: Scope, run: dict[str, Any]) -> list[Link]:
         raise Forbidden("only whoever started the run or an admin can see its links")
     rows = await fetch(_SELECT + f"WHERE l.execution = {{}} AND {workspace_sql('l')} ORDER BY l.created_at DESC",
                        run["id"], scope.workspace_id)
-    return [Link(**row) for row in rows]
+    return await _with_failures([Link(**row) for row in rows])
 
 
 async def revoke(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
@@ -111,6 +124,20 @@ async def revoke(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
         await audit.record("execution.link.revoke", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(execution_id), link=str(link_id))
     return await _get(scope, execution_id, link_id)
+
+
+async def lift_lockout(scope: Scope, execution_id: UUID, link_id: UUID) -> tuple[Link, lockout.Standing]:
+    """Let every address try the link's password again (the owner heard from the recipient); answers the
+    link and its wrong passwords as they stood before."""
+    await executions.get(scope, execution_id)
+    link = await _get(scope, execution_id, link_id)
+    if not link.managed_by(scope):
+        raise Forbidden("only whoever made this link or an admin can unlock it")
+    await audit.record("execution.link.unlock", workspace_id=scope.workspace_id, actor_id=scope.user_id,
+                       target=str(execution_id), link=str(link_id), failures=link.failures.failures,
+                       was_locked=link.failures.locked, sources_locked=link.failures.sources_locked)
+    await lockout.clear(link_id)  # last: should it fail, the audit row rolls back with the request
+    return await _get(scope, execution_id, link_id), link.failures
 
 
 async def _live(token: str) -> dict | None:
@@ -134,15 +161,17 @@ async def viewing(token: str) -> Viewing:
     return Viewing(link["id"], link["execution"], scope, link["expires_at"])
 
 
-async def unlock(token: str, password: str) -> Viewing:
-    """Check the password (throttled per link); counts the opening."""
+async def unlock(token: str, password: str, client_host: str | None) -> Viewing:
+    """Check the password (locked out per address and per link, see ``lockout``); counts the opening.
+    ``client_host``: the address the request came from, as the server saw it."""
     link = await _live(token)
     if link is None:
         raise NotFound(GONE)
-    await login_guard.reserve_attempt(str(link["id"]), what="link")
+    source = lockout.source_of(client_host)
+    await lockout.reserve(link["id"], source)
     if not verify_password(link["password_hash"], password):
         raise NotAuthenticated("wrong password; ask whoever sent the link for it")
-    await login_guard.clear(str(link["id"]), what="link")
+    await lockout.forgive(link["id"], source)
     shown = await viewing(token)
     await fetch("UPDATE share_links SET opens = opens + 1, opened_at = now() WHERE id = {}", link["id"])
     await audit.record("execution.link.open", workspace_id=link["workspace"], actor_id=None,

@@ -32,6 +32,17 @@ class LinkIn(Input):
     expires_in_days: int = links.DEFAULT_DAYS
 
 
+class FailuresOut(msgspec.Struct):
+    """Wrong passwords given for the link in the last ``window_seconds``."""
+
+    count: int
+    window_seconds: int
+    last_at: datetime | None
+    locked: bool  # for everyone, after too many from all addresses together
+    locked_until: datetime | None
+    addresses_locked: int  # addresses locked out of this link right now (after too many from each)
+
+
 class LinkOut(msgspec.Struct):
     id: UUID
     prefix: str
@@ -42,6 +53,7 @@ class LinkOut(msgspec.Struct):
     revoked_at: datetime | None
     opened_at: datetime | None
     opens: int
+    failures: FailuresOut
     url: str | None = None  # only in the answer that creates the link
 
 
@@ -55,8 +67,10 @@ def share_out(share: service.Share) -> ShareOut:
 
 
 def link_out(link: links.Link, token: str | None = None) -> LinkOut:
+    f = link.failures
+    failures = FailuresOut(f.failures, f.window_seconds, f.last_failed_at, f.locked, f.locked_until, f.sources_locked)
     return LinkOut(link.id, link.prefix, link.active, link.created_by_name, link.created_at, link.expires_at,
-                   link.revoked_at, link.opened_at, link.opens, links.url(token) if token else None)
+                   link.revoked_at, link.opened_at, link.opens, failures, links.url(token) if token else None)
 
 
 class SharingController(Controller):
@@ -92,6 +106,14 @@ class SharingController(Controller):
     async def revoke_link(self, caller: Caller, execution_id: Id, link_id: Id) -> None:
         async with atomic():
             await links.revoke(caller, execution_id, link_id)
+
+
+    @post("/links/{link_id:uuid}/unlock", status_code=HTTP_200_OK,
+          summary="Lift the link's lockout after wrong passwords, for every address; answers the link")
+    async def unlock_link(self, caller: Caller, execution_id: Id, link_id: Id) -> LinkOut:
+        async with atomic():
+            link, _ = await links.lift_lockout(caller, execution_id, link_id)
+        return link_out(link)
 
 
 controllers = [SharingController]

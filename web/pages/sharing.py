@@ -3,6 +3,7 @@ opens it: a password form, then the run's results read-only with its PDF and CSV
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,9 +20,11 @@ from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions.present import present
 from agentledger.platform.pagination import ALL
 from agentledger.platform.results import repository as results
-from agentledger.platform.sharing import links, service
+from agentledger.platform.results.notices import Notice
+from agentledger.platform.sharing import links, lockout, service
 from agentledger.web.api.exports import export_response
 from agentledger.web.api.results import artifact_response
+from agentledger.web.pages import flash
 from agentledger.web.pages.common import page_scope, render, see_other
 from agentledger.web.pages.runs import CHART_CSP, results_by_kind
 from agentledger.web.sessions import rotate
@@ -62,21 +65,27 @@ class SharePages(Controller):
         return await render(request, "share.html", principal=principal, caller=caller, run=present(row),
                             people=people, members=members, can_act=can_act,
                             links=await links.links(caller, row) if can_act else [],
-                            max_days=links.MAX_DAYS, form=context.pop("form", LinkForm()),
-                            status_code=status_code, headers=PRIVATE, **context)
+                            max_days=links.MAX_DAYS, link_cap=lockout.LINK_MAX_FAILURES,
+                            form=context.pop("form", LinkForm()), status_code=status_code, headers=PRIVATE,
+                            **context)
 
-    async def _act(self, request: Request, ws: str, execution_id: UUID, action: Any) -> Template | Redirect:
+    async def _act(self, request: Request, ws: str, execution_id: UUID, action: Any,
+                   notice: Callable[[Any], Notice] | None = None) -> Template | Redirect:
+        """Run ``action`` in a transaction; back on the Share page, which says what it did (``notice``
+        of its answer, put in the session only once the change is committed)."""
         _, caller = await page_scope(request, ws)
         try:
             async with atomic():
-                await action(caller)
+                done = await action(caller)
         except AppError as error:
             return await self._page(request, ws, execution_id, error=error, status_code=error.status_code)
+        if notice is not None:
+            flash.put(request, execution_id, notice(done))
         return see_other(f"/w/{ws}/executions/{execution_id}/share")
 
     @get("/share")
     async def show(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
-        return await self._page(request, ws, execution_id)
+        return await self._page(request, ws, execution_id, **flash.take(request, execution_id))
 
     @post("/share")
     async def share(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
@@ -106,6 +115,26 @@ class SharePages(Controller):
     async def revoke(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
                      link_id: FromPath[UUID]) -> Template | Redirect:
         return await self._act(request, ws, execution_id, lambda caller: links.revoke(caller, execution_id, link_id))
+
+    @post("/links/{link_id:uuid}/unlock")
+    async def unlock_link(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID],
+                          link_id: FromPath[UUID]) -> Template | Redirect:
+        """Lift the lockout for every address; back on the Share page, which says so."""
+        return await self._act(request, ws, execution_id,
+                               lambda caller: links.lift_lockout(caller, execution_id, link_id), notice=_unlocked)
+
+
+def _unlocked(done: tuple[links.Link, lockout.Standing]) -> Notice:
+    link, before = done
+    if not before.failures:
+        return Notice("success", f"Link {link.prefix}… had no wrong passwords to forget: anyone with its password "
+                                 "can open it.")
+    what = "was locked for everyone" if before.locked else (
+        f"had {before.sources_locked} {'address' if before.sources_locked == 1 else 'addresses'} locked out"
+        if before.sources_locked else "was not locked")
+    wrong = f"{before.failures} wrong {'password' if before.failures == 1 else 'passwords'}"
+    return Notice("success", f"Unlocked link {link.prefix}… (it {what}): its {wrong} of the last hour are "
+                             "forgotten, so anyone with its password can open it again, from any address.")
 
 
 def _days(value: str) -> int:
@@ -154,9 +183,12 @@ class LinkPages(Controller):
     @post("/")
     async def unlock(self, request: Request, token: FromPath[str],
                      data: URLEncodedBody[PasswordForm]) -> Template | Redirect:
+        # The peer address as the server saw it: uvicorn puts the X-Forwarded-For client there only when the
+        # peer is a proxy it trusts (FORWARDED_ALLOW_IPS); the header itself is never read here.
+        client_host = request.client.host if request.client else None
         try:
             async with atomic():
-                shown = await links.unlock(token, data.password)
+                shown = await links.unlock(token, data.password, client_host)
         except NotFound:
             raise  # the link ended: the error page says so
         except AppError as error:  # a wrong password, or too many
