@@ -107,7 +107,6 @@ class SharingController(Controller):
         async with atomic():
             await links.revoke(caller, execution_id, link_id)
 
-
     @post("/links/{link_id:uuid}/unlock", status_code=HTTP_200_OK,
           summary="Lift the link's lockout after wrong passwords, for every address; answers the link")
     async def unlock_link(self, caller: Caller, execution_id: Id, link_id: Id) -> LinkOut:
