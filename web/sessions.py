@@ -173,7 +173,8 @@ async def rotate(request: Request, data: dict[str, Any]) -> None:
     request.scope.setdefault("state", {})[_FRESH_ID] = fresh
     request.set_session({"started": time.time(), "agent": request.headers.get("user-agent", "")[:_AGENT_LENGTH],
                          **data})
-    await _index(request, data["uid"], fresh, config.max_age)
+    if data.get("uid"):  # a signed-in person's session is listed on their Account page; a link visitor's is not
+        await _index(request, data["uid"], fresh, config.max_age)
 
 
 @dataclass(frozen=True, slots=True)
