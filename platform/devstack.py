@@ -2,7 +2,8 @@
 
 Starts embedded PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set), then either the demo
 (migrate, seed, web + worker + scheduler until Ctrl-C), pytest, or the benchmarks. Children get the
-service URLs through their environment; everything is stopped on the way out.
+service URLs through their environment (and ``./run cli``, from another shell, through the demo's
+``services.env``); everything is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from agentledger.platform.embedded import EmbeddedServices, free_port, wait_for_port
+from agentledger.platform.embedded import EmbeddedServices, free_port, start_child, stop_children, wait_for_port
 
 ROOT = Path.cwd()
 DATA = Path(os.environ.get("AGENTLEDGER_DATA_DIR", ROOT / ".data"))
@@ -61,27 +62,24 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "agentledger.platform.cli", *args]
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children:
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _interrupt(*_: object) -> None:
+    """The first stop signal interrupts the demo; later ones (a second Ctrl-C, a service manager's
+    SIGTERM after the terminal's SIGHUP) must not cut the orderly stop short."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def demo(args: list[str]) -> int:
-    # Ctrl-C and SIGTERM both stop the demo cleanly, even when it was started with SIGINT ignored (as shells
-    # do for background jobs): Python then installs no KeyboardInterrupt handler of its own.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, SIGTERM and SIGHUP (the terminal closed) all stop the demo cleanly, even when it was started
+    # with SIGINT ignored (as shells do for background jobs): Python then installs no handler of its own.
+    # The children run in process groups of their own (embedded.start_child), so a signal to the demo's
+    # group reaches only this process, which stops web, worker, scheduler and shop, then the servers.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     with EmbeddedServices(DATA) as services:
         if "DATABASE_URL" in services:
@@ -111,14 +109,15 @@ def demo(args: list[str]) -> int:
             wait_for_port(site.port, timeout=30)
             data = asyncio.run(prepare())
         except BaseException:
-            _stop(children)
+            stop_children(children)
             raise
         children += [
-            subprocess.Popen(_cli("web", "--port", str(port))),
-            subprocess.Popen(_cli("worker", "--processes", "1", "--threads", "4")),
-            subprocess.Popen(_cli("scheduler")),
+            start_child(_cli("web", "--port", str(port))),
+            start_child(_cli("worker", "--processes", "1", "--threads", "4")),
+            start_child(_cli("scheduler")),
         ]
         try:
+            _write_services_env(DATA / SERVICES_ENV)
             wait_for_port(port, timeout=60)
             _banner(data)
             while all(child.poll() is None for child in children):
@@ -129,8 +128,27 @@ def demo(args: list[str]) -> int:
             print("\nstopping…", flush=True)
             return 0
         finally:
-            _stop(children)
+            (DATA / SERVICES_ENV).unlink(missing_ok=True)  # the next start has other ports
+            stop_children(children)
             print("web, worker, scheduler and demo shop stopped; stopping the embedded services", flush=True)
+
+
+SERVICES_ENV = "services.env"
+SHARED_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "AGENT_ALLOW_PRIVATE_NETWORKS",
+                   "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+
+
+def _write_services_env(path: Path) -> None:
+    """Where the running demo's services are (``KEY=value`` lines), for ``./run cli``: the embedded
+    servers listen on ports chosen at start. Mode 0600 from the first byte: it holds the secret key and
+    the database's URL. Removed when the demo stops."""
+    lines = [f"{key}={os.environ[key]}" for key in SHARED_SETTINGS
+             if os.environ.get(key) and "\n" not in os.environ[key]]
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write("# written by ./run demo while it runs, read by ./run cli\n" + "\n".join(lines) + "\n")
+    partial.replace(path)
 
 
 @dataclass(frozen=True)
@@ -155,8 +173,8 @@ def _demo_site() -> DemoSite:
         token_file.write_text(secrets.token_urlsafe(32))
         token_file.chmod(0o600)
     token = token_file.read_text().strip()
-    process = subprocess.Popen(_cli("demo-site", "--port", str(port), "--token", token,
-                                    "--state-file", str(DATA / "demo-site-state.json")), stdout=subprocess.DEVNULL)
+    process = start_child(_cli("demo-site", "--port", str(port), "--token", token,
+                               "--state-file", str(DATA / "demo-site-state.json")), stdout=subprocess.DEVNULL)
     return DemoSite(process, port, token)
 
 
@@ -166,6 +184,8 @@ def _banner(data: dict) -> None:
         print(f"  {user['role']:<6} {user['workspace']:<7} {user['email']:<22} password {user['password']}")
         print(f"         API token {user['token']}")
     print(f"\n  demo shop for the agents: {data['demo_site']} (connected to both workspaces)")
+    print("  admin commands against this demo: ./run cli --help, e.g. ./run cli grant-credits --workspace acme "
+          "--credits 500 --reason pilot")
     print(f"  (also in {DATA / 'demo.json'}) · Ctrl-C stops everything\n", flush=True)
 
 

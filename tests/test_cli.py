@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import httpx
 
 from agentledger.platform.embedded import free_port
-from tests.support.processes import cli, web_server
+from tests.support.processes import ROOT, cli, web_server
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -59,3 +60,29 @@ async def test_grant_credits_from_the_shell_is_in_the_ledger_and_the_audit_log(f
     assert books["wallet_available"] == 250 and books["external"] == -250
     event = await AuditEvent.select().where(AuditEvent.action == "credits.granted").first()
     assert event is not None and "pilot" in event["details"]
+
+
+def front_door(data_dir, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``./run cli …`` with only what a fresh shell has, plus ``env``."""
+    bare = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL"}}
+    return subprocess.run([str(ROOT / "run"), "cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**bare, "AGENTLEDGER_DATA_DIR": str(data_dir), **env})
+
+
+async def test_run_cli_reads_the_services_file_and_the_environment_wins(factory, tmp_path):
+    """``./run demo`` writes where its services are; ``./run cli`` reads it (the demo test runs it for real)."""
+    await factory.team()
+    settings = {key: os.environ[key] for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL")}
+    services = tmp_path / "services.env"
+    services.write_text("# a comment, then a line that is no setting\nnot a setting\n"
+                        + "".join(f"{key}={value}\n" for key, value in settings.items()))
+    granted = front_door(tmp_path, "grant-credits", "--workspace", "acme", "--credits", "7", "--reason", "pilot")
+    assert granted.returncode == 0, granted.stderr
+    assert "granted 7 credits to acme: 7 available" in granted.stdout
+    services.write_text(services.read_text().replace(settings["DATABASE_URL"], "postgresql://nobody@127.0.0.1:9/x"))
+    mine = front_door(tmp_path, "grant-credits", "--workspace", "acme", "--credits", "3", "--reason", "pilot",
+                      DATABASE_URL=settings["DATABASE_URL"])
+    assert mine.returncode == 0 and "10 available" in mine.stdout, mine.stderr
+    services.unlink()
+    nothing = front_door(tmp_path, "grant-credits", "--workspace", "acme", "--credits", "3", "--reason", "pilot")
+    assert nothing.returncode != 0 and "start ./run demo first" in nothing.stderr

@@ -3,6 +3,7 @@ logins and tokens work, Ctrl-C stops everything, and a second run reuses the dat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,14 +19,34 @@ from tests.support.factories import csrf_from
 from tests.support.processes import ROOT, cli
 
 
-def start_demo(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL"}}
+SERVICE_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL",
+                    "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
+
+
+def demo_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
     # the shop's port from the kernel too: "port + 1" may be a client socket of a neighbouring test (seen in CI)
     env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(free_port())})
-    # started as a shell starts a background job (SIGINT ignored): Ctrl-C must still stop it cleanly
-    return subprocess.Popen(cli("dev", "demo"), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    return env
+
+
+def start_demo(data_dir: Path, port: int, *, own_group: bool = False) -> subprocess.Popen:
+    """``own_group``: in a process group of its own, as a terminal or a service manager starts it."""
+    def as_background_job() -> None:
+        # started as a shell starts a background job (SIGINT ignored): Ctrl-C must still stop it cleanly
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if own_group:
+            os.setpgid(0, 0)
+
+    return subprocess.Popen(cli("dev", "demo"), cwd=ROOT, env=demo_env(data_dir, port), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=as_background_job)
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``./run cli …`` from another shell: nothing in its environment says where the services are."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    return subprocess.run([str(ROOT / "run"), "cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**env, "AGENTLEDGER_DATA_DIR": str(data_dir)}, timeout=120)
 
 
 def wait_until_serving(process: subprocess.Popen, timeout: float = 120) -> str:
@@ -140,11 +161,21 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert run["status"] == "partial" and (run["credits_charged"], run["credits_refunded"]) == (2, 1)
         wallet = httpx.get(f"{api}/wallet", headers={"Authorization": f"Bearer {alice['token']}"}).json()
         assert wallet == {"available": 10_000 - 2, "held": 0}
+        # the admin commands reach this demo's services from another shell
+        assert (data_dir / "services.env").stat().st_mode & 0o777 == 0o600  # it holds the secret key
+        granted = run_cli(data_dir, "grant-credits", "--workspace", "acme", "--credits", "500", "--reason", "pilot")
+        assert granted.returncode == 0, granted.stderr
+        assert "granted 500 credits to acme: 10498 available, 0 held" in granted.stdout
+        newest = httpx.get(f"{api}/ledger", headers={"Authorization": f"Bearer {alice['token']}"}).json()["items"][0]
+        assert (newest["amount"], newest["memo"], newest["debit"]) == (500, "pilot", "external")
         check_agents_on_the_demo_shop(api, saved["demo_site"], {"Authorization": f"Bearer {bob['token']}"})
     finally:
         stop_with_ctrl_c(demo, data_dir)
     time.sleep(0.5)
     assert processes_using(data_dir) == [], "something outlived Ctrl-C"
+    assert not (data_dir / "services.env").exists()  # the next start has other ports
+    stale = run_cli(data_dir, "grant-credits", "--workspace", "acme", "--credits", "5", "--reason", "x")
+    assert stale.returncode != 0 and "start ./run demo first" in stale.stderr
 
     again = start_demo(data_dir, port)
     try:
@@ -158,6 +189,79 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert len(members) == 2
     finally:
         stop_with_ctrl_c(again, data_dir)
+
+
+def _processes() -> dict[int, tuple[int, int, str, str]]:
+    """Every process: pid -> (parent, process group, state, command line)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="ignore")
+        except (OSError, ValueError):
+            continue
+        if proc.name.isdigit():
+            state, parent, group = stat.rsplit(")", 1)[1].split()[:3]
+            found[int(proc.name)] = (int(parent), int(group), state, cmdline)
+    return found
+
+
+def in_group(pgid: int) -> list[str]:
+    """The live processes of process group ``pgid`` (a zombie has exited, it is only not yet reaped)."""
+    return [f"{pid} {cmd}" for pid, (_, group, state, cmd) in _processes().items() if group == pgid and state != "Z"]
+
+
+def family(pid: int) -> dict[int, str]:
+    """``pid``'s live descendants (children, their children, …): pid -> command line."""
+    table, found, todo = _processes(), {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _, state, cmd) in table.items():
+            if ppid == parent and state != "Z":
+                found[child] = cmd
+                todo.append(child)
+    return found
+
+
+def still_running(processes: dict[int, str]) -> list[str]:
+    table = _processes()
+    return [f"{pid} {cmd}" for pid, cmd in processes.items()
+            if pid in table and table[pid][2] != "Z" and table[pid][3] == cmd]
+
+
+def test_sigterm_to_the_demo_process_group_stops_everything(tmp_path):
+    """``kill -TERM -<pgid>`` (a service manager stopping it, or a script) reaches the whole group at once:
+    web, worker, scheduler, shop and the embedded servers all stop, nothing is left behind, and the worker
+    does not outlive Redis, retrying it forever."""
+    data_dir = tmp_path / "demo-data"
+    demo = start_demo(data_dir, free_port(), own_group=True)
+    pgid = os.getpgid(demo.pid)
+    try:
+        wait_until_serving(demo)
+        redis_pid = int((data_dir / "redis" / "redis.pid").read_text())
+        children = family(demo.pid)
+        assert redis_pid in children and sum("dramatiq" in cmd for cmd in children.values()) == 2, children
+        assert {"web", "scheduler", "demo-site"} <= {word for cmd in children.values() for word in cmd.split()}
+        os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (demo.poll() is None or in_group(pgid) or still_running(children)):
+            time.sleep(0.2)
+        left = in_group(pgid) + still_running(children)
+        assert left == [], "still running 20 s after SIGTERM:\n" + "\n".join(left)
+        assert demo.returncode == 0
+        assert not (data_dir / "redis" / "redis.pid").exists() and not (data_dir / "services.env").exists()
+        time.sleep(0.5)
+        assert processes_using(data_dir) == [], "something outlived SIGTERM"  # PostgreSQL included
+        said = "".join(LATER.get(demo.pid, []))
+        assert "stopping the embedded services" in said
+        assert "connection error" not in said, "the worker retried a Redis that had gone:\n" + said[-3000:]
+    finally:
+        if demo.poll() is None:  # stop it as a person would, so its PostgreSQL stops too
+            demo.send_signal(signal.SIGINT)
+            try:
+                demo.wait(60)
+            except subprocess.TimeoutExpired:
+                demo.kill()
 
 
 def test_a_redis_pid_file_whose_process_is_gone_does_not_stop_the_next_start(tmp_path):
