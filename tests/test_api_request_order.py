@@ -42,9 +42,13 @@ async def test_nobody_gets_401_before_any_parameter_is_checked(client, factory, 
     assert set(signed.json()) == {"error", "message", "field"} and signed.json()["field"] == field
 
 
-async def test_the_api_reference_stays_open_to_everyone(client):
+async def test_the_api_reference_stays_open_to_everyone_where_the_readme_says(client):
     schema = await client.get("/api/v1/schema/openapi.json")
     assert schema.status_code == 200 and schema.json()["info"]["title"] == "agentledger API"
+    for path in ("/api/v1/schema/swagger", "/api/v1/schema/redoc", "/api/v1/schema/openapi.yaml"):
+        assert (await client.get(path)).status_code == 200, path
+    for path in ("/redoc", "/openapi.json", "/openapi.yaml"):
+        assert (await client.get(path)).status_code == 404, path
 
 
 LISTS = [
