@@ -44,6 +44,12 @@ async def update(scope: Scope, schedule_id: UUID, values: dict[str, Any]) -> dic
     return await get(scope, schedule_id)
 
 
+async def ran(scope: Scope, schedule_id: UUID, execution_id: UUID) -> None:
+    """A run started by hand (run now): the schedule's last run, its next time unchanged."""
+    await Schedule.update({Schedule.last_run_at: now(), Schedule.last_execution: execution_id}).where(
+        visible(scope) & (Schedule.id == schedule_id))
+
+
 async def delete(scope: Scope, schedule_id: UUID) -> None:
     rows = await Schedule.delete().where(visible(scope) & (Schedule.id == schedule_id)).returning(Schedule.id)
     if not rows:

@@ -1,4 +1,5 @@
-"""API: schedules (run an agent with fixed inputs on a cron expression, in UTC)."""
+"""API: schedules (run an agent with fixed inputs on a cron expression, in UTC): create, read with their
+cost, change, run now, delete."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from msgspec import UNSET, UnsetType
 
 from agentledger.agents import scheduling
 from agentledger.platform.database import atomic
-from agentledger.platform.executions.schemas import Mode
-from agentledger.platform.schedules import repository
+from agentledger.platform.executions.present import present
+from agentledger.platform.executions.schemas import ExecutionOut, Mode
 from agentledger.platform.schemas import Input
 from agentledger.web.auth import Caller
 
@@ -32,12 +34,15 @@ class ScheduleIn(Input):
 
 
 class SchedulePatchIn(Input):
-    name: str | None = None
-    cron: str | None = None
-    inputs: dict[str, Any] | None = None
-    scope: int | None = None
-    mode: Mode | None = None
-    enabled: bool | None = None
+    """Only the fields given change (the agent does not: make a new schedule for another agent); a scope
+    of null goes back to the agent's default."""
+
+    name: str | UnsetType = UNSET
+    cron: str | UnsetType = UNSET
+    inputs: dict[str, Any] | UnsetType = UNSET
+    scope: int | None | UnsetType = UNSET
+    mode: Mode | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
 
 
 class ScheduleOut(msgspec.Struct):
@@ -54,6 +59,10 @@ class ScheduleOut(msgspec.Struct):
     last_execution: UUID | None
     created_by: UUID | None
     created_at: datetime
+    cost_per_run: int | None  # credits a run holds (the run form's estimate); null when it cannot run
+    runs_per_month: int  # how often the cron fires in the next 30 days, exactly
+    cost_per_month: int | None  # runs_per_month x cost_per_run
+    cost_note: str | None  # why there is no price (its agent or inputs no longer work)
 
 
 def _out(row: dict[str, Any]) -> ScheduleOut:
@@ -66,30 +75,38 @@ class SchedulesController(Controller):
 
     @get("/", summary="Schedules (members: the ones they created; admins: all)")
     async def list_schedules(self, caller: Caller) -> list[ScheduleOut]:
-        return [_out(row) for row in await repository.list_all(caller)]
+        return [_out(row) for row in await scheduling.list_all(caller)]
 
     @post("/", status_code=HTTP_201_CREATED,
           summary="Schedule an agent; runs show 'triggered by: schedule', a run that cannot start is recorded failed")
     async def create(self, caller: Caller, data: JSONBody[ScheduleIn]) -> ScheduleOut:
         async with atomic():
-            return _out(await scheduling.create(caller, name=data.name, agent=data.agent, inputs=data.inputs,
-                                                scope=data.scope, mode=data.mode, cron=data.cron,
-                                                enabled=data.enabled))
+            row = await scheduling.create(caller, name=data.name, agent=data.agent, inputs=data.inputs,
+                                          scope=data.scope, mode=data.mode, cron=data.cron, enabled=data.enabled)
+            return _out(await scheduling.priced(caller, row))
 
-    @get("/{schedule_id:uuid}", summary="One schedule")
+    @get("/{schedule_id:uuid}", summary="One schedule, with its cost per run and per 30 days")
     async def read(self, caller: Caller, schedule_id: Id) -> ScheduleOut:
-        return _out(await repository.get(caller, schedule_id))
+        return _out(await scheduling.get(caller, schedule_id))
 
-    @patch("/{schedule_id:uuid}", summary="Change a schedule, or enable/disable it")
+    @patch("/{schedule_id:uuid}", summary="Change a schedule's name, cron, inputs, scope or mode, or turn it on or "
+           "off; checked like a new one (422 naming the field), its next run worked out again")
     async def change(self, caller: Caller, schedule_id: Id, data: JSONBody[SchedulePatchIn]) -> ScheduleOut:
-        changes = {f: getattr(data, f) for f in SchedulePatchIn.__struct_fields__ if getattr(data, f) is not None}
+        changes = {f: getattr(data, f) for f in SchedulePatchIn.__struct_fields__ if getattr(data, f) is not UNSET}
         async with atomic():
-            return _out(await scheduling.update(caller, schedule_id, changes))
+            return _out(await scheduling.priced(caller, await scheduling.update(caller, schedule_id, changes)))
+
+    @post("/{schedule_id:uuid}/run", status_code=HTTP_202_ACCEPTED,
+          summary="Run the schedule now, as its firing would (triggered by: schedule); credits for the estimate are "
+          "reserved (402 when the wallet is short); its next run stays")
+    async def run_now(self, caller: Caller, schedule_id: Id) -> ExecutionOut:
+        async with atomic():
+            return present(await scheduling.run_now(caller, schedule_id))
 
     @delete("/{schedule_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a schedule (its runs stay)")
     async def remove(self, caller: Caller, schedule_id: Id) -> None:
         async with atomic():
-            await repository.delete(caller, schedule_id)
+            await scheduling.delete(caller, schedule_id)
 
 
 controllers = [SchedulesController]
