@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from numbers import Real
 
 import pygal
 from pygal.style import Style
 
 WIDTH, HEIGHT = 800, 360
-LABEL_CHARS = 16  # longer x labels are cut with an ellipsis (the full text stays in the tooltip title)
+SIZES = {"wide": (WIDTH, HEIGHT), "narrow": (360, 360)}  # narrow: phones (800 px would shrink the text to 5 px)
+LABEL_CHARS = 16  # longer line-chart x labels are cut with an ellipsis (the full text stays in the tooltip title)
 ROTATION = 35  # degrees: bar labels too long to stand side by side are slanted instead (up to 32 characters)
 MAX_SERIES = 12
 MAX_POINTS = 5000
@@ -69,11 +71,13 @@ STYLE = Style(
 )
 
 
-def render_svg(chart: dict) -> str:
-    """An ``<svg>`` element (no XML declaration, no scripts) ready to inline in HTML or a PDF template."""
+def render_svg(chart: dict, size: str = "wide") -> str:
+    """An ``<svg>`` element (no XML declaration, no scripts) ready to inline in HTML or a PDF template;
+    ``size`` is one of ``SIZES`` (the labels are laid out for it, not scaled)."""
     kind, title, labels, series, y_title = _validate(chart)
+    width, height = SIZES[size]
     config = dict(
-        style=STYLE, width=WIDTH, height=HEIGHT, title=title, disable_xml_declaration=True, js=[],
+        style=STYLE, width=width, height=height, title=title, disable_xml_declaration=True, js=[],
         legend_at_bottom=True, legend_at_bottom_columns=min(max(len(series), 4), 6), truncate_legend=40,
         margin=12, margin_bottom=24, spacing=14, value_formatter=_number, no_data_text="No data",
         print_values=False, show_y_guides=True, show_x_guides=False,
@@ -84,18 +88,57 @@ def render_svg(chart: dict) -> str:
         for name, value in slices:
             chart_obj.add(name, [value])
         return _render(chart_obj)
-    shown, cut = _label_layout(labels, kind)
-    rotate = kind == "bar" and any(len(label) > cut for label in labels)  # slanted, long names fit whole
-    options = dict(config, x_labels=labels, y_title=y_title, truncate_label=2 * LABEL_CHARS if rotate else cut,
-                   x_label_rotation=ROTATION if rotate else 0)
-    if len(labels) > shown:  # show every k-th label only; every point is still drawn
-        options.update(show_minor_x_labels=False, x_labels_major_every=math.ceil(len(labels) / shown))
+    horizontal = kind == "bar" and size == "narrow"  # on a phone, categories read best as rows
+    if horizontal:  # pygal draws the first row at the bottom: reversed, they read top down (the legend names
+        # the values, so the value axis goes without a title)
+        labels, series = labels[::-1], [{**item, "values": item["values"][::-1]} for item in series]
+    options = dict(config, x_labels=labels, horizontal=horizontal, y_title=None if horizontal else y_title)
     if kind == "line":
         options.update(show_dots=len(labels) <= 31, dots_size=3, fill=False, include_x_axis=True)
-    chart_obj = _KINDS[kind](**options)
+    options.update(_axes(kind, labels, series, options))
+    chart_obj = _chart(kind, options, series)
+    return _render(chart_obj)
+
+
+def _chart(kind: str, options: dict, series: list[dict]):
+    options = dict(options)
+    chart_class = pygal.HorizontalBar if options.pop("horizontal") else _KINDS[kind]
+    chart_obj = chart_class(**options)
     for item in series:
         chart_obj.add(item["name"], item["values"])
-    return _render(chart_obj)
+    return chart_obj
+
+
+def _axes(kind: str, labels: list[str], series: list[dict], options: dict) -> dict:
+    """The category labels and value ticks for the plot the chart really gets: laid out once from an
+    estimate of the plot's size, measured in a first rendering (tick labels and slanted labels take room
+    from it), and laid out again for the measured size."""
+    values = [v for item in series for v in item["values"] if v is not None]
+    if options["horizontal"]:  # one row per category, labels at the left; values along the bottom
+        width, height = _plot_size(kind, {**options, "truncate_label": 2 * LABEL_CHARS}, series)
+        rows = {"truncate_label": 2 * LABEL_CHARS}
+        if height / max(len(labels), 1) < ROW_PX:
+            rows.update(show_minor_x_labels=False, x_labels_major_every=math.ceil(ROW_PX * len(labels) / height))
+        widest = (max((len(f"{abs(v):,.0f}") for v in values), default=1) + 1) * CHAR_PX
+        # the last tick's label is centred on the plot's right edge: room for its right half
+        return {**rows, "margin_right": 12 + widest / 2, "y_labels": y_ticks(values, width - widest / 2,
+                                                                            gap=widest + 14)}
+    x_axis = _x_layout(labels, kind, options["width"] - 130)
+    width, height = _plot_size(kind, {**options, **x_axis}, series)
+    measured = _x_layout(labels, kind, width)
+    if measured != x_axis:  # slanting changed: the plot's height did too
+        x_axis = measured
+        width, height = _plot_size(kind, {**options, **x_axis}, series)
+    return {**x_axis, "y_labels": y_ticks(values, height)}
+
+
+_PLOT = re.compile(r'class="plot"><rect x="0" y="0" width="([\d.]+)" height="([\d.]+)"')
+
+
+def _plot_size(kind: str, options: dict, series: list[dict]) -> tuple[float, float]:
+    found = _PLOT.search(_render(_chart(kind, options, series)))
+    return (float(found.group(1)), float(found.group(2))) if found else (options["width"] - 130.0,
+                                                                          options["height"] - 120.0)
 
 
 def _render(chart_obj) -> str:
@@ -185,15 +228,45 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def _label_layout(labels: list[str], kind: str) -> tuple[int, int]:
-    """How many x labels fit side by side (at about 7px a character) and where to cut each one.
+CHAR_PX = 7.2  # about how wide a 12 px label character is
+SLANTED_PX = 26  # how far apart slanted labels must stand: 12 px text at 35 degrees, plus a little air
+MIN_Y_GAP = 24  # px between y tick labels (12 px text): never closer, so they never overlap
+ROW_PX = 16  # px a category row of a horizontal (phone) bar chart needs for its 12 px label
 
-    Line charts keep whole labels (dates) and thin them out; bar charts are categories, so they keep
-    every label up to about 8 bars' worth and shorten long names instead.
-    """
-    longest = min(max((len(label) for label in labels), default=1), LABEL_CHARS)
+
+def _x_layout(labels: list[str], kind: str, plot_width: float) -> dict:
+    """Every x label that fits the plot is shown: whole labels side by side when they fit, else slanted
+    (kept whole up to 32 characters) when that fits them all; beyond that bar labels (categories) stay
+    slanted and line labels (dates) stand side by side, thinned evenly to every k-th, as many as fit.
+    Every point is drawn whatever is labelled."""
+    n = max(len(labels), 1)
+    slot = plot_width / n
+    longest = max((len(label) for label in labels), default=1)
+    if min(longest, 2 * LABEL_CHARS) * CHAR_PX + 12 <= slot:
+        return {"x_label_rotation": 0, "truncate_label": -1}
+    slanted = {"x_label_rotation": ROTATION, "truncate_label": 2 * LABEL_CHARS}
+    if slot >= SLANTED_PX:
+        return slanted
     if kind == "bar":
-        longest = min(longest, 8)
-    plot = WIDTH - 120
-    shown = max(2, min(len(labels), int(plot / (longest * 7.2 + 24))))
-    return shown, max(4, min(LABEL_CHARS, int((plot / shown - 16) / 7.2)))
+        layout, every = slanted, math.ceil(SLANTED_PX / slot)
+    else:
+        width = min(longest, LABEL_CHARS) * CHAR_PX + 16
+        layout = {"x_label_rotation": 0, "truncate_label": LABEL_CHARS}
+        every = math.ceil(n / max(2, int(plot_width // width)))
+    return {**layout, "show_minor_x_labels": False, "x_labels_major_every": every}
+
+
+def y_ticks(values: list[float], length: float, gap: float = MIN_Y_GAP) -> list[dict]:
+    """Round value ticks from 0 (or below, for negative values) past the largest value, as many as the
+    axis' ``length`` holds ``gap`` apart, all written with the same decimals ("1.4", "1.6", not "1", "1.60")."""
+    low, high = min([0.0, *values]), max([0.0, *values])
+    if high == low:
+        high = low + 1
+    most = max(2, int(length // gap) + 1)
+    exponent = math.floor(math.log10((high - low) / (most - 1)))
+    for step in (m * 10.0 ** e for e in range(exponent, exponent + 3) for m in (1, 2, 2.5, 5)):
+        bottom, top = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+        if top - bottom + 1 <= most:
+            break
+    decimals = max(0, -Decimal(repr(step)).normalize().as_tuple().exponent)
+    return [{"value": round(i * step, decimals), "label": f"{i * step:,.{decimals}f}"} for i in range(bottom, top + 1)]

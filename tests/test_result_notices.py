@@ -74,7 +74,7 @@ async def test_content_and_action_item_forms_redirect_and_a_reload_changes_nothi
     saved = await client.post(f"/w/acme/results/{content['id']}/content", data={"text": "A roomier pack.",
                                                                             "_csrf_token": token})
     assert alert(await landed(client, saved, page)) == (
-        "success", "Saved version 2 of Pack: what is saved is what gets published.")
+        "success", "Saved your edit of Pack: what is saved is what gets published.")
     for _ in range(2):  # reloading the page it landed on is a GET: no version 3
         assert alert((await client.get(page)).text) is None
     assert (await of_kind(run_id, "content"))[0]["body"]["version"] == 2

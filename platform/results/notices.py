@@ -71,8 +71,7 @@ def reviewed(decision: str) -> Notice:
 
 def edited(row: dict[str, Any]) -> Notice:
     name = row.get("title") or (row.get("field") or "text").replace("_", " ")
-    return Notice("success", f"Saved version {row['body'].get('version', 1)} of {name}: what is saved is what "
-                             f"gets published.")
+    return Notice("success", f"Saved your edit of {name}: what is saved is what gets published.")
 
 
 def ticked(row: dict[str, Any]) -> Notice:

@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents
 from agentledger.platform import workspaces
-from agentledger.platform.charts import render_svg
+from agentledger.platform.charts import SIZES, render_svg
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
@@ -305,11 +305,15 @@ class RunPages(Controller):
     @get("/results/{result_id:uuid}/charts/{section:int}/{index:int}")
     async def chart(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID], section: FromPath[int],
                     index: FromPath[int]) -> Response[str]:
+        """A report chart as SVG; ``?size=narrow`` lays it out for a phone (the page asks for it there)."""
         _, caller = await page_scope(request, ws)
+        size = request.query_params.get("size") or "wide"
+        if size not in SIZES:
+            raise Invalid(f"size must be one of {', '.join(SIZES)}", field="size")
         row = await results.get(caller, result_id)
         try:
             chart = row["body"]["sections"][section]["charts"][index]
         except (KeyError, IndexError, TypeError):
             raise NotFound("chart not found") from None
-        return Response(render_svg(chart), media_type="image/svg+xml",
+        return Response(render_svg(chart, size), media_type="image/svg+xml",
                         headers={"content-security-policy": CHART_CSP, "cache-control": "private, max-age=300"})
