@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
@@ -78,8 +79,8 @@ def known_query_only(connection: ASGIConnection, handler: BaseRouteHandler) -> N
     if connection.scope["method"] != "GET" or not is_api(connection):
         return
     declared = declared_query(handler, connection.scope.get("path_params") or {})
-    for name, _ in connection.query_params.multi_items():
-        if name not in declared:
+    for name, _ in parse_qsl(connection.scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if name not in declared:  # in the order sent (Litestar's parsed query keeps no order)
             raise Invalid(f"unknown query parameter '{name}'", field=name)
 
 
