@@ -128,7 +128,7 @@ async def version_id(agent_name: str) -> UUID:
 
 async def start(caller: Scope, request: Request, *, triggered_by: str = "user", rerun_of: UUID | None = None,
                 reuse_steps: bool = False, skip_processed: bool = False, schedule: UUID | None = None,
-                scope: int | None = None) -> dict[str, Any]:
+                scope: int | None = None, trigger_token: UUID | None = None) -> dict[str, Any]:
     """``scope`` overrides what the inputs imply, for a run that takes only part of them (a retry)."""
     agent, inputs, planned = plan(request)
     scope = planned if scope is None else scope
@@ -138,7 +138,7 @@ async def start(caller: Scope, request: Request, *, triggered_by: str = "user", 
         version_sha256=version.sha256, inputs=msgspec.to_builtins(inputs),
         scope=scope, mode=request.mode, triggered_by=triggered_by, base_cost=agent.base_cost,
         per_item_cost=agent.per_item_cost, time_limit_seconds=agent.time_limit_seconds, rerun_of=rerun_of,
-        reuse_steps=reuse_steps, skip_processed=skip_processed, schedule=schedule,
+        reuse_steps=reuse_steps, skip_processed=skip_processed, schedule=schedule, trigger_token=trigger_token,
     ))
 
 

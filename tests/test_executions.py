@@ -94,7 +94,8 @@ async def test_estimate_answers_before_anything_is_reserved(client, factory):
     response = await client.post("/api/v1/workspaces/acme/executions/estimate",
                                  json={"agent": "url-check", "inputs": {"urls": ["https://a.example/x"] * 4}},
                                  headers=team.member.bearer)
-    assert response.json() == {"agent": "url-check", "scope": 4, "estimate": 5, "available": 3, "affordable": False}
+    assert response.json() == {"agent": "url-check", "scope": 4, "estimate": 5, "available": 3, "affordable": False,
+                               "note": None}
     assert (await assert_books_balance(workspace_id))["wallet_held"] == 0
 
 

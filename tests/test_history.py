@@ -99,9 +99,11 @@ async def test_a_listed_run_reads_as_the_run_itself(client, factory):
     item = (await listed(client, team.member))["items"][0]
     whole = (await client.get(f"{API}/{run}", headers=team.member.bearer)).json()
     assert item["version"] and item["duration_ms"] is not None and item["credits_charged"] > 0
-    own = ("steps", "log", "items", "preview", "started_by_name")  # the run's page has its children, not these
+    own = ("steps", "log", "items", "preview", "started_by_name", "trigger")  # the run's own read has its
+    # children and its trigger in full; the list has the preview
     assert {k: v for k, v in whole.items() if k not in own} == {k: v for k, v in item.items() if k not in own}
     assert item["started_by_name"] == "Max Member" and item["preview"]["score"] == 72
+    assert whole["trigger"] == "Max Member" and item["trigger"] is None
 
 
 def test_every_field_of_a_run_comes_from_its_own_column():

@@ -139,3 +139,24 @@ async def test_the_agents_api_carries_titles_and_help_in_the_input_schema(client
     seo = next(a for a in agents if a["name"] == "seo-audit")
     props = next(iter(seo["input_schema"]["$defs"].values()))["properties"]
     assert props["start_url"]["title"] == "Start URL" and "crawl" in props["start_url"]["description"]
+
+
+async def test_a_runs_trigger_is_shown_in_full(client, factory):
+    from agentledger.agents import scheduling
+
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    await factory.token("acme", team.member, name="ci-nightly")
+    started = await client.post("/api/v1/workspaces/acme/executions", headers=team.member.bearer,
+                                json={"agent": "noop", "inputs": {}, "scope": 1})
+    read = (await client.get(f"/api/v1/workspaces/acme/executions/{started.json()['id']}",
+                             headers=team.member.bearer)).json()
+    assert read["trigger"] == "API · token ci-nightly (Max Member)"
+    async with atomic():
+        member = await resolve_scope("acme", team.member.id)
+        schedule = await scheduling.create(member, name="Nightly audit", agent="noop", inputs={}, scope=None,
+                                           mode="live", cron="0 3 * * *")
+        fired = await scheduling.run_now(member, schedule["id"])
+    assert (await sign_in(client, team.member.email, team.member.password)).status_code == 303
+    page = (await client.get(f"/w/acme/executions/{fired['id']}")).text
+    assert "<dd data-trigger>Schedule · Nightly audit (Max Member)</dd>" in page

@@ -31,6 +31,7 @@ class Principal:
     email: str
     name: str
     token_scope: Scope | None = None  # set when the caller used an API token: its only workspace
+    token_id: UUID | None = None  # that token (runs it starts name it)
 
     @property
     def via_token(self) -> bool:
@@ -58,7 +59,7 @@ async def _resolve(request: Request) -> Principal | None:
         grant = await tokens.authenticate_token(token)
         if grant is None:
             raise NotAuthenticated("the API token is invalid or revoked; create a new one under API tokens")
-        return Principal(grant.scope.user_id, grant.email, grant.name, grant.scope)
+        return Principal(grant.scope.user_id, grant.email, grant.name, grant.scope, grant.token_id)
     session: dict[str, Any] = request.scope.get("session") or {}
     if not session.get("uid"):
         return None

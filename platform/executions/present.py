@@ -77,10 +77,25 @@ def listed(values: Sequence[Any]) -> ExecutionOut:
                         preview(results))
 
 
+def trigger(triggered_by: str, starter: str | None, token: str | None = None, schedule: str | None = None) -> str:
+    """Who or what started a run, in full: "API · token ci-nightly (Alice Admin)", "Schedule · Nightly
+    audit (Alice Admin)", "Re-run (Alice Admin)", or the person's name."""
+    who = starter or "a former member"
+    if triggered_by == "api":
+        return f"API · token {token} ({who})" if token else f"API ({who})"
+    if triggered_by == "schedule":
+        return f"Schedule · {schedule} ({who})" if schedule else f"Schedule ({who})"
+    if triggered_by == "rerun":
+        return f"Re-run ({who})"
+    return who
+
+
 def present(row: Mapping[str, Any], children: dict[str, list[dict[str, Any]]] | None = None) -> ExecutionOut:
     """A run row as read anywhere (a dict with the table's columns; version, starter's name and preview when
     the query joined them), with its steps, log and items when given."""
     out = listed([row.get(name) if name in JOINED else row[name] for name in COLUMNS])
+    if "token_name" in row:  # a single read names its trigger in full (the list keeps it short)
+        out.trigger = trigger(row["triggered_by"], row.get("started_by_name"), row["token_name"], row["schedule_name"])
     if children is not None:
         out.steps = [StepOut(s["position"], s["attempt"], s["name"], s["status"], s["retries"], _decoded(s["input"]),
                              _decoded(s["output"]), s["error"], s["started_at"], s["finished_at"], s["duration_ms"])

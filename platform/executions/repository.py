@@ -137,3 +137,19 @@ async def mark_step_failed(execution_id: UUID, attempt: int, position: int, erro
     """A step that ran to its end but whose every item failed is where the run broke."""
     await fetch("UPDATE execution_steps SET status = 'failed', error = {} WHERE execution = {} AND attempt = {} "
                 "AND position = {}", error, execution_id, attempt, position, durable=False)
+
+
+async def get_in_full(scope: Scope, execution_id: UUID) -> dict[str, Any]:
+    """A run the caller may see, with the names behind its trigger: what a single read shows."""
+    row = await get(scope, execution_id)
+    return {**row, **await trigger_names(row)}
+
+
+async def trigger_names(row: dict[str, Any]) -> dict[str, str | None]:
+    """The names behind a run's trigger (the API token, the schedule), by the ids the run itself keeps."""
+    if not row.get("trigger_token") and not row.get("schedule"):
+        return {"token_name": None, "schedule_name": None}
+    found = await fetch("SELECT (SELECT name FROM api_tokens WHERE id = {}) AS token_name, "
+                        "(SELECT name FROM schedules WHERE id = {}) AS schedule_name",
+                        row.get("trigger_token"), row.get("schedule"))
+    return found[0]

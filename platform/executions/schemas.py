@@ -135,6 +135,7 @@ class ExecutionOut(msgspec.Struct, gc=False):
     paused_ms: int  # time spent paused or waiting for a review: not part of duration_ms
     started_by_name: str | None = None
     preview: PreviewOut | None = None
+    trigger: str | None = None  # in full, on a single read: "API · token ci-nightly (Alice Admin)"
     steps: list[StepOut] | None = None
     log: list[LogOut] | None = None
     items: list[ItemOut] | None = None

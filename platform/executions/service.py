@@ -39,6 +39,7 @@ class NewRun:
     rerun_of: UUID | None = None
     reuse_steps: bool = False
     skip_processed: bool = False
+    trigger_token: UUID | None = None
     schedule: UUID | None = None
 
     @property
@@ -53,11 +54,11 @@ async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     rows = await fetch(  # raw SQL: every start passes here (the ORM's insert costs more than the query)
         "INSERT INTO executions (id, workspace, started_by, triggered_by, agent, agent_version, inputs, mode, "
         "status, scope, base_cost, per_item_cost, estimate, credits_reserved, rerun_of, reuse_steps, "
-        "skip_processed, time_limit_seconds, schedule) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', {}, {}, "
-        "{}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
+        "skip_processed, time_limit_seconds, schedule, trigger_token) VALUES ({}, {}, {}, {}, {}, {}, {}::jsonb, {}, "
+        "'queued', {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
         execution_id, scope.workspace_id, scope.user_id, run.triggered_by, run.agent, run.version_id,
         json.dumps(run.inputs), run.mode, run.scope, run.base_cost, run.per_item_cost, run.estimate, reserved,
-        run.rerun_of, run.reuse_steps, run.skip_processed, run.time_limit_seconds, run.schedule,
+        run.rerun_of, run.reuse_steps, run.skip_processed, run.time_limit_seconds, run.schedule, run.trigger_token,
     )
     await ledger.reserve(scope.workspace_id, execution_id, reserved)
     enqueue_run(execution_id)

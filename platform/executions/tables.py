@@ -43,6 +43,7 @@ class Execution(Table, tablename="executions"):
     error_traceback = Text(null=True, default=None)
     rerun_of = UUID(null=True, default=None)
     schedule = UUID(null=True, default=None)  # the schedule that started it (triggered_by = schedule)
+    trigger_token = UUID(null=True, default=None)  # the API token that started it (triggered_by = api)
     awaited_review = Boolean(default=False)  # it waited for a person: resumed attempts reuse finished steps
     reuse_steps = Boolean(default=False)  # resume-from-failed-step: succeeded steps of rerun_of are reused
     skip_processed = Boolean(default=False)  # the items rerun_of processed are skipped (retry, resume)

@@ -60,7 +60,8 @@ class ExecutionsController(Controller):
     async def start(self, caller: Caller, principal: SignedIn, data: JSONBody[StartIn]) -> ExecutionOut:
         request, _ = await launch.with_preview(launch.Request(data.agent, data.inputs, data.scope, data.mode))
         async with atomic():
-            row = await launch.start(caller, request, triggered_by="api" if principal.via_token else "user")
+            row = await launch.start(caller, request, triggered_by="api" if principal.via_token else "user",
+                                     trigger_token=principal.token_id)
         return present(row)
 
     @get("/", summary="Runs the caller may see, newest first (members: their own and those shared with them; "
@@ -88,7 +89,7 @@ class ExecutionsController(Controller):
 
     @get("/{execution_id:uuid}", summary="One run with its steps, log and items")
     async def read(self, caller: Caller, execution_id: Id) -> ExecutionOut:
-        row = await repository.get(caller, execution_id)
+        row = await repository.get_in_full(caller, execution_id)
         return present(row, await repository.children(execution_id))
 
     @get("/{execution_id:uuid}/code", summary="The exact agent code the run was started with")

@@ -60,7 +60,7 @@ async def export_response(scope: Scope, execution_id: UUID, format: Format,  # n
                           *, shared: bool = False) -> Any:
     """A run's download for anyone who may see it (the API, and the pages of a shared link: ``shared``
     makes the PDF's edition without credits, errors and steps)."""
-    row = await repository.get(scope, execution_id)  # 404 unless the caller may see the run
+    row = await repository.get_in_full(scope, execution_id)  # 404 unless the caller may see the run
     run = Run(scope, present(row, await repository.children(execution_id)), _agent_title(row["agent"]))
     if format == "pdf":
         if row["status"] not in states.FINAL:

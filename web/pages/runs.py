@@ -176,7 +176,7 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     """The run page (its actions re-render it with their error or notice)."""
     principal, caller = await page_scope(request, ws)
     after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
-    row = await executions.get(caller, execution_id)
+    row = await executions.get_in_full(caller, execution_id)
     run = present(row, await executions.children(execution_id))
     filters = {k: request.query_params.get(k) or None for k in ("priority", "status", "sort")}
     grouped, more = await results_by_kind(caller, execution_id, filters)
