@@ -3,7 +3,6 @@ logins and tokens work, Ctrl-C stops everything, and a second run reuses the dat
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,7 +16,6 @@ import httpx
 from agentledger.platform.embedded import free_port
 from tests.support.factories import csrf_from
 from tests.support.processes import ROOT, cli
-
 
 SERVICE_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL",
                     "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}

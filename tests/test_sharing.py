@@ -178,6 +178,9 @@ async def test_a_link_shows_results_after_the_password_and_ends_when_revoked(cli
         assert 'name="result_ids"' not in page.text and "Approve selected" not in page.text
         chart = re.search(rf'src="(/s/{token}/results/[^"]+/charts/0/0)"', page.text)
         assert chart and (await visitor.get(chart.group(1))).headers["content-type"] == "image/svg+xml"
+        narrow = await visitor.get(chart.group(1), params={"size": "narrow"})  # phones get the phone's chart
+        assert narrow.status_code == 200 and 'viewBox="0 0 360 ' in narrow.text
+        assert (await visitor.get(chart.group(1), params={"size": "huge"})).status_code == 422
         file = re.search(rf'href="(/s/{token}/files/[^"]+/download)"', page.text)
         assert file and (await visitor.get(file.group(1))).status_code == 200
         other_run = await start(team.member, "test-results")  # a result of another run is not this link's

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from agentledger.platform import workspaces
+from agentledger.platform.charts import SIZES, render_svg
 from agentledger.platform.config import get_settings
-from agentledger.platform.errors import NotAuthenticated
+from agentledger.platform.errors import Invalid, NotAuthenticated, NotFound
 from agentledger.platform.scoping import Scope, resolve_scope
 from agentledger.web.auth import Principal, current_principal
 
@@ -48,3 +49,21 @@ def safe_next(target: str | None) -> str:
 
 def see_other(path: str) -> Redirect:
     return Redirect(path, status_code=303)
+
+
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG image runs no script; pygal styles inline
+
+
+def chart_response(request: Request, report: dict[str, Any], section: int, index: int,
+                   headers: dict[str, str]) -> Response[str]:
+    """One chart of a report result as SVG, for the run page and a shared link's page alike;
+    ``?size=narrow`` lays it out for a phone (the pages ask for it there)."""
+    size = request.query_params.get("size") or "wide"
+    if size not in SIZES:
+        raise Invalid(f"size must be one of {', '.join(SIZES)}", field="size")
+    try:
+        chart = report["body"]["sections"][section]["charts"][index]
+    except (KeyError, IndexError, TypeError):
+        raise NotFound("chart not found") from None
+    return Response(render_svg(chart, size), media_type="image/svg+xml",
+                    headers={**headers, "content-security-policy": CHART_CSP})

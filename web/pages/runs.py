@@ -18,10 +18,9 @@ from litestar.response import Redirect, Template
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents
 from agentledger.platform import workspaces
-from agentledger.platform.charts import SIZES, render_svg
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import AppError, Invalid, NotFound
+from agentledger.platform.errors import AppError, Invalid
 from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions.present import listed, present
@@ -32,11 +31,10 @@ from agentledger.platform.results.present import present as present_result
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
 from agentledger.web.pages import flash, run_start
-from agentledger.web.pages.common import page_scope, render, see_other
+from agentledger.web.pages.common import chart_response, page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 KIND_ORDER = ("score", "recommendation", "content", "action_item", "report", "extracted", "artifact")
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG image runs no script; pygal styles inline
 
 
 @dataclass
@@ -305,15 +303,7 @@ class RunPages(Controller):
     @get("/results/{result_id:uuid}/charts/{section:int}/{index:int}")
     async def chart(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID], section: FromPath[int],
                     index: FromPath[int]) -> Response[str]:
-        """A report chart as SVG; ``?size=narrow`` lays it out for a phone (the page asks for it there)."""
+        """A report chart as SVG (``common.chart_response``)."""
         _, caller = await page_scope(request, ws)
-        size = request.query_params.get("size") or "wide"
-        if size not in SIZES:
-            raise Invalid(f"size must be one of {', '.join(SIZES)}", field="size")
-        row = await results.get(caller, result_id)
-        try:
-            chart = row["body"]["sections"][section]["charts"][index]
-        except (KeyError, IndexError, TypeError):
-            raise NotFound("chart not found") from None
-        return Response(render_svg(chart, size), media_type="image/svg+xml",
-                        headers={"content-security-policy": CHART_CSP, "cache-control": "private, max-age=300"})
+        return chart_response(request, await results.get(caller, result_id), section, index,
+                              {"cache-control": "private, max-age=300"})

@@ -13,7 +13,6 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from agentledger.platform import workspaces
-from agentledger.platform.charts import render_svg
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
 from agentledger.platform.executions import repository as executions
@@ -25,8 +24,8 @@ from agentledger.platform.sharing import links, lockout, service
 from agentledger.web.api.exports import export_response
 from agentledger.web.api.results import artifact_response
 from agentledger.web.pages import flash
-from agentledger.web.pages.common import page_scope, render, see_other
-from agentledger.web.pages.runs import CHART_CSP, results_by_kind
+from agentledger.web.pages.common import chart_response, page_scope, render, see_other
+from agentledger.web.pages.runs import results_by_kind
 from agentledger.web.sessions import rotate
 
 UNLOCKED = "share_links"  # session key: the links whose password this browser gave
@@ -212,12 +211,7 @@ class LinkPages(Controller):
     async def chart(self, request: Request, token: FromPath[str], result_id: FromPath[UUID], section: FromPath[int],
                     index: FromPath[int]) -> Response[str]:
         _, row = await self._result(request, token, result_id)
-        try:
-            chart = row["body"]["sections"][section]["charts"][index]
-        except (KeyError, IndexError, TypeError):
-            raise NotFound("chart not found") from None
-        return Response(render_svg(chart), media_type="image/svg+xml",
-                        headers={**PRIVATE, "content-security-policy": CHART_CSP})
+        return chart_response(request, row, section, index, PRIVATE)
 
     @get("/files/{result_id:uuid}/download")
     async def file(self, request: Request, token: FromPath[str], result_id: FromPath[UUID]) -> Response[bytes]:
