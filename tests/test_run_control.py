@@ -17,6 +17,7 @@ from agentledger.platform.executions import service, states
 from agentledger.platform.executions.tables import Execution, ExecutionStep
 from agentledger.platform.scoping import resolve_scope
 from tests.support.books import assert_books_balance
+from tests.test_runner import start as start_run
 
 SEEN: list[tuple[int, str]] = []  # (attempt, item) for every item the agent worked on
 FLAKY: set[str] = set()  # items that fail the first time they are tried
@@ -73,12 +74,7 @@ class ShortLimit(SlowItems):
 async def start(factory, agent: str = "test-slow-items", credits: int = 100, **inputs):
     SEEN.clear()
     FLAKY.clear()
-    team = await factory.team()
-    workspace_id = await factory.credits("acme", credits)
-    scope = await resolve_scope("acme", team.member.id)
-    async with atomic():
-        run = await launch.start(scope, launch.Request(agent, inputs))
-    return scope, workspace_id, run["id"]
+    return await start_run(factory, agent, credits, **inputs)
 
 
 async def row_of(run_id):

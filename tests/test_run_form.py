@@ -98,6 +98,13 @@ async def test_raw_json_is_there_for_power_users(client, factory):
         "_csrf_token": token, "agent": "seo-audit", "use_raw": "1", "in.start_url": "",
         "inputs": '{"start_url": "http://127.0.0.1:9/"}', "scope": "1", "mode": "test"})
     assert good.status_code == 303
+    for hostile in ("[" * 100_000, '{"start_url": "http://x.example/\u0000"}', '{"a": ' * 5_000 + "1" + "}" * 5_000):
+        refused = await client.post("/w/acme/executions", data={
+            "_csrf_token": token, "agent": "seo-audit", "use_raw": "1", "inputs": hostile, "scope": "1",
+            "mode": "test"})
+        assert refused.status_code == 422, hostile[:20]
+    nul = await client.get(f"{NEW}/estimate", params={"agent": "seo-audit", "in.start_url": "http://x.example/\x00"})
+    assert nul.status_code == 200 and "No estimate yet" in nul.text
 
 
 async def test_the_estimate_follows_the_form_as_it_is_typed(client, factory):

@@ -265,7 +265,7 @@ async def test_run_now_starts_the_schedules_run_with_credits_held(client, factor
     page_run = pressed.headers["location"].rsplit("/", 1)[1]
     assert pressed.headers["location"] == f"/w/acme/executions/{page_run}"
     shown = await client.get(pressed.headers["location"])
-    assert shown.status_code == 200 and "schedule · Max Member" in shown.text
+    assert shown.status_code == 200 and f"Schedule · {created['name']} (Max Member)" in shown.text
     assert len(await audited("schedule.run", created["id"])) == 2
     assert (await assert_books_balance(workspace_id))["wallet_available"] == 4
 

@@ -178,12 +178,17 @@ def inputs_of(form: RunForm, *, check: bool) -> dict[str, Any]:
 
 def request_inputs(form: RunForm) -> dict[str, Any]:
     """What the run is started with: the raw JSON when the person chose it, else the fields."""
-    if not form.use_raw:
-        return inputs_of(form, check=False)
+    return inputs_of(form, check=False) if not form.use_raw else json_inputs(form.raw)
+
+
+def json_inputs(text: str) -> dict[str, Any]:
+    """Inputs typed as JSON (the raw box here, the "Run again" form): an object, or a 422 saying why."""
     try:
-        raw = json.loads(form.raw or "{}")
+        raw = json.loads(text or "{}")
     except json.JSONDecodeError as error:
         raise Invalid(f"inputs must be JSON: {error.msg} at character {error.pos}", field="inputs") from None
+    except RecursionError:
+        raise Invalid("inputs are nested too deeply", field="inputs") from None
     if not isinstance(raw, dict):
         raise Invalid('inputs must be a JSON object, e.g. {"start_url": "https://example.com"}', field="inputs")
     return raw

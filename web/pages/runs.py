@@ -4,7 +4,6 @@ SVG images so the pages keep a CSP without inline styles."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from agentledger.platform.results import repository as results
 from agentledger.platform.results.present import present as present_result
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
-from agentledger.web.pages import flash, run_start
+from agentledger.web.pages import flash, run_form, run_start
 from agentledger.web.pages.common import chart_response, page_scope, render, see_other
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -69,12 +68,7 @@ class DoneForm:
 
 def start_request(form: StartForm) -> launch.Request:
     """The start form (JSON inputs, optional scope) as a launch request; bad fields are 422s naming them."""
-    try:
-        inputs = json.loads(form.inputs or "{}")
-    except json.JSONDecodeError as error:
-        raise Invalid(f"inputs must be JSON: {error.msg} at character {error.pos}", field="inputs") from None
-    if not isinstance(inputs, dict):
-        raise Invalid('inputs must be a JSON object, e.g. {"start_url": "https://example.com"}', field="inputs")
+    inputs = run_form.json_inputs(form.inputs)
     scope = form.scope.strip()
     if scope and not scope.isdigit():
         raise Invalid("scope must be a whole number", field="scope")
