@@ -97,6 +97,8 @@ async def _run_agent(ctx: RunContext, row: dict[str, Any]) -> None:
         await work
     finally:
         watch.cancel()
+        with contextlib.suppress(BaseException):
+            await watch
         if not work.done():  # the time limit (or a worker shutdown) cancelled this task: stop the agent too
             work.cancel()
             with contextlib.suppress(BaseException):
@@ -139,8 +141,8 @@ async def run_execution(execution_id: UUID) -> str | None:
             log.warning("execution %s was given to another worker; this one stops", execution_id)
             return None
         if reason == "paused":
-            return await _hand_back(ctx, row)
-        if reason == "canceled":
+            status = states.PAUSED  # handed back below, once the heartbeat has stopped
+        elif reason == "canceled":
             status = states.CANCELED
             ctx.note("info", "canceled")
         elif isinstance(exc, AgentError):
@@ -150,6 +152,8 @@ async def run_execution(execution_id: UUID) -> str | None:
     finally:
         stop_beating.set()
         await beat
+    if status == states.PAUSED:
+        return await _hand_back(ctx, row)
     return await _finish(ctx, row, status, error, trace)
 
 
