@@ -30,7 +30,7 @@ async def test_cancel_and_pause_keep_their_word_on_the_page(factory):
     with web_server() as live_url, slow_site() as site, worker({"RUN_HEARTBEAT_SECONDS": "0.5"}):
         async with atomic():
             doomed = await launch.start(scope, launch.Request(
-                "url-check", {"urls": [f"{site}/slow?ms=4000&c={n}" for n in range(1, 41)]}))
+                "url-check", {"urls": [f"{site}/slow?ms=20000&c={n}" for n in range(1, 41)]}))  # none ends first
         await wait_for_status(doomed["id"], ("running",), timeout=20)
         async with chromium() as browser:
             page, problems = await watched_page(browser)
@@ -40,6 +40,9 @@ async def test_cancel_and_pause_keep_their_word_on_the_page(factory):
             running_tab = await browser.new_page()
             await running_tab.context.add_cookies(await page.context.cookies())
             await running_tab.goto(f"{live_url}/w/acme/executions?tab=running")
+            all_tab = await browser.new_page()
+            await all_tab.context.add_cookies(await page.context.cookies())
+            await all_tab.goto(f"{live_url}/w/acme/executions")
             await running_tab.locator(f'tr[data-run="{doomed["id"]}"]').wait_for(timeout=5000)
 
             await page.goto(f"{live_url}/w/acme/executions/{doomed['id']}")
@@ -60,6 +63,8 @@ async def test_cancel_and_pause_keep_their_word_on_the_page(factory):
                 paused_run = await launch.start(scope, launch.Request(
                     "url-check", {"urls": [f"{site}/slow?ms=700&p={n}" for n in range(1, 31)]}))
             await running_tab.locator(f'tr[data-run="{paused_run["id"]}"]').wait_for(timeout=5000)  # it enters
+            await all_tab.locator(f'tr[data-run="{paused_run["id"]}"]').wait_for(timeout=5000)  # here too, at once
+            assert await all_tab.locator("[data-new-runs]").is_hidden()
             await wait_for_status(paused_run["id"], ("running",), timeout=20)
             await page.goto(f"{live_url}/w/acme/executions/{paused_run['id']}")
             await page.get_by_role("button", name="Pause").click()

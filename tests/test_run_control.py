@@ -105,7 +105,7 @@ async def test_cancel_mid_step_stops_slow_items_within_a_second_and_charges_only
     assert time.monotonic() - asked <= 1.0
     row = await row_of(run_id)
     keys = await processed_keys(run_id)
-    assert 8 <= row["items_processed"] == len(keys) < 40
+    assert 0 < row["items_processed"] == len(keys) < 40  # what was done before the cancel, and no more
     assert row["credits_charged"] == 2 + 3 * row["items_processed"]
     assert row["credits_charged"] + row["credits_refunded"] == row["credits_reserved"] == 2 + 3 * 40
     assert [(s["name"], s["status"]) for s in await steps_of(run_id)] == [("plan", "succeeded"),

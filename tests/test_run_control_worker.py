@@ -39,11 +39,11 @@ async def test_cancel_of_a_slow_url_check_takes_effect_within_a_second_and_refun
         client, factory, two_threads, slow_site):
     team = await factory.team()
     workspace_id = await factory.credits("acme", 100)
-    urls = [f"{slow_site}/slow?ms=3000&c={n}" for n in range(1, 41)]
+    urls = [f"{slow_site}/slow?ms=10000&c={n}" for n in range(1, 41)]
     run = await _start(client, team.member, {"agent": "url-check", "inputs": {"urls": urls}})
     assert run["credits_reserved"] == 41
     await wait_for_status(run["id"], ("running",), timeout=20)
-    await asyncio.sleep(1)  # nothing processed yet: every URL takes three seconds
+    await asyncio.sleep(1)  # nothing processed yet: every URL takes ten seconds
     response = await client.post(f"/api/v1/workspaces/acme/executions/{run['id']}/cancel",
                                  headers=team.member.bearer)
     asked = time.monotonic()
