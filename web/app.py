@@ -40,6 +40,7 @@ from agentledger.web.pages.runs import RunPages
 from agentledger.web.pages.sharing import LinkPages, SharePages
 from agentledger.web.pages.workspace import HomePages, WorkspacePages
 from agentledger.web.sessions import session_config
+from agentledger.web.text_guard import text_without_nul
 
 HERE = Path(__file__).parent
 MAX_BODY = 1024 * 1024
@@ -111,7 +112,8 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
         dependencies=auth.dependencies,
-        guards=[auth.api_caller_first, json_bodies_only, known_query_only],  # in this order: who, then what
+        # in this order: who, then what
+        guards=[auth.api_caller_first, json_bodies_only, known_query_only, text_without_nul],
         middleware=[
             DefineMiddleware(SecurityHeadersMiddleware, form_targets=_oidc_origin(settings)),
             sessions.middleware,
