@@ -57,6 +57,8 @@ async def test_sign_out_kills_the_session(client, factory):
     page = await client.get("/w/acme/executions")
     response = await client.post("/logout", data={"_csrf_token": csrf_from(page.text)})
     assert response.status_code == 303 and response.headers["location"] == "/login"
+    cleared = response.headers["set-cookie"].lower()  # the browser drops the cookie now, not in 14 days
+    assert "max-age=0" in cleared and "max-age=1209600" not in cleared
     client.cookies.delete("session")
     client.cookies.set("session", old, domain="127.0.0.1", path="/")
     assert (await client.get("/api/v1/me")).status_code == 401

@@ -103,7 +103,19 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 return
             if not scope_session and loaded.get("uid"):  # signed out (or found stale): off the index
                 await _unindex(loaded["uid"], self.get_session_id(connection))
-        await super().store_in_message(scope_session or Empty, message, connection)
+        if scope_session is Empty or not scope_session:
+            await self._end(message, connection)
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+    async def _end(self, message: Any, connection: ASGIConnection) -> None:
+        """Delete the session and its cookie: ``Max-Age=0`` (Litestar's own keeps the configured Max-Age
+        beside ``expires``, and browsers that honour Max-Age kept a dead cookie for 14 days)."""
+        await self.delete(self.get_session_id(connection), store=self.config.get_store_from_app(connection.scope["app"]))
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        params.update(max_age=0, expires=0)
+        MutableScopeHeaders.from_message(message).add(
+            "Set-Cookie", Cookie(value="", key=self.config.key, **params).to_header(header=""))
 
     def _refresh_cookie(self, message: Any, connection: ASGIConnection) -> None:
         """Re-send the cookie (no Redis write) so its Max-Age counts from the last use, not the sign-in."""

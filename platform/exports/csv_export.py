@@ -190,5 +190,5 @@ async def export(run: Run) -> Download:
     if not files:
         raise Conflict("this run has no tables to export as CSV; export it as JSON instead", field="format")
     if len(files) == 1:
-        return Download(run.filename("csv"), "text/csv; charset=utf-8", file_chunks(files[0]))
+        return Download(run.filename("csv"), "text/csv", file_chunks(files[0]))  # Litestar adds the charset
     return Download(run.filename("zip"), "application/zip", zipped(run, files))
