@@ -18,6 +18,7 @@ from agentledger.billing import ledger
 from agentledger.billing.tables import LedgerTransfer
 from agentledger.platform import accounts, tokens, workspaces
 from agentledger.platform.connectors import service as connectors
+from agentledger.platform.validation import origin
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
 from agentledger.platform.scoping import resolve_scope
@@ -63,8 +64,8 @@ async def _connect_demo_site(url: str, token: str) -> None:
             continue
         account = await accounts.find_by_email(person["email"])
         admin = await resolve_scope(person["workspace"], account.id)
-        for connector in await connectors.list_all(admin):
-            if connector["name"] == DEMO_CONNECTOR:
+        for connector in await connectors.list_all(admin):  # ours, or one a person made for the shop (any name)
+            if connector["name"] == DEMO_CONNECTOR or origin(connector["base_url"]) == origin(url):
                 await connectors.delete(admin, connector["id"])
         await connectors.create(admin, DEMO_CONNECTOR, url, token)
 
