@@ -18,12 +18,12 @@ from agentledger.billing import ledger
 from agentledger.billing.tables import LedgerTransfer
 from agentledger.platform import accounts, tokens, workspaces
 from agentledger.platform.connectors import service as connectors
-from agentledger.platform.validation import origin
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
 from agentledger.platform.scoping import resolve_scope
 from agentledger.platform.security import hash_password
 from agentledger.platform.tables import User, Workspace
+from agentledger.platform.validation import origin
 
 PEOPLE = [
     {"email": "alice@acme.example", "name": "Alice Admin", "workspace": "acme", "role": "admin"},
