@@ -185,12 +185,15 @@ def _nothing_left(run: dict[str, Any]) -> Conflict:
 
 async def continuation(caller: Scope, execution_id: UUID, kind: str | None = None) -> Continuation:
     """Where ``execution_id`` can go on from (``states.continuation_of``) and what it would hold; 409 when
-    nothing is left to do, or when ``kind`` asks for another way than the one the run allows."""
-    original = await repository.get(caller, execution_id)
+    nothing is left to do, or when ``kind`` names another way than the one the run allows."""
+    return await _continuation(caller, await repository.get(caller, execution_id), kind)
+
+
+async def _continuation(caller: Scope, original: dict[str, Any], kind: str | None) -> Continuation:
     allowed = states.continuation_of(original) if original["status"] in states.FINAL else None
     if allowed is None:
         raise _nothing_left(original)
-    if kind is not None and allowed not in ENDPOINT_TAKES[kind]:
+    if kind is not None and allowed not in ENDPOINT_TAKES.get(kind, (kind,)):
         raise Conflict(f"this run cannot be taken further that way; it offers '{LABELS[allowed]}'", field="status")
     agent, _, _ = plan(Request(original["agent"], original["inputs"], None, original["mode"]))
     scope = {"resume_from_failed_step": original["scope"],
@@ -202,11 +205,16 @@ async def continuation(caller: Scope, execution_id: UUID, kind: str | None = Non
     return Continuation(allowed, LABELS[allowed], scope, cost, available, cost <= available)
 
 
-async def go_on(caller: Scope, execution_id: UUID, kind: str) -> dict[str, Any]:
-    """Start the continuation ``kind`` of a finished run: a new linked run that reuses the steps that
-    succeeded (a resume) and skips the items already processed (a resume where it stopped, a retry)."""
-    plan_ = await continuation(caller, execution_id, kind)
+async def go_on(caller: Scope, execution_id: UUID, kind: str, *,
+                confirmed_estimate: int | None = None) -> dict[str, Any]:
+    """Start the continuation ``kind`` of a finished run (an API action, or one of ``LABELS``): a new
+    linked run that reuses the steps that succeeded (a resume) and skips the items already processed (a
+    resume where it stopped, a retry). With ``confirmed_estimate``, a cost that moved since the person
+    saw it is a 409 on ``confirmed_estimate`` (the page asks again)."""
     original = await repository.get(caller, execution_id)
+    plan_ = await _continuation(caller, original, kind)
+    if confirmed_estimate is not None and plan_.estimate != confirmed_estimate:
+        raise Conflict(f"the cost is now {plan_.estimate} credits; confirm again", field="confirmed_estimate")
     request = Request(original["agent"], original["inputs"], None, original["mode"])
     return await start(caller, request, triggered_by="rerun", rerun_of=execution_id,
                        reuse_steps=plan_.kind != "retry_failed_items",

@@ -358,3 +358,34 @@ async def test_a_pause_whose_worker_died_is_paused_and_resumes_where_it_was(fact
     row = await row_of(run_id)
     assert (row["items_processed"], row["credits_charged"]) == (4, 2 + 3 * 4)
     await assert_books_balance(workspace_id)
+
+
+async def test_the_confirm_page_starts_each_way_of_going_on_and_asks_again_when_the_cost_moved(client, factory):
+    from tests.support.factories import csrf_from
+    from tests.support.fixtures import sign_in
+
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    scope = await resolve_scope("acme", team.member.id)
+    async with atomic():
+        run = await launch.start(scope, launch.Request("test-slow-items", {"n": 4, "item_ms": 300}))
+    task = asyncio.create_task(runner.run_execution(run["id"]))
+    await asyncio.sleep(0.7)
+    async with atomic():
+        await service.cancel(scope, run["id"])
+    assert await task == states.CANCELED
+    assert (await sign_in(client, team.member.email, team.member.password)).status_code == 303
+    form = await client.get(f"/w/acme/executions/{run['id']}/continue")
+    assert form.status_code == 200 and "Resume where it stopped" in form.text
+    done = (await row_of(run["id"]))["items_processed"]
+    expected = 2 + 3 * (4 - done)
+    assert f"holds up to <strong>{expected} credits</strong>" in form.text
+    token = csrf_from(form.text)
+    moved = await client.post(f"/w/acme/executions/{run['id']}/continue", data={
+        "_csrf_token": token, "kind": "resume_where_stopped", "confirmed_estimate": str(expected + 1)})
+    assert moved.status_code == 303 and moved.headers["location"].endswith("/continue")  # asked again
+    started = await client.post(f"/w/acme/executions/{run['id']}/continue", data={
+        "_csrf_token": token, "kind": "resume_where_stopped", "confirmed_estimate": str(expected)})
+    assert started.status_code == 303 and not started.headers["location"].endswith("/continue")
+    new = await Execution.select().where(Execution.rerun_of == run["id"]).first()
+    assert (new["scope"], new["credits_reserved"], new["skip_processed"]) == (4 - done, expected, True)

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import AppError, Invalid, NotFound
+from agentledger.platform.errors import AppError, Conflict, Invalid, NotFound
 from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions import service
 from agentledger.web.pages.common import page_scope, render, see_other
@@ -79,10 +79,13 @@ class RunActionPages(Controller):
                     data: URLEncodedBody[ContinueForm]) -> Template | Redirect:
         """Starts only when the way and the cost the person confirmed still hold; otherwise asks again."""
         async def start(caller: Any) -> str:
-            plan = await launch.continuation(caller, execution_id)
-            if (plan.kind, str(plan.estimate)) != (data.kind, data.confirmed_estimate):
-                return f"/w/{ws}/executions/{execution_id}/continue"
-            run = await launch.go_on(caller, execution_id, plan.kind)
+            try:
+                run = await launch.go_on(caller, execution_id, data.kind, confirmed_estimate=int(
+                    data.confirmed_estimate) if data.confirmed_estimate.isdigit() else -1)
+            except Conflict as moved:
+                if moved.field != "confirmed_estimate":
+                    raise
+                return f"/w/{ws}/executions/{execution_id}/continue"  # show the new cost, confirm again
             return f"/w/{ws}/executions/{run['id']}"
 
         return await self._act(request, ws, execution_id, start)
