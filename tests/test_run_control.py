@@ -185,6 +185,8 @@ async def test_paused_time_counts_toward_neither_the_time_limit_nor_the_duration
     from agentledger.platform.executions.present import present
 
     assert present(row).duration_ms < 1000  # what the page shows: the time it ran
+    assert row["credits_charged"] + row["credits_refunded"] == row["credits_reserved"]
+    await assert_books_balance(workspace_id)
 
 
 async def test_a_pause_that_meets_a_cancel_ends_canceled(factory):

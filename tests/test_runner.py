@@ -136,6 +136,7 @@ async def test_the_time_limit_ends_a_run_as_timed_out_charging_what_was_done(fac
     assert row["error_message"] == "stopped after the time limit of 1 s"
     assert (row["items_processed"], row["credits_charged"], row["credits_refunded"]) == (1, 1, 0)
     assert [s["status"] for s in await steps_of(run_id)] == ["succeeded", "skipped"]
+    await assert_books_balance(workspace_id)  # reserved = charged + released
 
 
 async def test_resume_from_the_failed_step_reuses_what_succeeded(factory):
