@@ -52,7 +52,10 @@ async def test_share_with_a_teammate_and_open_a_link_in_chromium(live_url, facto
         await visitor.get_by_text("72 of 100 checks pass.").wait_for()
         assert await visitor.get_by_text("About Northwind Outfitters").count() == 1
         assert await visitor.get_by_role("button", name="Approve selected").count() == 0
-        assert await visitor.locator("img.chart").evaluate_all("imgs => imgs.every(i => i.naturalWidth > 0)")
+        await visitor.wait_for_load_state("load")  # the text arrives before the chart images finish loading
+        charts = visitor.locator("img.chart")
+        assert await charts.count() >= 1
+        assert await charts.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
         await visitor.screenshot(path=str(SHOTS / "shared-link.png"), full_page=True)
         assert problems == []
         assert visitor_problems == ["Failed to load resource: the server responded with a status of 401 (Unauthorized)"]
