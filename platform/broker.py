@@ -33,7 +33,9 @@ class UvloopAsyncIO(AsyncIO):
 
 
 def _make_broker() -> RedisBroker:
-    broker = WakingRedisBroker(url=get_settings().redis_url)
+    settings = get_settings()  # a worker silent on Redis this long is dead: its messages go back (maintenance)
+    broker = WakingRedisBroker(url=settings.redis_url,
+                               heartbeat_timeout=round(settings.worker_heartbeat_timeout_seconds * 1000))
     broker.add_middleware(UvloopAsyncIO())
     return broker
 

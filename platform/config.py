@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         "how often a running agent's worker looks for a cancel or pause request (a cancel takes effect within it)"))
     run_stale_seconds: float = Field(default=30, gt=0, description="silence after which the reaper steps in")
     run_max_attempts: int = Field(default=3, gt=0, description="worker losses a run survives before it fails")
+    reap_interval_seconds: float = Field(default=30, gt=0, description="how often the scheduler runs the reaper")
+    worker_heartbeat_timeout_seconds: float = Field(default=30, gt=0, description=(
+        "a worker process silent on Redis this long is dead: the reaper puts the messages it had fetched back"))
     review_timeout_hours: float = Field(default=168, gt=0, description="a run nobody reviews is canceled after")
     grant_cache_seconds: float = Field(default=30, ge=0, description="API-token grant cache; 0 turns it off")
 

@@ -5,6 +5,14 @@ timeout), so a job sent to an idle worker waits for the next poll. Here each enq
 on a per-queue wake-up list, and an idle consumer waits on that list with BLPOP (same time limit as the
 sleep it replaces): an idle worker starts a job within a Redis round trip. Messages themselves are
 stored, fetched and acknowledged exactly as Dramatiq does it.
+
+Dramatiq's own rescue of a dead worker's messages ("maintenance": fetched but unacknowledged messages of a
+worker silent for ``heartbeat_timeout`` go back to their queue) runs inside its dispatch script on a
+random 0.1% of commands, for the one queue the command names. This broker keeps that exactly (a fetch
+still follows every wake-up or time-out, an enqueue still rolls the dice), but at that rate, and with no
+fetches at all on a queue whose workers are all busy, a dead worker's prefetched runs could wait for
+hours. ``maintain`` runs it on demand: the reaper calls it on every pass. ``message_args`` tells the
+reaper which runs Redis still holds a message for.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from uuid import uuid4
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff, current_millis
+from dramatiq.common import compute_backoff, current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
 
@@ -77,3 +85,25 @@ class WakingRedisBroker(RedisBroker):
         return message
 
 
+
+    def maintain(self, heartbeat_timeout_ms: int) -> None:
+        """Dramatiq's maintenance now, on every declared queue and delay queue: the messages of workers
+        silent for ``heartbeat_timeout_ms`` go back to their queue (and expired dead letters go)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for queue_name in sorted(self.queues | self.delay_queues):
+                self.scripts["dispatch"](keys=[self.namespace], args=[  # "qsize" only reads: the command
+                    "qsize", current_millis(), queue_name, self.broker_id, heartbeat_timeout_ms,  # is a carrier
+                    self.dead_message_ttl, 1, self._max_unpack_size(),
+                ], client=pipe)
+            pipe.execute()
+
+    def message_args(self, queue_name: str, actor_name: str) -> set[str]:
+        """The first argument of every ``actor_name`` message Redis holds for the queue (or its delay
+        queue) until it is acknowledged: waiting, prefetched, running, or held by a dead worker."""
+        found: set[str] = set()
+        for name in (queue_name, dq_name(queue_name)):
+            for _, data in self.client.hscan_iter(f"{self.namespace}:{name}.msgs", count=1000):
+                message = Message.decode(data)
+                if message.actor_name == actor_name and message.args:
+                    found.add(str(message.args[0]))
+        return found

@@ -125,14 +125,16 @@ async def test_an_email_whose_job_was_lost_is_swept_and_sent_once(factory, overr
 
 
 def test_every_scheduled_job_names_a_real_actor():
+    """The scheduler awaits each job's ``run_here`` in its own process; the actor stays sendable."""
     import importlib
+    import inspect
 
     from agentledger.platform.scheduler import jobs
 
     for job in jobs():
         module, _, name = job.actor_path.partition(":")
         actor = getattr(importlib.import_module(module), name)
-        assert hasattr(actor, "send"), job.name
+        assert hasattr(actor, "send") and inspect.iscoroutinefunction(actor.run_here), job.name
 
 
 def test_workers_do_not_log_a_line_per_http_request():
