@@ -164,6 +164,7 @@ async def test_runs_waiting_behind_a_busy_worker_are_not_sent_again(factory, ove
         await wait_until(lambda: all_in(long, states.RUNNING), 30, "the worker holds the long run")
         waiting = await start_runs(scope, [[f"{url}/ok?n={n}"] for n in range(3)])  # one prefetched, two in the list
         await fetch("UPDATE executions SET queued_at = queued_at - interval '1 hour' WHERE id = ANY({})", waiting)
+        await wait_until(lambda: prefetched(queue), 10, "the busy worker prefetches one of the waiting runs")
         messages, in_list = sorted(broker.client.hkeys(f"{queue}.msgs")), broker.client.llen(queue)
         assert (len(messages), in_list) == (4, 2)
         for _ in range(6):  # longer than WORKER_HEARTBEAT_TIMEOUT_SECONDS: the busy worker is alive, not dead
@@ -176,3 +177,7 @@ async def test_runs_waiting_behind_a_busy_worker_are_not_sent_again(factory, ove
         assert_settled(row)
         assert row["attempts"] == 1 and row["lost_workers"] == 0, row
     await assert_books_balance(workspace_id)
+
+
+async def prefetched(queue: str) -> bool:
+    return broker.client.llen(queue) == 2

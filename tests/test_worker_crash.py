@@ -4,9 +4,6 @@ nothing is charged twice and nothing stays running. Duplicate messages run an ag
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
 
 from agentledger.agents import launch
 from agentledger.agents.tasks import reap_stale_runs, run_execution
@@ -15,21 +12,10 @@ from agentledger.platform.executions import states
 from agentledger.platform.executions.tables import Execution, ExecutionStep
 from agentledger.platform.scoping import resolve_scope
 from tests.support.books import assert_books_balance, wait_for_status
-from tests.support.processes import ROOT, cli, worker
+from tests.support.processes import kill_9, start_worker, worker
 from tests.support.site import site
 
 WORKER_ENV = {"RUN_HEARTBEAT_SECONDS": "0.2"}
-
-
-def start_worker() -> subprocess.Popen:
-    return subprocess.Popen(cli("worker", "--processes", "1", "--threads", "1"), cwd=ROOT,
-                            env={**os.environ, **WORKER_ENV}, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def kill_9(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGKILL)  # the dramatiq parent and its worker processes, no goodbyes
-    process.wait(10)
 
 
 async def statuses(ids) -> dict:
@@ -51,7 +37,7 @@ async def test_kill_9_mid_run_again_and_again(factory, override_settings):
                 ids.append(run["id"])
         kills = 0
         while kills < 10:
-            process = start_worker()
+            process = start_worker(threads=1, env=WORKER_ENV)
             try:
                 for _ in range(200):  # until the worker holds a run
                     if states.RUNNING in (await statuses(ids)).values():
