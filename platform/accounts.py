@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from agentledger.platform import audit
 from agentledger.platform.database import duplicates_conflict
 from agentledger.platform.errors import Conflict, Forbidden, Invalid, NotAuthenticated
-from agentledger.platform.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from agentledger.platform.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password, verify_password
 from agentledger.platform.tables import User
 from agentledger.platform.validation import has_control_characters, single_line
 
@@ -50,8 +50,8 @@ def normalize_email(raw: str, field: str = "email") -> str:
 def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(f"password must be at least {MIN_PASSWORD_LENGTH} characters", field=field)
-    if len(password) > 1024:
-        raise Invalid("password must be at most 1024 characters", field=field)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid(f"password must be at most {MAX_PASSWORD_LENGTH} characters", field=field)
 
 
 def check_name(name: str, field: str = "name") -> str:

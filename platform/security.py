@@ -16,6 +16,7 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("not a real password: keeps timing even for unknown accounts")
 
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 would hash more; nobody types it, and it bounds the work per attempt
 
 
 def hash_password(password: str) -> str:

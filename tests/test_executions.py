@@ -146,7 +146,9 @@ async def test_members_see_their_own_runs_admins_see_all_outsiders_nothing(clien
 
 async def test_agents_list_their_cost_version_and_input_schema(client, factory):
     team = await factory.team()
-    agents = (await client.get("/api/v1/workspaces/acme/agents", headers=team.member.bearer)).json()
+    listed = (await client.get("/api/v1/workspaces/acme/agents", headers=team.member.bearer)).json()
+    assert listed["next_cursor"] is None  # every list is a page; the agents fit in one
+    agents = listed["items"]
     by_name = {a["name"]: a for a in agents}
     assert by_name["noop"]["cost"] == {"base": 0, "per_item": 1}
     assert by_name["url-check"]["input_schema"]["$defs"]["UrlCheckInputs"]["required"] == ["urls"]

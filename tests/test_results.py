@@ -81,7 +81,7 @@ async def test_approve_and_reject_one_or_many(client, factory):
     assert one.json()["decided_by"] == str(team.member.id) and one.json()["decided_at"]
     many = await client.post(f"{API}/executions/{run_id}/results/reject", headers=team.member.bearer,
                              json={"result_ids": [r["id"] for r in recs]})
-    assert many.status_code == 200 and [r["status"] for r in many.json()] == ["rejected", "rejected"]
+    assert many.status_code == 200 and [r["status"] for r in many.json()["items"]] == ["rejected", "rejected"]
     score = (await results(client, team.member, run_id, kind="score"))["items"][0]
     refused = await client.post(f"{API}/results/{score['id']}/approve", headers=team.member.bearer)
     assert refused.status_code == 409 and "score" in refused.json()["message"]

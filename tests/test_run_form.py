@@ -142,7 +142,7 @@ async def test_content_writer_says_how_many_products_need_copy_and_holds_for_the
 
 async def test_the_agents_api_carries_titles_and_help_in_the_input_schema(client, factory):
     team = await factory.team()
-    agents = (await client.get("/api/v1/workspaces/acme/agents", headers=team.member.bearer)).json()
+    agents = (await client.get("/api/v1/workspaces/acme/agents", headers=team.member.bearer)).json()["items"]
     seo = next(a for a in agents if a["name"] == "seo-audit")
     props = next(iter(seo["input_schema"]["$defs"].values()))["properties"]
     assert props["start_url"]["title"] == "Start URL" and "crawl" in props["start_url"]["description"]

@@ -53,7 +53,8 @@ async def test_a_schedule_is_checked_like_a_start(client, factory):
     assert disabled.json()["enabled"] is False and disabled.json()["next_run_at"] is None
     assert (await client.get(f"{API}/{body['id']}", headers=team.outsider.bearer)).status_code == 404
     admin_list = (await client.get(API, headers=team.admin.bearer)).json()
-    assert [s["id"] for s in admin_list] == [body["id"]]
+    assert admin_list["next_cursor"] is None
+    assert [s["id"] for s in admin_list["items"]] == [body["id"]]
 
 
 async def test_a_due_schedule_starts_a_run_triggered_by_schedule(factory):
@@ -292,7 +293,7 @@ async def test_each_schedule_shows_its_cost_per_run_and_per_month(client, factor
     often = (await client.post(API, json={**WEEKLY, "name": "Often", "cron": "*/5 * * * *"},
                                headers=team.member.bearer)).json()
     assert (often["cost_per_run"], often["runs_per_month"], often["cost_per_month"]) == (3, 8640, 25920)
-    listed = {s["name"]: s for s in (await client.get(API, headers=team.member.bearer)).json()}
+    listed = {s["name"]: s for s in (await client.get(API, headers=team.member.bearer)).json()["items"]}
     assert listed["Often"]["cost_per_month"] == 25920 and listed["Weekly noop"]["cost_per_run"] == 3
     await signed_in(client, team.member)
     page = (await client.get("/w/acme/schedules")).text

@@ -11,7 +11,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -23,10 +22,11 @@ from agentledger.platform import grant_cache, logs
 from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
-from agentledger.web import auth, errors
+from agentledger.web import auth, contract, errors
 from agentledger.web.api import events, executions, exports, health, people, results, schedules, sharing
 from agentledger.web.middleware import (
     BearerAwareCSRFMiddleware,
+    ExactAllowMiddleware,
     SecurityHeadersMiddleware,
     json_bodies_only,
     known_query_only,
@@ -71,7 +71,7 @@ def _openapi() -> OpenAPIConfig:
         title="agentledger API",
         version="1",
         path="/api/v1/schema",
-        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin(), YamlRenderPlugin()],
+        render_plugins=contract.render_plugins(),
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", description="A personal API token (al_…)"),
         }),
@@ -118,6 +118,7 @@ def create_app() -> Litestar:
             DefineMiddleware(SecurityHeadersMiddleware, form_targets=_oidc_origin(settings)),
             sessions.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings), session_cookie=sessions.key),
+            ExactAllowMiddleware,
         ],
         stores={"sessions": RedisStore.with_client(url=settings.redis_url, namespace="sessions")},
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),

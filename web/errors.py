@@ -63,7 +63,7 @@ def to_app_error(exc: Exception) -> AppError:
             return BadRequest(f"the request could not be read ({exc.detail}); send valid JSON")
         if cls is not None:
             return cls(exc.detail)
-        error = AppError(exc.detail)
+        error = AppError(exc.detail, headers=dict(exc.headers or {}))  # a 405 keeps its Allow (RFC 9110)
         error.status_code = exc.status_code
         error.code = exc.detail.lower().replace(" ", "_")[:40] or "error"
         return error

@@ -113,3 +113,40 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class ExactAllowMiddleware:
+    """``OPTIONS`` answers ``Allow`` with every method of the path. Litestar's own answer lists the methods
+    of the route object its OPTIONS handler was made for, and routes merged later for the same path (GET
+    and POST of one collection) are missing from it ("Allow: OPTIONS, POST" for a path that lists too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if scope["type"] != "http" or scope["method"] != "OPTIONS" or handler is None:
+            await self.app(scope, receive, send)
+            return
+        methods = _methods(scope["litestar_app"])
+        allow = sorted({m for path in handler.paths for m in methods.get(path, ())})
+
+        async def exact(message: Any) -> None:
+            if message["type"] == "http.response.start" and allow:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message = {**message, "headers": [*headers, (b"allow", ", ".join(allow).encode())]}
+            await send(message)
+
+        await self.app(scope, receive, exact)
+
+
+def _methods(app: Any) -> dict[str, frozenset[str]]:
+    """Every path's methods, worked out once per app (the routes are fixed once it starts)."""
+    known = app.state.get("agentledger.methods")
+    if known is None:
+        known = {}
+        for route in app.routes:
+            if hasattr(route, "methods"):
+                known[route.path] = frozenset(known.get(route.path, frozenset()) | set(route.methods))
+        app.state["agentledger.methods"] = known
+    return known

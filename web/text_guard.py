@@ -84,13 +84,24 @@ def _check_query(raw: bytes, api: bool) -> None:
             raise Invalid(f"{field} is too long (at most {MAX_QUERY_VALUE} characters)", field=field)
 
 
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 36.0 is the integer 36 (JSON Schema agrees), not a type to refuse."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return value
+
+
 def _strictly(handler: BaseRouteHandler, decoded: Any) -> None:
     """A body Litestar would accept only by converting a value's type is a 422 naming the field."""
     data = handler.parsed_data_field
     if data is None:
         return
     try:
-        msgspec.convert(decoded, type=data.annotation, strict=True)
+        msgspec.convert(_integral(decoded), type=data.annotation, strict=True)
     except msgspec.ValidationError as strict:
         try:
             msgspec.convert(decoded, type=data.annotation, strict=False)

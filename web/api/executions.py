@@ -17,6 +17,7 @@ from agentledger.agents.registry import all_agents, source_version
 from agentledger.billing import service as billing
 from agentledger.billing.schemas import TransferOut, WalletOut
 from agentledger.platform.database import atomic
+from agentledger.platform.errors import Conflict, Forbidden, PaymentRequired
 from agentledger.platform.executions import listing, repository, service
 from agentledger.platform.executions.present import listed, present
 from agentledger.platform.executions.schemas import (
@@ -42,20 +43,20 @@ class AgentsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/agents"
     tags = ["executions"]
 
-    @get("/", summary="The agents this workspace can run, with their cost and input schema")
-    async def list_agents(self, caller: Caller) -> list[AgentOut]:
-        return [
+    @get("/", summary="The agents this workspace can run, with their cost and input schema; all in one page")
+    async def list_agents(self, caller: Caller) -> PageOut[AgentOut]:
+        return PageOut([
             AgentOut(a.name, a.title, a.description, a.version, source_version(a.name).sha256,
                      CostOut(a.base_cost, a.per_item_cost), a.time_limit_seconds, msgspec.json.schema(a.inputs))
             for a in all_agents()
-        ]
+        ])
 
 
 class ExecutionsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/executions"
     tags = ["executions"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED,
+    @post("/", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="Start a run: credits for the estimate are reserved (402 when the wallet is short)")
     async def start(self, caller: Caller, principal: SignedIn, data: JSONBody[StartIn]) -> ExecutionOut:
         request, _ = await launch.with_preview(launch.Request(data.agent, data.inputs, data.scope, data.mode))
@@ -97,53 +98,53 @@ class ExecutionsController(Controller):
         row = await repository.code(caller, execution_id)
         return CodeOut(row["agent"], row["label"], row["sha256"], row["source"])
 
-    @post("/{execution_id:uuid}/cancel", status_code=HTTP_200_OK,
+    @post("/{execution_id:uuid}/cancel", raises=[Conflict], status_code=HTTP_200_OK,
           summary="Cancel: a queued, paused or waiting run stops now; a running one within a second (status_note "
           "says 'canceling…' until then). Processed items are charged, the rest refunded")
     async def cancel(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.cancel(caller, execution_id))
 
-    @delete("/{execution_id:uuid}", status_code=HTTP_204_NO_CONTENT,
+    @delete("/{execution_id:uuid}", raises=[Conflict], status_code=HTTP_204_NO_CONTENT,
             summary="Delete a finished run (hidden for good; nothing is refunded, the ledger keeps its credits)")
     async def delete(self, caller: Caller, execution_id: Id) -> None:
         async with atomic():
             await service.delete(caller, execution_id)
 
-    @post("/{execution_id:uuid}/pause", status_code=HTTP_200_OK,
+    @post("/{execution_id:uuid}/pause", raises=[Conflict], status_code=HTTP_200_OK,
           summary="Pause at the agent's next safe point ('pausing…'); the paused run holds no worker")
     async def pause(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.pause(caller, execution_id))
 
-    @post("/{execution_id:uuid}/resume", status_code=HTTP_200_OK,
+    @post("/{execution_id:uuid}/resume", raises=[Conflict], status_code=HTTP_200_OK,
           summary="Resume a paused run: it is queued again and continues from its recorded steps and items")
     async def resume(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await service.resume(caller, execution_id))
 
-    @post("/{execution_id:uuid}/rerun", status_code=HTTP_202_ACCEPTED,
+    @post("/{execution_id:uuid}/rerun", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="Run again with the same inputs unless overridden; linked to the original")
     async def rerun(self, caller: Caller, execution_id: Id, data: JSONBody[RerunIn | None] = None) -> ExecutionOut:
         data = data or RerunIn()
         async with atomic():
             return present(await launch.rerun(caller, execution_id, data.inputs, data.scope, data.mode))
 
-    @get("/{execution_id:uuid}/continuation",
+    @get("/{execution_id:uuid}/continuation", raises=[Conflict],
          summary="How a finished run can go on (resume from the failed step, resume where it stopped, or retry "
          "the failed items) and what that would hold; nothing is reserved. 409 when nothing is left to do")
     async def continuation(self, caller: Caller, execution_id: Id) -> ContinuationOut:
         c = await launch.continuation(caller, execution_id)
         return ContinuationOut(c.kind, c.label, c.scope, c.estimate, c.available, c.affordable)
 
-    @post("/{execution_id:uuid}/resume-from-failed-step", status_code=HTTP_202_ACCEPTED,
+    @post("/{execution_id:uuid}/resume-from-failed-step", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="A new linked run from the step that failed (or from where a cancel or the time limit stopped "
           "it), reusing the outputs of the steps before; 409 when no step failed and nothing was stopped")
     async def resume_from_failed_step(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
             return present(await launch.resume_from_failed_step(caller, execution_id))
 
-    @post("/{execution_id:uuid}/retry-failed-items", status_code=HTTP_202_ACCEPTED,
+    @post("/{execution_id:uuid}/retry-failed-items", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="A new linked run of only the items that failed (for a run where no step failed); 409 otherwise")
     async def retry_failed_items(self, caller: Caller, execution_id: Id) -> ExecutionOut:
         async with atomic():
@@ -154,12 +155,12 @@ class WalletController(Controller):
     path = "/api/v1/workspaces/{ws:str}"
     tags = ["billing"]
 
-    @get("/wallet", summary="Credits available and held by running runs (admins)")
+    @get("/wallet", raises=[Forbidden], summary="Credits available and held by running runs (admins)")
     async def wallet(self, caller: Caller) -> WalletOut:
         balance = await billing.wallet(caller)
         return WalletOut(balance.available, balance.held)
 
-    @get("/ledger", summary="Every credit movement, newest first, with the run's agent and who started it, "
+    @get("/ledger", raises=[Forbidden], summary="Every credit movement, newest first, with the run's agent and who started it, "
          "or the grant's reason (admins)")
     async def ledger(
         self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, get
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -47,8 +48,10 @@ class ExportsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/executions"
     tags = ["executions"]
 
-    @get("/{execution_id:uuid}/export", summary="Download a run: json (whole record), csv (tables; a zip when "
-         "several) or pdf (303 to an expiring link)")
+    @get("/{execution_id:uuid}/export", raises=[Conflict], responses={
+        303: ResponseSpec(None, description="format=pdf: Location is a link to the PDF that expires")},
+         summary="Download a run: json (whole record), csv (tables; a zip when several) or pdf (303 to an "
+         "expiring link)")
     async def export(
         self, caller: Caller, execution_id: FromPath[UUID],
         format: Annotated[Format, QueryParameter(description="json, csv or pdf")],  # noqa: A002 - the API's name

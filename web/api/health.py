@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from litestar import Response, get
+from litestar.openapi import ResponseSpec
 
 from agentledger.platform.database import fetch
 from agentledger.platform.redis import get_redis
@@ -23,7 +25,8 @@ async def _check(name: str, probe) -> tuple[str, str]:
         return name, f"error: {type(error).__name__}"
 
 
-@get("/readyz", tags=["ops"], summary="PostgreSQL and Redis are reachable")
+@get("/readyz", tags=["ops"], summary="PostgreSQL and Redis are reachable", responses={
+    503: ResponseSpec(dict[str, Any], description="One of them is not: checks names which and why")})
 async def readyz() -> Response[dict[str, object]]:
     checks = dict(await asyncio.gather(
         _check("database", lambda: fetch("SELECT 1")),

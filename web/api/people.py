@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from agentledger.platform import invitations, tokens, workspaces
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import Forbidden
+from agentledger.platform.errors import Conflict, Forbidden
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import (
     InvitationIn,
@@ -56,7 +56,7 @@ class MeController(Controller):
             auth="token" if principal.via_token else "session",
         )
 
-    @post("/workspaces", status_code=HTTP_201_CREATED, summary="Create a workspace; the caller becomes its admin")
+    @post("/workspaces", raises=[Forbidden, Conflict], status_code=HTTP_201_CREATED, summary="Create a workspace; the caller becomes its admin")
     async def create_workspace(self, principal: SignedIn, data: JSONBody[WorkspaceIn]) -> WorkspaceOut:
         if principal.via_token:
             raise Forbidden("API tokens are limited to their workspace; create workspaces while signed in")
@@ -75,13 +75,13 @@ class MembersController(Controller):
         page = await workspaces.list_members(caller, PageRequest(cursor, limit))
         return PageOut([MemberOut(**asdict(m)) for m in page.items], page.next_cursor)
 
-    @patch("/{user_id:uuid}", summary="Change a member's role (admins)")
+    @patch("/{user_id:uuid}", raises=[Forbidden, Conflict], summary="Change a member's role (admins)")
     async def change_role(self, caller: Caller, user_id: FromPath[UUID], data: JSONBody[RoleIn]) -> MemberOut:
         async with atomic():
             await workspaces.change_role(caller, user_id, data.role)
         return MemberOut(**asdict(await workspaces.get_member(caller, user_id)))
 
-    @delete("/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT,
+    @delete("/{user_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_204_NO_CONTENT,
             summary="Remove a member (admins) or leave (yourself); ends their sessions and tokens")
     async def remove(self, caller: Caller, user_id: FromPath[UUID]) -> None:
         async with atomic():
@@ -92,20 +92,20 @@ class InvitationsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/invitations"
     tags = ["people"]
 
-    @get("/", summary="Invitations of the workspace in every state, newest first (admins)")
+    @get("/", raises=[Forbidden], summary="Invitations of the workspace in every state, newest first (admins)")
     async def list_invitations(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
                                ) -> PageOut[InvitationOut]:
         page = await invitations.list_invitations(caller, PageRequest(cursor, limit))
         return PageOut([_invitation(i) for i in page.items], page.next_cursor)
 
-    @post("/", status_code=HTTP_201_CREATED,
+    @post("/", raises=[Forbidden, Conflict], status_code=HTTP_201_CREATED,
           summary="Invite by email (admins); the response carries the accept link once")
     async def invite(self, caller: Caller, data: JSONBody[InvitationIn]) -> InvitationOut:
         async with atomic():
             info, link = await invitations.invite(caller, data.email, data.role)
         return _invitation(info, link)
 
-    @delete("/{invitation_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a pending invitation")
+    @delete("/{invitation_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_204_NO_CONTENT, summary="Revoke a pending invitation")
     async def revoke(self, caller: Caller, invitation_id: FromPath[UUID]) -> None:
         async with atomic():
             await invitations.revoke(caller, invitation_id)
@@ -127,7 +127,7 @@ class TokensController(Controller):
             info, plain = await tokens.create_token(caller, data.name)
         return _token(info, plain)
 
-    @delete("/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a token")
+    @delete("/{token_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_204_NO_CONTENT, summary="Revoke a token")
     async def revoke(self, caller: Caller, token_id: FromPath[UUID]) -> None:
         async with atomic():
             await tokens.revoke_token(caller, token_id)

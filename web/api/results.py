@@ -14,7 +14,7 @@ from typing_extensions import Annotated
 from agentledger.platform import storage
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import Conflict, Invalid
+from agentledger.platform.errors import BadGateway, Conflict, Forbidden, Invalid
 from agentledger.platform.executions import reviews
 from agentledger.platform.executions.present import present as present_execution
 from agentledger.platform.executions.schemas import ExecutionOut
@@ -62,19 +62,21 @@ class RunResultsController(Controller):
                                                   status=status, priority=priority)
         return PageOut([_out(caller, row) for row in rows], next_cursor)
 
-    @post("/results/approve", status_code=HTTP_200_OK, summary="Approve many results of this run at once")
-    async def approve_many(self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> list[ResultOut]:
+    @post("/results/approve", raises=[Conflict], status_code=HTTP_200_OK, summary="Approve many results of this run at once")
+    async def approve_many(
+            self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> PageOut[ResultOut]:
         async with atomic():
             rows = await service.decide_many(caller, execution_id, data.result_ids, "approve")
-        return [_out(caller, row) for row in rows]
+        return PageOut([_out(caller, row) for row in rows])
 
-    @post("/results/reject", status_code=HTTP_200_OK, summary="Reject many results of this run at once")
-    async def reject_many(self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> list[ResultOut]:
+    @post("/results/reject", raises=[Conflict], status_code=HTTP_200_OK, summary="Reject many results of this run at once")
+    async def reject_many(
+            self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> PageOut[ResultOut]:
         async with atomic():
             rows = await service.decide_many(caller, execution_id, data.result_ids, "reject")
-        return [_out(caller, row) for row in rows]
+        return PageOut([_out(caller, row) for row in rows])
 
-    @post("/apply", status_code=HTTP_200_OK,
+    @post("/apply", raises=[Conflict, BadGateway], status_code=HTTP_200_OK,
           summary="Push approved changes through the workspace's connector; one outcome per result")
     async def apply(self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> ApplyOut:
         outcomes = await service.apply(caller, execution_id, data.result_ids)
@@ -82,7 +84,7 @@ class RunResultsController(Controller):
                         sum(o.outcome == "applied" for o in outcomes),
                         sum(o.outcome == "apply_failed" for o in outcomes))
 
-    @post("/review", status_code=HTTP_200_OK,
+    @post("/review", raises=[Conflict], status_code=HTTP_200_OK,
           summary="Approve or reject the run's pending review step; the run then continues")
     async def review(self, caller: Caller, execution_id: Id, data: JSONBody[ReviewIn]) -> ExecutionOut:
         async with atomic():
@@ -99,17 +101,17 @@ class ResultsController(Controller):
         revisions = await repository.revisions(result_id) if row["kind"] == "content" else None
         return _out(caller, row, revisions)
 
-    @post("/{result_id:uuid}/approve", status_code=HTTP_200_OK, summary="Approve a recommendation or content")
+    @post("/{result_id:uuid}/approve", raises=[Conflict], status_code=HTTP_200_OK, summary="Approve a recommendation or content")
     async def approve(self, caller: Caller, result_id: Id) -> ResultOut:
         async with atomic():
             return _out(caller, await service.decide(caller, result_id, "approve"))
 
-    @post("/{result_id:uuid}/reject", status_code=HTTP_200_OK, summary="Reject a recommendation or content")
+    @post("/{result_id:uuid}/reject", raises=[Conflict], status_code=HTTP_200_OK, summary="Reject a recommendation or content")
     async def reject(self, caller: Caller, result_id: Id) -> ResultOut:
         async with atomic():
             return _out(caller, await service.decide(caller, result_id, "reject"))
 
-    @patch("/{result_id:uuid}", summary="Edit generated content (a new revision) or tick an action item")
+    @patch("/{result_id:uuid}", raises=[Conflict], summary="Edit generated content (a new revision) or tick an action item")
     async def edit(self, caller: Caller, result_id: Id, data: JSONBody[ResultPatchIn]) -> ResultOut:
         if (data.text is None) == (data.done is None):
             raise Invalid("send either text (content) or done (action items)", field="text")
@@ -119,7 +121,7 @@ class ResultsController(Controller):
                 return _out(caller, row, await repository.revisions(result_id))
             return _out(caller, await service.set_done(caller, result_id, bool(data.done)))
 
-    @get("/{result_id:uuid}/download", summary="Download an artifact file (?inline=1 shows a picture in place)")
+    @get("/{result_id:uuid}/download", raises=[Conflict], summary="Download an artifact file (?inline=1 shows a picture in place)")
     async def download(self, caller: Caller, result_id: Id,
                        inline: Annotated[bool, QueryParameter(description="pictures only")] = False) -> Response[bytes]:
         return await artifact_response(await repository.get(caller, result_id), inline)
@@ -141,16 +143,16 @@ class ConnectorsController(Controller):
     path = "/api/v1/workspaces/{ws:str}/connectors"
     tags = ["connectors"]
 
-    @get("/", summary="Where approved changes are pushed (secrets are never returned)")
-    async def list_connectors(self, caller: Caller) -> list[ConnectorOut]:
-        return [ConnectorOut(**row) for row in await connectors.list_all(caller)]
+    @get("/", summary="Where approved changes are pushed (secrets are never returned); all in one page")
+    async def list_connectors(self, caller: Caller) -> PageOut[ConnectorOut]:
+        return PageOut([ConnectorOut(**row) for row in await connectors.list_all(caller)])
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Connect a site (admins); the secret is stored encrypted")
+    @post("/", raises=[Forbidden, Conflict], status_code=HTTP_201_CREATED, summary="Connect a site (admins); the secret is stored encrypted")
     async def create(self, caller: Caller, data: JSONBody[ConnectorIn]) -> ConnectorOut:
         async with atomic():
             return ConnectorOut(**await connectors.create(caller, data.name, data.base_url, data.secret))
 
-    @delete("/{connector_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Remove a connector (admins)")
+    @delete("/{connector_id:uuid}", raises=[Forbidden], status_code=HTTP_204_NO_CONTENT, summary="Remove a connector (admins)")
     async def remove(self, caller: Caller, connector_id: Id) -> None:
         async with atomic():
             await connectors.delete(caller, connector_id)

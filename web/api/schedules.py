@@ -15,9 +15,10 @@ from msgspec import UNSET, UnsetType
 
 from agentledger.agents import scheduling
 from agentledger.platform.database import atomic
+from agentledger.platform.errors import Conflict, PaymentRequired
 from agentledger.platform.executions.present import present
 from agentledger.platform.executions.schemas import ExecutionOut, Mode
-from agentledger.platform.schemas import Input
+from agentledger.platform.schemas import Input, PageOut
 from agentledger.web.auth import Caller
 
 Id = FromPath[UUID]
@@ -73,11 +74,11 @@ class SchedulesController(Controller):
     path = "/api/v1/workspaces/{ws:str}/schedules"
     tags = ["schedules"]
 
-    @get("/", summary="Schedules (members: the ones they created; admins: all)")
-    async def list_schedules(self, caller: Caller) -> list[ScheduleOut]:
-        return [_out(row) for row in await scheduling.list_all(caller)]
+    @get("/", summary="Schedules (members: the ones they created; admins: all), all in one page")
+    async def list_schedules(self, caller: Caller) -> PageOut[ScheduleOut]:
+        return PageOut([_out(row) for row in await scheduling.list_all(caller)])
 
-    @post("/", status_code=HTTP_201_CREATED,
+    @post("/", raises=[Conflict], status_code=HTTP_201_CREATED,
           summary="Schedule an agent; runs show 'triggered by: schedule', a run that cannot start is recorded failed")
     async def create(self, caller: Caller, data: JSONBody[ScheduleIn]) -> ScheduleOut:
         async with atomic():
@@ -89,14 +90,14 @@ class SchedulesController(Controller):
     async def read(self, caller: Caller, schedule_id: Id) -> ScheduleOut:
         return _out(await scheduling.get(caller, schedule_id))
 
-    @patch("/{schedule_id:uuid}", summary="Change a schedule's name, cron, inputs, scope or mode, or turn it on or "
+    @patch("/{schedule_id:uuid}", raises=[Conflict], summary="Change a schedule's name, cron, inputs, scope or mode, or turn it on or "
            "off; checked like a new one (422 naming the field), its next run worked out again")
     async def change(self, caller: Caller, schedule_id: Id, data: JSONBody[SchedulePatchIn]) -> ScheduleOut:
         changes = {f: getattr(data, f) for f in SchedulePatchIn.__struct_fields__ if getattr(data, f) is not UNSET}
         async with atomic():
             return _out(await scheduling.priced(caller, await scheduling.update(caller, schedule_id, changes)))
 
-    @post("/{schedule_id:uuid}/run", status_code=HTTP_202_ACCEPTED,
+    @post("/{schedule_id:uuid}/run", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="Run the schedule now, as its firing would (triggered by: schedule); credits for the estimate are "
           "reserved (402 when the wallet is short); its next run stays")
     async def run_now(self, caller: Caller, schedule_id: Id) -> ExecutionOut:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from agentledger.platform.database import atomic
+from agentledger.platform.errors import Conflict, Forbidden, TooManyRequests
 from agentledger.platform.executions import repository
 from agentledger.platform.schemas import Input
 from agentledger.platform.sharing import links, service
@@ -84,30 +85,30 @@ class SharingController(Controller):
         shown = [link_out(k) for k in await links.links(caller, run)] if repository.may_act(caller, run) else None
         return SharingOut(people, shown)
 
-    @put("/shares/{user_id:uuid}", status_code=HTTP_200_OK,
+    @put("/shares/{user_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_200_OK,
          summary="Share the run with a member: they may read it (sharing again changes nothing)")
     async def share(self, caller: Caller, execution_id: Id, user_id: Id) -> ShareOut:
         async with atomic():
             return share_out(await service.share(caller, execution_id, user_id))
 
-    @delete("/shares/{user_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Stop sharing the run with a member")
+    @delete("/shares/{user_id:uuid}", raises=[Forbidden], status_code=HTTP_204_NO_CONTENT, summary="Stop sharing the run with a member")
     async def unshare(self, caller: Caller, execution_id: Id, user_id: Id) -> None:
         async with atomic():
             await service.unshare(caller, execution_id, user_id)
 
-    @post("/links", status_code=HTTP_201_CREATED,
+    @post("/links", raises=[Forbidden], status_code=HTTP_201_CREATED,
           summary="A password-protected link to the run's results; its url is shown only in this answer")
     async def create_link(self, caller: Caller, execution_id: Id, data: JSONBody[LinkIn]) -> LinkOut:
         async with atomic():
             link, token = await links.create(caller, execution_id, data.password, data.expires_in_days)
         return link_out(link, token)
 
-    @delete("/links/{link_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Revoke a link now")
+    @delete("/links/{link_id:uuid}", raises=[Forbidden], status_code=HTTP_204_NO_CONTENT, summary="Revoke a link now")
     async def revoke_link(self, caller: Caller, execution_id: Id, link_id: Id) -> None:
         async with atomic():
             await links.revoke(caller, execution_id, link_id)
 
-    @post("/links/{link_id:uuid}/unlock", status_code=HTTP_200_OK,
+    @post("/links/{link_id:uuid}/unlock", raises=[Forbidden, TooManyRequests], status_code=HTTP_200_OK,
           summary="Lift the link's lockout after wrong passwords, for every address; answers the link")
     async def unlock_link(self, caller: Caller, execution_id: Id, link_id: Id) -> LinkOut:
         async with atomic():
