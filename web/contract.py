@@ -144,7 +144,7 @@ def _strings(schema: Any, components: dict[str, Any], seen: set[str], pattern: s
         _strings(part, components, seen, pattern)
     for key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf"):
         if schema.get(key) == {} and key != "anyOf":  # any JSON: still no control characters in its strings
-            schema[key] = _json(2)  # inline, finished: generators cannot build a model of a union component
+            schema[key] = _json(4)  # inline, finished: generators cannot build a model of a union component
         elif isinstance(schema.get(key), (dict, list)):
             _strings(schema[key], components, seen, pattern)
 
