@@ -190,16 +190,15 @@ def exact(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-_made: dict[int, dict[str, Any]] = {}
+_made: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (Litestar's document, ours), for the live app
 
 
 def exact_once(generated: dict[str, Any]) -> dict[str, Any]:
-    """Litestar builds its document once per app and hands the same dict to every render: so do we."""
-    key = id(generated)
-    if key not in _made:
-        _made.clear()  # a new app (tests build many): the old document goes
-        _made[key] = exact(generated)
-    return _made[key]
+    """Litestar builds its document once per app and hands the same dict to every render: so do we.
+    Kept by identity with the dict itself held, so a later app's document never meets a stale answer."""
+    if not _made or _made[0][0] is not generated:
+        _made[:] = [(generated, exact(generated))]
+    return _made[0][1]
 
 
 class _Exact(OpenAPIRenderPlugin):
