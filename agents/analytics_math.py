@@ -213,14 +213,20 @@ def pct_change(current: int, previous: int) -> float | None:
     return round((current - previous) * 100 / previous, 2) if previous > 0 else None
 
 
-def daily_totals(rows: Iterable[Row]) -> list[DayTotal]:
-    """One total per day that has data, sorted by day. Days without rows are left out, not zero-filled."""
-    sums: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+def _sums_by(rows: Iterable[Row], key: str) -> dict:
+    """Visits, orders and revenue added up per value of ``key`` (a day or a page)."""
+    sums: dict = defaultdict(lambda: [0, 0, 0])
     for row in rows:
-        acc = sums[row.day]
+        acc = sums[getattr(row, key)]
         acc[0] += row.visits
         acc[1] += row.orders
         acc[2] += row.revenue_cents
+    return sums
+
+
+def daily_totals(rows: Iterable[Row]) -> list[DayTotal]:
+    """One total per day that has data, sorted by day. Days without rows are left out, not zero-filled."""
+    sums = _sums_by(rows, "day")
     return [DayTotal(day, *sums[day]) for day in sorted(sums)]
 
 
@@ -256,12 +262,7 @@ def weekly_trends(days: Sequence[DayTotal]) -> list[Week]:
 
 def top_pages(rows: Iterable[Row], n: int = 5) -> list[PageStat]:
     """The ``n`` pages with the most visits (ties by name), with their orders, revenue and conversion."""
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in rows:
-        acc = sums[row.page]
-        acc[0] += row.visits
-        acc[1] += row.orders
-        acc[2] += row.revenue_cents
+    sums = _sums_by(rows, "page")
     ranked = sorted(sums.items(), key=lambda item: (-item[1][0], item[0]))[:max(n, 0)]
     return [PageStat(page, v, o, r, conversion_rate(o, v)) for page, (v, o, r) in ranked]
 

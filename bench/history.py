@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -119,12 +120,21 @@ async def api_ids(http: Http, path: str, token: str, name: str) -> tuple[list[st
     return [item["id"] for item in json.loads(body)["items"]], body
 
 
+TICKING = re.compile(rb'"duration_ms":\d+')
+"""A running run's duration goes on until now, so two reads of the same page differ there and only there."""
+
+
+def same_page(body: bytes, expected: bytes) -> bool:
+    return body == expected or TICKING.sub(b"", body) == TICKING.sub(b"", expected)
+
+
 async def api_call(http: Http, path: str, token: str, expected: bytes) -> None:
     """One timed API call: the request out, the whole response in (what curl or a browser waits for).
     Parsing the JSON is the consumer's work, not the API's latency, so it stays out of the timing; the
-    response must be byte for byte the one whose ids were checked against the raw rows."""
+    response must be byte for byte the one whose ids were checked against the raw rows (running runs'
+    durations aside; comparing bytes first keeps the usual case to one memcmp)."""
     status, body = await http.get(path, token)
-    if status != 200 or body != expected:
+    if status != 200 or not same_page(body, expected):
         raise RuntimeError(f"{path}: HTTP {status}, or a response other than the checked one")
 
 
