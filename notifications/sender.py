@@ -10,10 +10,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 from uuid import UUID
 
-from agentledger.notifications.tables import EmailOutbox
+from agentledger.notifications import repository
 from agentledger.platform.clock import now
 from agentledger.platform.config import Settings, get_settings
-from agentledger.platform.database import fetch
 
 
 def _send(settings: Settings, to: str, subject: str, text: str, html: str) -> None:
@@ -45,25 +44,17 @@ async def deliver(outbox_id: UUID) -> bool:
     settings = get_settings()
     if not settings.smtp_host:
         return False
-    claimed = await fetch(
-        "UPDATE email_outbox SET claimed_until = now() + {} WHERE id = {} AND sent_at IS NULL "
-        "AND (claimed_until IS NULL OR claimed_until < now()) "
-        "RETURNING to_email, subject, body_text, body_html",
-        LEASE, outbox_id,
-    )
-    if not claimed:
+    row = await repository.claim(outbox_id, LEASE)
+    if row is None:
         return False
-    row = claimed[0]
     try:
         await asyncio.to_thread(_send, settings, row["to_email"], row["subject"], row["body_text"], row["body_html"])
     except (OSError, smtplib.SMTPException, ValueError) as error:
-        await EmailOutbox.update({EmailOutbox.attempts: EmailOutbox.attempts + 1, EmailOutbox.claimed_until: None,
-                                  EmailOutbox.last_error: str(error)[:500]}).where(EmailOutbox.id == outbox_id)
+        await repository.record_failure(outbox_id, str(error))
         if isinstance(error, ValueError):  # a message that cannot be built will not build next time either
             return False
         raise
-    await EmailOutbox.update({EmailOutbox.sent_at: now(), EmailOutbox.attempts: EmailOutbox.attempts + 1,
-                              EmailOutbox.last_error: None}).where(EmailOutbox.id == outbox_id)
+    await repository.record_sent(outbox_id, now())
     return True
 
 
@@ -71,10 +62,4 @@ async def stranded(older_than: timedelta = timedelta(minutes=5)) -> list[UUID]:
     """Unsent rows whose delivery job was lost (say Redis was down at commit): the sweep sends them again."""
     if not get_settings().smtp_host:
         return []
-    moment = now()
-    rows = await EmailOutbox.select(EmailOutbox.id).where(
-        EmailOutbox.sent_at.is_null() & (EmailOutbox.attempts < MAX_ATTEMPTS)
-        & (EmailOutbox.created_at < moment - older_than) & (EmailOutbox.created_at > moment - GIVE_UP_AFTER)
-        & (EmailOutbox.claimed_until.is_null() | (EmailOutbox.claimed_until < moment))
-    ).limit(500)
-    return [r["id"] for r in rows]
+    return await repository.stranded(now(), older_than, GIVE_UP_AFTER, MAX_ATTEMPTS)

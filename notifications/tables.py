@@ -1,4 +1,7 @@
-"""Notification tables: the email outbox (rows are written in the business transaction, sent later)."""
+"""Notification tables: the email outbox (rows are written in the business transaction, sent later).
+
+``event`` is the event kind that caused the row (``invited``, ``review_requested``…) and ``kind`` the mail's
+category (its template); ``dedupe_key`` is unique, so the same event emitted twice queues one email."""
 
 from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
@@ -11,6 +14,8 @@ class EmailOutbox(Table, tablename="email_outbox"):
     id = UUID(primary_key=True)
     workspace = ForeignKey(Workspace, null=True, index=True)
     kind = Varchar(length=40)
+    event = Varchar(length=40)
+    dedupe_key = Varchar(length=400, unique=True)
     to_email = Varchar(length=254)
     subject = Text()
     body_text = Text()

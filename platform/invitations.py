@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from agentledger.notifications import outbox
+from agentledger.notifications import service as notifications
 from agentledger.platform import accounts, audit, workspaces
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
@@ -81,11 +81,8 @@ async def invite(scope: Scope, email: str, role: str) -> tuple[InvitationInfo, s
                        invited_by=scope.user_id, expires_at=expires)
         ).returning(*_FIELDS)
     link = accept_url(token)
-    await outbox.enqueue_email(
-        workspace_id=scope.workspace_id, kind="invitation", to=email,
-        template="invitation", context={"workspace": scope.workspace_name, "role": role, "link": link,
-                                        "expires_at": expires},
-    )
+    await notifications.emit("invited", scope.workspace_id, invitation_id=rows[0]["id"], email=email, role=role,
+                             link=link, expires_at=expires)
     await audit.record("invitation.created", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=email, role=role)
     return InvitationInfo(**rows[0]), link

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID
 
-from agentledger.notifications import outbox
+from agentledger.notifications import service as notifications
 from agentledger.platform import accounts, audit, login_guard
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
@@ -96,12 +96,10 @@ async def send_reset_link(email: str, address: str) -> bool:
         return False
     token = new_token("pwr")
     expires = now() + timedelta(minutes=get_settings().password_reset_ttl_minutes)
-    await PasswordReset.insert(PasswordReset(user=account.id, token_hash=digest(token), expires_at=expires)).run()
-    await outbox.enqueue_email(
-        workspace_id=None, kind="password_reset", to=account.email, template="password_reset",
-        context={"name": account.name, "link": reset_url(token), "expires_at": expires,
-                 "minutes": get_settings().password_reset_ttl_minutes},
-    )
+    rows = await PasswordReset.insert(
+        PasswordReset(user=account.id, token_hash=digest(token), expires_at=expires)).returning(PasswordReset.id)
+    await notifications.emit("password_reset", None, reset_id=rows[0]["id"], user_id=account.id,
+                             link=reset_url(token), expires_at=expires)
     await audit.record("user.password_reset_requested", workspace_id=None, actor_id=account.id,
                        target=account.email, address=address)
     return True

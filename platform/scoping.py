@@ -3,7 +3,8 @@
 Every workspace-owned read and write goes through ``in_workspace`` (or ``resolve_scope`` to turn a URL's
 workspace slug into a ``Scope`` for the caller). A test walks the source and fails if any other module
 compares a ``workspace`` column by hand. Anything outside the caller's workspace is simply not found,
-so cross-tenant access answers 404, never 403.
+so cross-tenant access answers 404, never 403. It holds the workspace rule only: what an API token
+grants lives in ``tokens``, whom to email in ``notifications``.
 """
 
 from __future__ import annotations
@@ -46,36 +47,6 @@ def in_workspace(table: type[Table], scope: Scope) -> Where:
     return column == scope.workspace_id
 
 
-@dataclass(slots=True)
-class TokenGrant:
-    """What an API token grants: its owner, acting in the token's workspace."""
-
-    token_id: UUID
-    last_used_at: Any
-    email: str
-    name: str
-    scope: Scope
-
-
-async def token_grant(token_hash: str) -> TokenGrant | None:
-    """The live token with this digest, its active owner and their membership, in one query (this runs
-    on every API call). A token whose owner left the workspace grants nothing."""
-    rows = await fetch(
-        "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, m.role, w.id AS workspace_id, "
-        "w.slug, w.name AS workspace_name "
-        "FROM api_tokens t JOIN users u ON u.id = t.\"user\" "
-        "JOIN memberships m ON m.\"user\" = t.\"user\" AND m.workspace = t.workspace "
-        "JOIN workspaces w ON w.id = t.workspace "
-        "WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active",
-        token_hash,
-    )
-    if not rows:
-        return None
-    r = rows[0]
-    scope = Scope(r["workspace_id"], r["slug"], r["workspace_name"], r["user_id"], r["role"])
-    return TokenGrant(r["id"], r["last_used_at"], r["email"], r["name"], scope)
-
-
 def workspace_sql(alias: str = "") -> str:
     """The workspace condition for raw SQL (the few hot statements written by hand), with one ``{}``
     placeholder for the scope's workspace id: ``f"... WHERE {workspace_sql()} AND ..."``."""
@@ -110,10 +81,3 @@ async def scope_for(workspace_id: UUID, user_id: UUID | None) -> Scope | None:
         "JOIN users u ON u.id = m.\"user\" WHERE m.workspace = {} AND m.\"user\" = {} AND u.is_active",
         workspace_id, user_id)
     return Scope(workspace_id, rows[0]["slug"], rows[0]["name"], user_id, rows[0]["role"]) if rows else None
-
-
-async def admin_emails(workspace_id: UUID) -> list[str]:
-    """Whom to tell about a workspace's runs that nobody started by hand."""
-    rows = await fetch("SELECT u.email FROM memberships m JOIN users u ON u.id = m.\"user\" "
-                       "WHERE m.workspace = {} AND m.role = 'admin' AND u.is_active ORDER BY u.email", workspace_id)
-    return [r["email"] for r in rows]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from agentledger.platform import audit
 from agentledger.platform.clock import now
+from agentledger.platform.database import fetch
 from agentledger.platform.errors import NotFound
 from agentledger.platform.grant_cache import announce_change, cache
 from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
-from agentledger.platform.scoping import Scope, TokenGrant, in_workspace, token_grant
+from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.security import digest, new_token
 from agentledger.platform.tables import ApiToken
 from agentledger.platform.validation import single_line
@@ -31,6 +33,34 @@ class TokenInfo:
     last_used_at: datetime | None
     revoked_at: datetime | None
 
+
+@dataclass(slots=True)
+class TokenGrant:
+    """What an API token grants: its owner, acting in the token's workspace."""
+
+    token_id: UUID
+    last_used_at: Any
+    email: str
+    name: str
+    scope: Scope
+
+
+async def token_grant(token_hash: str) -> TokenGrant | None:
+    """The live token with this digest, its active owner and their membership, in one query (this runs
+    on every API call). A token whose owner left the workspace grants nothing."""
+    rows = await fetch(
+        "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, m.role, w.id AS workspace_id, "
+        "w.slug, w.name AS workspace_name "
+        "FROM api_tokens t JOIN memberships m USING (\"user\", workspace) JOIN users u ON u.id = t.\"user\" "
+        "JOIN workspaces w ON w.id = t.workspace "
+        "WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active",
+        token_hash,
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    scope = Scope(r["workspace_id"], r["slug"], r["workspace_name"], r["user_id"], r["role"])
+    return TokenGrant(r["id"], r["last_used_at"], r["email"], r["name"], scope)
 
 
 def check_token_name(name: str) -> str:

@@ -8,15 +8,13 @@ import json
 from typing import Any
 from uuid import UUID
 
-from agentledger.notifications.outbox import enqueue_email
+from agentledger.notifications import service as notifications
 from agentledger.platform import audit
 from agentledger.platform.clock import now
-from agentledger.platform.config import get_settings
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, Invalid
 from agentledger.platform.executions import repository, service, states
-from agentledger.platform.scoping import Scope, admin_emails, workspace_sql
-from agentledger.platform.tables import User, Workspace
+from agentledger.platform.scoping import Scope, workspace_sql
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 
@@ -49,27 +47,13 @@ async def decisions(scope: Scope, execution_id: UUID) -> list[dict[str, Any]]:
         f"WHERE r.execution = {{}} AND {workspace_sql('r')} ORDER BY r.step", execution_id, scope.workspace_id)
 
 
-async def _recipients(run: dict[str, Any]) -> list[str]:
-    """Who started the run; for runs nobody started by hand (schedules), the workspace's admins."""
-    if run["started_by"]:
-        user = await User.select(User.email).where(User.id == run["started_by"]).first()
-        if user:
-            return [user["email"]]
-    return await admin_emails(run["workspace"])
-
-
 async def request(run: dict[str, Any], step: int, title: str, summary: str | None) -> None:
-    """Record the review (in the runner's transaction that moves the run to awaiting_review) and email."""
+    """Record the review (in the runner's transaction that moves the run to awaiting_review); notifications
+    tells whoever should decide."""
     await fetch("INSERT INTO execution_reviews (id, workspace, execution, step, title, summary, status, created_at) "
                 "VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, 'pending', now()) "
                 "ON CONFLICT (execution, step) DO NOTHING", run["workspace"], run["id"], step, title[:200], summary)
-    workspace = await Workspace.select(Workspace.slug, Workspace.name).where(Workspace.id == run["workspace"]).first()
-    link = f"{get_settings().public_url}/w/{workspace['slug']}/executions/{run['id']}"
-    for email in await _recipients(run):
-        await enqueue_email(workspace_id=run["workspace"], kind="review_requested", to=email,
-                            template="review_requested",
-                            context={"workspace": workspace["name"], "agent": run["agent"], "title": title,
-                                     "summary": summary or "", "link": link})
+    await notifications.emit("review_requested", run["workspace"], run=run, step=step, title=title, summary=summary)
 
 
 async def decide(scope: Scope, execution_id: UUID, decision: str, comment: str | None) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from agentledger.notifications.outbox import enqueue_email
+from agentledger.notifications import service as notifications
 from agentledger.platform import audit, workspaces
-from agentledger.platform.config import get_settings
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import repository as executions
@@ -54,14 +53,8 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
     if added:
         await audit.record("execution.share", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(execution_id), user=str(user_id))
-        sharer = await workspaces.get_member(scope, scope.user_id)
-        started = run["started_at"] or run["queued_at"]
-        await enqueue_email(
-            workspace_id=scope.workspace_id, kind="run_shared", to=member.email, template="run_shared",
-            context={"name": member.name, "sharer": sharer.name, "agent": run["agent"],
-                     "workspace": scope.workspace_name, "status": run["status"].replace("_", " "),
-                     "started": started.strftime("%d %b %Y %H:%M UTC"),
-                     "link": f"{get_settings().public_url}/w/{scope.workspace_slug}/executions/{execution_id}"})
+        await notifications.emit("run_shared", scope.workspace_id, share_id=added[0]["id"], run=run, user_id=user_id,
+                                 shared_by=scope.user_id)
     shared = next((s for s in await shares(scope, run) if s.user_id == user_id), None)
     if shared is None:  # unshared meanwhile by someone else
         raise NotFound("this run is not shared with that member")
