@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +24,9 @@ import msgspec
 from agentledger.agents.emitting import Emitting
 from agentledger.agents.sdk import AwaitingReview, Canceled, Paused, Review, Superseded
 from agentledger.platform.clock import now
-from agentledger.platform.database import atomic, fetch
-from agentledger.platform.executions import events, repository, reviews, states
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import events, reviews, states
+from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.results import repository as results
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -134,10 +135,7 @@ class RunContext(Emitting):
         await self._insert_step(position, title, "waiting", {"summary": summary}, None)
         await self.flush()
         async with atomic():
-            run = await repository.transition(
-                self.execution_id, states.REVIEW_FROM,
-                "status = 'awaiting_review', awaited_review = true, heartbeat_at = NULL, paused_at = now()",
-                guard="NOT cancel_requested AND attempts = {}", guard_args=(self.attempt,))
+            run = await lifecycle.await_review(self.execution_id, self.attempt)
             if run is not None:
                 await reviews.request(run, position, title, summary)
         if run is None:
@@ -221,57 +219,39 @@ class RunContext(Emitting):
 
     # --- what the runner calls --------------------------------------------------------------------
     async def heartbeat(self) -> None:
-        rows = await self._write(
-            "UPDATE executions SET heartbeat_at = now(), progress_done = COALESCE({}, progress_done), "
-            "progress_total = COALESCE({}, progress_total) WHERE id = {} AND status = ANY({}) AND attempts = {} "
-            "RETURNING cancel_requested, pause_requested",
-            *(self._progress or (None, None)), self.execution_id, list(states.LIVE), self.attempt,
-        )
+        progress = self._progress
+        rows = await self._write(lambda buffered: lifecycle.heartbeat(buffered, self.execution_id, self.attempt,
+                                                                      progress))
         if rows:
             self.cancel_requested = rows[0]["cancel_requested"]
             self.pause_requested = rows[0]["pause_requested"]
-            if self._progress:
-                await self._publish({"type": "progress", "progress_done": self._progress[0],
-                                     "progress_total": self._progress[1]})
+            if progress:
+                await self._publish({"type": "progress", "progress_done": progress[0], "progress_total": progress[1]})
         else:
             self.superseded = True
 
-    def _buffer_ctes(self, items: dict[str, Any], logs: list[tuple[str, str]],
-                     emitted: list[Any]) -> tuple[list[str], list[Any]]:
-        """Buffered items, log lines and results as CTEs and their arguments (one round trip with the
-        statement that follows)."""
-        parts: list[str] = []
-        args: list[Any] = []
+    def _buffered(self, items: dict[str, Any], logs: list[tuple[str, str]], emitted: list[Any]) -> lifecycle.Buffered:
+        """Buffered items, log lines and results, to ride along with the statement that follows (one round trip)."""
+        buffered = lifecycle.Buffered()
         if emitted:
-            parts, args = results.insert_cte(self.execution_id, self.workspace_id, emitted)
+            buffered.parts, buffered.args = results.insert_cte(self.execution_id, self.workspace_id, emitted)
         if items:
-            keys = list(items)
-            parts.append(
-                "items AS (INSERT INTO execution_items (id, execution, key, status, reason, detail, at) "
-                "SELECT gen_random_uuid(), {}, k, s, r, d::jsonb, now() "
-                "FROM unnest({}::text[], {}::text[], {}::text[], {}::text[]) AS t(k, s, r, d) "
-                "ON CONFLICT (execution, key) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
-                "detail = EXCLUDED.detail, at = EXCLUDED.at)")
-            args += [self.execution_id, keys, [items[k][0] for k in keys], [items[k][1] for k in keys],
-                     [_json(items[k][2]) for k in keys]]
+            buffered.add_items(self.execution_id, {k: (s, r, _json(d)) for k, (s, r, d) in items.items()})
         if logs:
-            parts.append(
-                "logs AS (INSERT INTO execution_logs (execution, at, level, message) "
-                "SELECT {}, clock_timestamp(), l, m FROM unnest({}::text[], {}::text[]) AS t(l, m))")
-            args += [self.execution_id, [lv for lv, _ in logs], [m for _, m in logs]]
-        return parts, args
+            buffered.add_logs(self.execution_id, logs)
+        return buffered
 
-    async def _write(self, statement: str = "SELECT 1", *args: Any) -> list[dict[str, Any]]:
+    async def _write(self, statement: Callable[[lifecycle.Buffered], Awaitable[list[dict[str, Any]]]] | None = None
+                     ) -> list[dict[str, Any]]:
         """Run ``statement`` together with the buffered writes; if it fails, the buffers are kept for the next."""
         items, self._items = self._items, {}
         logs, self._logs = self._logs, []
         emitted = self._take_results()
-        parts, buffered = self._buffer_ctes(items, logs, emitted)
-        if not parts and statement == "SELECT 1":
+        buffered = self._buffered(items, logs, emitted)
+        if not buffered.parts and statement is None:
             return []
-        prefix = f"WITH {', '.join(parts)} " if parts else ""
         try:
-            rows = await fetch(prefix + statement, *buffered, *args, durable=False)
+            rows = await (statement or lifecycle.flush)(buffered)
         except BaseException:
             self._items = {**items, **self._items}
             self._logs = logs + self._logs
@@ -288,11 +268,11 @@ class RunContext(Emitting):
         """Items done and failed. A first attempt knows them; a re-queued run also has earlier attempts'."""
         if self.attempt == 1:
             return len(self._done), len(self._failed)
-        return await repository.item_counts(self.execution_id)
+        return await lifecycle.item_counts(self.execution_id)
 
     async def read_controls(self) -> None:
         """The stop requests as the run's row has them now; a run no longer ours is superseded."""
-        flags = await repository.control_flags(self.execution_id)
+        flags = await lifecycle.control_flags(self.execution_id)
         if flags is None or flags["attempts"] != self.attempt or flags["status"] != states.RUNNING:
             self.superseded = self.superseded or not (flags and flags["cancel_requested"])
             self.cancel_requested = bool(flags and flags["cancel_requested"])
@@ -314,25 +294,16 @@ class RunContext(Emitting):
                 return
 
     async def _insert_step(self, position: int, name: str, status: str, input: Any, output: Any) -> UUID:
-        rows = await fetch(
-            "INSERT INTO execution_steps (id, execution, position, attempt, name, status, retries, input, output, "
-            "started_at, finished_at, duration_ms) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, 0, {}::jsonb, "
-            "{}::jsonb, clock_timestamp(), CASE WHEN {} = 'reused' THEN clock_timestamp() END, "
-            "CASE WHEN {} = 'reused' THEN 0 END) RETURNING id",
-            self.execution_id, position, self.attempt, name[:120], status, _json(input), _json(output), status, status,
-            durable=False,
-        )
+        step_id = await lifecycle.insert_step(self.execution_id, self.attempt, position, name[:120], status,
+                                              _json(input), _json(output))
         await self._publish_step(position, name[:120], status)
-        return rows[0]["id"]
+        return step_id
 
     async def _end_step(self, step_id: UUID, position: int, status: str, handle: Step, started: float,
                         error: str | None) -> None:
         """Close the step and write what it produced, in one statement."""
         duration_ms = round((time.perf_counter() - started) * 1000)
-        await self._write(
-            "UPDATE execution_steps SET status = {}, output = {}::jsonb, error = {}, retries = {}, "
-            "finished_at = clock_timestamp(), duration_ms = {} WHERE id = {}",
-            status, _json(handle.output), error, handle.retries, duration_ms, step_id,
-        )
+        await self._write(lambda buffered: lifecycle.end_step(buffered, step_id, status, _json(handle.output), error,
+                                                              handle.retries, duration_ms))
         await self._publish_step(position, handle.name, status, duration_ms=duration_ms,
                                  retries=handle.retries, error=error)

@@ -15,8 +15,9 @@ from agentledger.agents.registry import get_agent, source_version
 from agentledger.agents.sdk import Agent
 from agentledger.billing import ledger
 from agentledger.platform.connectors import service as connectors
-from agentledger.platform.database import fetch, on_commit
+from agentledger.platform.database import on_commit
 from agentledger.platform.errors import Conflict, Invalid, NotFound
+from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.executions import repository, service, states
 from agentledger.platform.scoping import Scope
 
@@ -111,16 +112,7 @@ async def version_id(agent_name: str) -> UUID:
     known = _version_ids.get((agent_name, version.sha256))
     if known is not None:
         return known
-    rows = await fetch(
-        "WITH added AS (INSERT INTO agent_versions (id, agent, label, sha256, source, created_at) "
-        "VALUES (gen_random_uuid(), {}, {}, {}, {}, now()) ON CONFLICT (agent, sha256) DO NOTHING RETURNING id) "
-        "SELECT id FROM added UNION ALL SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {} LIMIT 1",
-        agent_name, version.label, version.sha256, version.source, agent_name, version.sha256,
-    )
-    if not rows:  # another transaction added it after this statement's snapshot: read it now
-        rows = await fetch("SELECT id FROM agent_versions WHERE agent = {} AND sha256 = {}", agent_name,
-                           version.sha256)
-    found = rows[0]["id"]
+    found = await lifecycle.agent_version_id(agent_name, version.label, version.sha256, version.source)
     # remember it only once it is committed: this transaction may still roll back (402) and take the row along
     on_commit(lambda: _version_ids.__setitem__((agent_name, version.sha256), found))
     return found

@@ -20,18 +20,11 @@ from agentledger.agents.context import RunContext, control_signal
 from agentledger.agents.registry import get_agent
 from agentledger.agents.sdk import AgentError, AwaitingReview
 from agentledger.platform.config import get_settings
-from agentledger.platform.database import atomic, fetch
-from agentledger.platform.executions import repository, service, states
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import lifecycle_repository as lifecycle
+from agentledger.platform.executions import service, states
 
 log = logging.getLogger("agentledger.runner")
-
-
-async def _claim(execution_id: UUID) -> dict[str, Any] | None:
-    return await repository.transition(
-        execution_id, states.CLAIM_FROM,
-        "status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), attempts = attempts + 1, "
-        f"{service.END_PAUSE}",
-    )
 
 
 def _reuse_source(row: dict[str, Any]) -> UUID | None:
@@ -47,20 +40,17 @@ async def _prior_items(row: dict[str, Any]) -> dict[str, str]:
     it stopped) what the original processed."""
     prior: dict[str, str] = {}
     if row["skip_processed"] and row["rerun_of"]:
-        prior.update(await repository.processed_items(row["rerun_of"], done_only=True))
+        prior.update(await lifecycle.processed_items(row["rerun_of"], done_only=True))
     if row["attempts"] > 1:
-        prior.update(await repository.processed_items(row["id"]))
+        prior.update(await lifecycle.processed_items(row["id"]))
     return prior
 
 
 async def _reusable_steps(source: UUID | None) -> dict[tuple[int, str], Any]:
     if source is None:
         return {}
-    rows = await fetch(
-        "SELECT DISTINCT ON (position) position, name, status, output FROM execution_steps "
-        "WHERE execution = {} ORDER BY position, attempt DESC", source)
     reusable = {}
-    for step in rows:
+    for step in await lifecycle.latest_steps(source):
         if step["status"] not in ("succeeded", "reused"):
             break  # steps after the first failure run again
         reusable[(step["position"], step["name"])] = msgspec.json.decode(step["output"]) if step["output"] else None
@@ -108,7 +98,7 @@ async def _run_agent(ctx: RunContext, row: dict[str, Any]) -> None:
 async def run_execution(execution_id: UUID) -> str | None:
     """Answer the final status (``paused`` when it handed the run back), or None when this message had
     nothing to do or the run belongs to another worker now."""
-    row = await _claim(execution_id)
+    row = await lifecycle.claim(execution_id)
     if row is None:
         return None
     ctx = RunContext(execution_id, row["workspace"], row["mode"], row["scope"], row["attempts"],
@@ -183,7 +173,7 @@ async def _finish(ctx: RunContext, row: dict[str, Any], status: str, error: str 
         ctx.note("error", error)
         await ctx.flush()
         if ctx.failed_step is not None:
-            await repository.mark_step_failed(ctx.execution_id, ctx.attempt, ctx.failed_step, error)
+            await lifecycle.mark_step_failed(ctx.execution_id, ctx.attempt, ctx.failed_step, error)
     elif status == states.COMPLETED and failed:
         status = states.PARTIAL
     async with atomic():

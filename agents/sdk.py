@@ -42,6 +42,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
 
+from agentledger.billing import pricing
+
 I = TypeVar("I", bound=msgspec.Struct)
 
 
@@ -146,10 +148,8 @@ class Agent(ABC, Generic[I]):
         return None
 
     def estimate(self, scope: int) -> int:
-        return self.base_cost + self.per_item_cost * scope
-
-    def charge(self, items_processed: int) -> int:
-        return self.base_cost + self.per_item_cost * items_processed
+        """What a live run of ``scope`` items reserves (billing's one price formula)."""
+        return pricing.price(self.base_cost, self.per_item_cost, scope)
 
     @abstractmethod
     async def run(self, ctx: Context, inputs: I) -> None: ...

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from agentledger.agents import reaper, runner, scheduling
+from agentledger.agents import runner, scheduling
 from agentledger.platform.broker import task
+from agentledger.platform.executions import rescue
+from agentledger.platform.executions.service import RUN_ACTOR, RUN_QUEUE
 
 SIX_HOURS_MS = 6 * 3600 * 1000  # agents enforce their own (shorter) limits
 
 
-@task(actor_name="run_execution", queue_name="runs", max_retries=0, time_limit=SIX_HOURS_MS)
+@task(actor_name=RUN_ACTOR, queue_name=RUN_QUEUE, max_retries=0, time_limit=SIX_HOURS_MS)
 async def run_execution(execution_id: str) -> str | None:
     return await runner.run_execution(UUID(execution_id))
 
 
 @task(queue_name="default", max_retries=0)
 async def reap_stale_runs() -> dict[str, int]:
-    """Rescue runs whose worker died and runs whose message was lost (``reaper``). The scheduler awaits
-    this in its own process every REAP_INTERVAL_SECONDS; as an actor it is there for a one-off pass."""
-    return await reaper.reap()
+    """Rescue runs whose worker died and runs whose message was lost (``executions.rescue``). The scheduler
+    awaits this in its own process every REAP_INTERVAL_SECONDS; as an actor it is there for a one-off pass."""
+    return await rescue.rescue()
 
 
 @task(queue_name="default", max_retries=0)

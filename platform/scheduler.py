@@ -44,7 +44,7 @@ def jobs() -> list[Job]:
     return [
         Job("purge-stale-invitations", "agentledger.platform.tasks:purge_stale_invitations",
             CronTrigger(hour=3, minute=17, timezone="UTC")),
-        Job("reap-stale-runs", "agentledger.agents.tasks:reap_stale_runs",
+        Job("reap-stale-runs", "agentledger.agents.tasks:reap_stale_runs",  # the thin actor over executions.rescue
             IntervalTrigger(seconds=get_settings().reap_interval_seconds)),
         Job("fire-due-schedules", "agentledger.agents.tasks:fire_due_schedules",
             IntervalTrigger(seconds=get_settings().schedule_poll_seconds)),

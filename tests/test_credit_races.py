@@ -26,7 +26,7 @@ async def _start(scope, agent_scope: int = 1):
 
 
 async def _claim(execution_id) -> None:
-    from agentledger.agents.runner import _claim
+    from agentledger.platform.executions.lifecycle_repository import claim as _claim
 
     assert await _claim(execution_id) is not None
 

@@ -13,6 +13,7 @@ from agentledger.agents import launch, runner
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent
 from agentledger.platform.database import atomic, fetch
+from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.executions import service, states
 from agentledger.platform.executions.tables import Execution, ExecutionStep
 from agentledger.platform.scoping import resolve_scope
@@ -133,7 +134,7 @@ async def test_a_run_that_finished_before_the_cancel_took_effect_is_completed_an
     scope = await resolve_scope("acme", team.member.id)
     async with atomic():
         run = await launch.start(scope, launch.Request("test-slow-items", {"n": 2}))
-    claimed = await runner._claim(run["id"])
+    claimed = await lifecycle.claim(run["id"])
     async with atomic():
         await service.cancel(scope, run["id"])  # the worker's last item is already done
         await service.finish(run["id"], states.COMPLETED, items_processed=2, items_failed=0, current=claimed,
@@ -311,7 +312,7 @@ async def test_a_running_runs_duration_is_measured_to_now_not_to_its_last_heartb
     from agentledger.platform.executions.present import present
 
     scope, workspace_id, run_id = await start(factory, n=2)
-    await runner._claim(run_id)
+    await lifecycle.claim(run_id)
     await fetch("UPDATE executions SET started_at = now() - interval '20 seconds', "
                 "heartbeat_at = now() - interval '15 seconds', paused_ms = 4000 WHERE id = {}", run_id)
     shown = present(await row_of(run_id)).duration_ms
@@ -322,7 +323,7 @@ async def _worker_dies(run_id, items: int) -> None:
     """A worker claimed the run, processed ``items`` and went silent (killed mid-step)."""
     from agentledger.agents.context import RunContext
 
-    row = await runner._claim(run_id)
+    row = await lifecycle.claim(run_id)
     ctx = RunContext(run_id, row["workspace"], "live", row["scope"], row["attempts"])
     for n in range(items):
         ctx.item_done(str(n + 1))

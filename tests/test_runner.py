@@ -170,7 +170,7 @@ async def _make_stale(run_id) -> None:
 
 
 async def test_the_reaper_leaves_a_live_run_alone_and_a_replaced_worker_cannot_finish(factory):
-    from agentledger.agents.runner import _claim
+    from agentledger.platform.executions.lifecycle_repository import claim as _claim
 
     scope, workspace_id, run_id = await start(factory, steps=2)
     first = await _claim(run_id)
@@ -191,7 +191,7 @@ async def test_the_reaper_leaves_a_live_run_alone_and_a_replaced_worker_cannot_f
 
 async def test_cancel_after_a_lost_worker_charges_the_items_it_processed(factory):
     from agentledger.agents.context import RunContext
-    from agentledger.agents.runner import _claim
+    from agentledger.platform.executions.lifecycle_repository import claim as _claim
 
     scope, workspace_id, run_id = await start(factory, steps=5)
     row = await _claim(run_id)
@@ -220,7 +220,7 @@ async def test_resume_right_after_pause_is_never_lost(factory):
 
 
 async def test_a_resume_that_lands_while_the_worker_hands_back_requeues_the_run(factory):
-    from agentledger.agents.runner import _claim
+    from agentledger.platform.executions.lifecycle_repository import claim as _claim
 
     scope, workspace_id, run_id = await start(factory, steps=2)
     claimed = await _claim(run_id)

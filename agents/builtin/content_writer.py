@@ -22,7 +22,7 @@ from agentledger.agents import net
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, AgentError, Context, Preview
 from agentledger.agents.writing import Copy, ProductFacts, Tone, WriteError, Writer, word_count, writer_from_settings
-from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service as results_service
@@ -234,7 +234,7 @@ def _summary(written: list[dict[str, Any]]) -> str:
 async def _publish(ctx: Context, expected: int) -> dict[str, int]:
     """Apply the run's approved content (and what failed or was applied in an interrupted attempt: apply
     retries the one and skips the other); each person's approvals are applied in their name."""
-    run = await executions.get_by_id(ctx.execution_id)
+    run = await lifecycle.get_by_id(ctx.execution_id)
     reader = Scope(run["workspace"], "", "", run["started_by"], "admin")
     rows = sorted([row for status in ("approved", "apply_failed", "applied")  # applied: answers already_applied
                    for row in await _content(reader, ctx.execution_id, status)], key=lambda row: row["seq"])

@@ -9,9 +9,8 @@ from uuid import UUID
 
 from piccolo.columns.combination import Where, WhereRaw
 
-from agentledger.platform.database import fetch, on_commit
+from agentledger.platform.database import fetch
 from agentledger.platform.errors import Forbidden, NotFound
-from agentledger.platform.executions import events
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
 from agentledger.platform.scoping import Scope, in_workspace
 
@@ -57,11 +56,6 @@ async def shared_ids(scope: Scope) -> set[str]:
     return {str(r["id"]) for r in rows}
 
 
-async def get_by_id(execution_id: UUID) -> dict[str, Any] | None:
-    """For the runner and the reaper, which act on a run by its id, never on a caller's behalf."""
-    return await Execution.select().where(Execution.id == execution_id).first()
-
-
 async def code(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     """The exact source the run was started with."""
     row = await Execution.select(
@@ -93,50 +87,6 @@ async def step_value(scope: Scope, execution_id: UUID, attempt: int, position: i
     if row is None:
         raise NotFound("step not found")
     return row[part]
-
-
-async def transition(execution_id: UUID, allowed: tuple[str, ...], changes: str, *args: Any,
-                     guard: str = "TRUE", guard_args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-    """The guarded UPDATE: apply ``changes`` (SQL SET list with ``{}`` placeholders) only from ``allowed``
-    and only while ``guard`` holds (e.g. ``attempts = {}``: the worker that claimed it still owns it)."""
-    rows = await fetch(
-        f"UPDATE executions SET {changes} WHERE id = {{}} AND status = ANY({{}}) AND ({guard}) RETURNING *",
-        *args, execution_id, list(allowed), *guard_args,
-    )
-    if not rows:
-        return None
-    pending = on_commit(lambda: events.publish_status(rows[0]))  # every state change, once it is committed
-    if pending is not None:
-        await pending
-    return rows[0]
-
-
-async def item_counts(execution_id: UUID) -> tuple[int, int]:
-    rows = await fetch(
-        "SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) FILTER (WHERE status = 'failed') "
-        "AS failed FROM execution_items WHERE execution = {}", execution_id)
-    return rows[0]["done"], rows[0]["failed"]
-
-
-async def control_flags(execution_id: UUID) -> dict[str, Any] | None:
-    """What a worker polls while it runs: the state and the stop requests (a primary-key read on the
-    progress pool, twice a second per running run)."""
-    rows = await fetch("SELECT status, attempts, cancel_requested, pause_requested FROM executions WHERE id = {}",
-                       execution_id, durable=False)
-    return rows[0] if rows else None
-
-
-async def processed_items(execution_id: UUID, *, done_only: bool = False) -> dict[str, str]:
-    """The items a run recorded (key -> done | failed), for an attempt that continues it or a retry."""
-    rows = await fetch("SELECT key, status FROM execution_items WHERE execution = {} AND (status = 'done' OR NOT {})",
-                       execution_id, done_only)
-    return {r["key"]: r["status"] for r in rows}
-
-
-async def mark_step_failed(execution_id: UUID, attempt: int, position: int, error: str) -> None:
-    """A step that ran to its end but whose every item failed is where the run broke."""
-    await fetch("UPDATE execution_steps SET status = 'failed', error = {} WHERE execution = {} AND attempt = {} "
-                "AND position = {}", error, execution_id, attempt, position, durable=False)
 
 
 async def get_in_full(scope: Scope, execution_id: UUID) -> dict[str, Any]:

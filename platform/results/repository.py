@@ -109,6 +109,13 @@ async def update(result_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
     return await ExecutionResult.select().where(ExecutionResult.id == result_id).output(load_json=True).first()
 
 
+async def decide_open_content(execution_id: UUID, status: str, user_id: UUID) -> None:
+    """A review decided: the run's open content results take the decision (approved or rejected) in that
+    person's name."""
+    await fetch("UPDATE execution_results SET status = {}, decided_by = {}, decided_at = now(), updated_at = now() "
+                "WHERE execution = {} AND kind = 'content' AND status = 'open'", status, user_id, execution_id)
+
+
 async def add_revision(result_id: UUID, version: int, text: str, user_id: UUID) -> None:
     await ResultRevision.insert(ResultRevision(result=result_id, version=version, text=text, edited_by=user_id))
 

@@ -1,6 +1,7 @@
-"""The reaper: nothing stays running for ever, and no queued run waits for a message that no longer exists.
+"""The rescue (the reaper): nothing stays running for ever, and no queued run waits for a message that no
+longer exists. ``agents.tasks.reap_stale_runs`` is the thin actor over ``rescue``.
 
-The scheduler process runs ``reap`` every REAP_INTERVAL_SECONDS on its own event loop (never on a worker
+The scheduler process runs ``rescue`` every REAP_INTERVAL_SECONDS on its own event loop (never on a worker
 thread, where it would wait behind agent runs). One pass:
 
 1. **Dead workers' messages go back to their queues.** Dramatiq's Redis broker keeps every fetched but
@@ -31,14 +32,17 @@ import logging
 
 from agentledger.platform.broker import broker
 from agentledger.platform.config import get_settings
-from agentledger.platform.database import atomic, fetch
+from agentledger.platform.database import atomic
+from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.executions import service, states
 
 log = logging.getLogger("agentledger.reaper")
 BATCH = 1000  # per kind and pass; the next pass takes the rest
 
 
-async def reap() -> dict[str, int]:
+async def rescue() -> dict[str, int]:
+    """One pass. Each run is settled in a transaction of its own (the named exception to "services never
+    commit"): one run that cannot be rescued must not roll back, or hold up, the rescue of the others."""
     settings = get_settings()
     await asyncio.to_thread(broker.maintain, round(settings.worker_heartbeat_timeout_seconds * 1000))
     counts = await _stale_runs(settings.run_stale_seconds, settings.run_max_attempts)
@@ -48,25 +52,21 @@ async def reap() -> dict[str, int]:
 
 
 async def _stale_runs(stale_after: float, max_attempts: int) -> dict[str, int]:
-    stale = await fetch(  # a literal state, so the partial index on live runs applies
-        "SELECT id, attempts, lost_workers, cancel_requested FROM executions WHERE status = 'running' "
-        "AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => {})) LIMIT {}",
-        stale_after, BATCH)
     requeued = failed = canceled = 0
-    for run in stale:
+    for run in await lifecycle.silent_runs(stale_after, BATCH):
         try:
             async with atomic():
                 losses = run["lost_workers"] + 1  # counting this one
                 if run["cancel_requested"]:  # its worker died before the cancel took effect: take it now
                     canceled += await service.finish(
-                        run["id"], states.CANCELED, from_states=states.LIVE, guard=service.STALE_GUARD,
-                        guard_args=(stale_after, run["attempts"])) is not None
+                        run["id"], states.CANCELED, from_states=states.LIVE, attempt=run["attempts"],
+                        silent_for=stale_after) is not None
                 elif losses < max_attempts:
                     requeued += await service.requeue(run["id"], stale_after, run["attempts"])
                 else:
                     failed += await service.finish(
-                        run["id"], states.FAILED, from_states=states.LIVE, guard=service.STALE_GUARD,
-                        guard_args=(stale_after, run["attempts"]),
+                        run["id"], states.FAILED, from_states=states.LIVE, attempt=run["attempts"],
+                        silent_for=stale_after,
                         error=f"the worker running this execution stopped responding {losses} times",
                     ) is not None
         except Exception:  # noqa: BLE001 - one bad run must not stop the rescue of the others
@@ -75,10 +75,7 @@ async def _stale_runs(stale_after: float, max_attempts: int) -> dict[str, int]:
 
 
 async def _expired_reviews(timeout_hours: float) -> int:
-    expired = await fetch(  # a review nobody decides must not hold credits for ever
-        "SELECT e.id FROM executions e JOIN execution_reviews r ON r.execution = e.id AND r.status = 'pending' "
-        "WHERE e.status = 'awaiting_review' AND r.created_at < now() - make_interval(secs => {}) LIMIT {}",
-        timeout_hours * 3600, BATCH)
+    expired = await lifecycle.unreviewed_runs(timeout_hours * 3600, BATCH)  # they must not hold credits for ever
     for run in expired:
         try:
             async with atomic():
@@ -93,17 +90,15 @@ async def _expired_reviews(timeout_hours: float) -> int:
 
 async def _lost_messages(queued_for: float) -> int:
     """Send again the queued runs Redis holds no message for (see the module docstring)."""
-    waiting = await fetch(  # oldest first: the queue is FIFO, so the oldest are next to run or lost
-        "SELECT id FROM executions WHERE status = 'queued' AND queued_at < now() - make_interval(secs => {}) "
-        "ORDER BY queued_at LIMIT {}", queued_for, BATCH)
+    waiting = await lifecycle.long_queued(queued_for, BATCH)
     if not waiting:
         return 0
     held = await asyncio.to_thread(broker.message_args, service.RUN_QUEUE, service.RUN_ACTOR)
-    missing = [run["id"] for run in waiting if str(run["id"]) not in held]
+    missing = [run_id for run_id in waiting if str(run_id) not in held]
     if not missing:
         return 0
-    lost = await fetch("SELECT id FROM executions WHERE id = ANY({}) AND status = 'queued'", missing)
-    for run in lost:
-        log.warning("execution %s was queued with no message in Redis: sending it again", run["id"])
-        service.enqueue_run(run["id"])  # outside a transaction: sent now
+    lost = await lifecycle.still_queued(missing)
+    for run_id in lost:
+        log.warning("execution %s was queued with no message in Redis: sending it again", run_id)
+        service.enqueue_run(run_id)  # outside a transaction: sent now
     return len(lost)
