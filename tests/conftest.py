@@ -51,7 +51,10 @@ def cheap_password_hashing():
 
 
 @pytest.fixture(scope="session", autouse=True)
-async def database():
+async def database(request):
+    if all(item.get_closest_marker("pure") for item in request.session.items):
+        yield  # only pure tests chose: no database, so one that reaches for it fails
+        return
     await ensure_database(_admin_url, TEST_DB, fresh=True)
     from agentledger.platform.migrate import migrate
 
@@ -72,14 +75,23 @@ async def session_loop():
 
 
 @pytest.fixture(autouse=True)
-async def clean(database):
+def clean(request):
+    """Every test starts on empty tables and an empty Redis db, except two kinds that say so:
+    ``pytest.mark.pure`` (touches neither: nothing to empty) and ``pytest.mark.own_state`` (the module
+    keeps a world of its own and puts it back itself, see tests/support/snapshot.py)."""
+    if not (request.node.get_closest_marker("pure") or request.node.get_closest_marker("own_state")):
+        request.getfixturevalue("empty_state")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def empty_state(database):
     await truncate_all()
     client = sync_redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
     client.close()
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture

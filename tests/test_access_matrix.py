@@ -3,15 +3,21 @@ An admin's run shared with the member shows what sharing grants: reading, not ch
 
 The API is called with each person's API token, pages with a signed-in session and the page's CSRF
 token. Cross-workspace access answers 404. A route without a row here fails the completeness test.
+
+The world is built once per module (and each person signs in once, in it); a GET must leave it exactly
+as it was (checked after each one), and before any other method the world is put back from its snapshot
+(tests/support/snapshot.py), so every case still meets the same fresh world.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import redis as sync_redis
 
 from agentledger.agents import launch, runner, scheduling
 from agentledger.platform import invitations, tokens
@@ -22,9 +28,12 @@ from agentledger.platform.scoping import resolve_scope
 from agentledger.platform.sharing import links
 from agentledger.platform.sharing import service as sharing
 from tests.support import agents  # noqa: F401 - registers test-results
-from tests.support.factories import csrf_from
+from tests.support.factories import Factory, csrf_from
 from tests.support.fixtures import sign_in
+from tests.support.snapshot import World
+from tests.support.state import truncate_all
 
+pytestmark = pytest.mark.own_state  # the module keeps its world; see the docstring
 CALLERS = ("anonymous", "member", "admin", "outsider")
 LOGIN = "login"  # a 303 to the sign-in page
 
@@ -360,31 +369,77 @@ async def _stream_status(base: str, url: str, headers: dict[str, str]) -> int:
         return response.status_code
 
 
+@dataclass
+class Caller:
+    """One person's way in, taken once per world: API token, session cookies and the pages' CSRF token."""
+
+    person: object | None
+    cookies: httpx.Cookies
+    csrf: str
+
+
+@pytest.fixture(scope="module")
+async def app():
+    """One app serves every case, as one server serves every caller (building one takes about 0.3 s)."""
+    from agentledger.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+async def world(app):
+    """Built once through the services, every person signed in, then kept as a snapshot."""
+    await truncate_all()
+    redis = sync_redis.Redis.from_url(os.environ["REDIS_URL"])
+    redis.flushdb()
+    redis.close()
+    kept = World()
+    built = await _world(Factory())
+    team = built["team"]
+    transport = httpx.ASGITransport(app=app)
+    callers = {}
+    for name, person in (("anonymous", None), ("member", team.member), ("admin", team.admin),
+                         ("outsider", team.outsider)):
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+            if person:
+                assert (await sign_in(client, person.email, person.password)).status_code == 303
+            csrf = csrf_from((await client.get("/login", follow_redirects=True)).text)
+            callers[name] = Caller(person, httpx.Cookies(client.cookies), csrf)
+    kept.ids, kept.callers = built["ids"], callers
+    await kept.take()
+    yield kept
+    await kept.drop()
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url}")
-async def test_access(app, factory, case: Case, caller: str, request):
-    world = await _world(factory)
-    person = {"member": world["team"].member, "admin": world["team"].admin,
-              "outsider": world["team"].outsider}.get(caller)
-    url = case.url.format(**world["ids"])
+async def test_access(app, world, case: Case, caller: str, request):
+    await world.restore()  # a no-op unless a change came since the snapshot
+    reads_only = case.method == "GET"
+    if not reads_only:
+        world.dirty = True
+    who = world.callers[caller]
+    person = who.person
+    url = case.url.format(**world.ids)
     expected = case.expect[CALLERS.index(caller)]
     if case.body and "result_ids" in case.body:
-        case = dataclasses.replace(case, body={**case.body, "result_ids": [str(world["ids"]["rec"])]})
+        case = dataclasses.replace(case, body={**case.body, "result_ids": [str(world.ids["rec"])]})
     if case.body and "user_id" in case.body:
-        case = dataclasses.replace(case, body={**case.body, "user_id": case.body["user_id"].format(**world["ids"])})
+        case = dataclasses.replace(case, body={**case.body, "user_id": case.body["user_id"].format(**world.ids)})
     if case.stream:
         headers = person.bearer if person else {}
         assert await _stream_status(request.getfixturevalue("live_url"), url, headers) == expected
+        await world.unchanged()
         return
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+    body = dict(case.body) if case.body is not None else None
+    # anonymous carries only the CSRF cookie, and only where it posts a form (as a first visit would)
+    cookies = httpx.Cookies(who.cookies) if case.page and (person or body is not None) else None
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000", cookies=cookies) as client:
         headers: dict[str, str] = {}
-        body = dict(case.body) if case.body is not None else None
         if case.page:
-            if person:
-                assert (await sign_in(client, person.email, person.password)).status_code == 303
             if body is not None:
-                body["_csrf_token"] = csrf_from((await client.get("/login", follow_redirects=True)).text)
+                body["_csrf_token"] = who.csrf
             response = await client.request(case.method, url, data=body)
         else:
             if person:
@@ -395,3 +450,5 @@ async def test_access(app, factory, case: Case, caller: str, request):
         assert response.headers["location"].startswith("/login")
     else:
         assert response.status_code == expected, response.text[:300]
+    if reads_only:
+        await world.unchanged()
