@@ -14,7 +14,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.pure  # source only: no database, no Redis
 PACKAGES = ["platform", "agents", "billing", "notifications", "web"]
 HOMES = {ROOT / "platform" / "executions" / "repository.py", ROOT / "platform" / "executions" / "lifecycle_repository.py"}
 SQL = re.compile(r"\b(FROM|JOIN|INTO|UPDATE)\s+execution(s|_steps|_items|_logs|_reviews)\b")

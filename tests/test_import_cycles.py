@@ -11,7 +11,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.pure  # source only: no database, no Redis
 PACKAGE = "agentledger"
 PACKAGES = ("platform", "billing")
 
