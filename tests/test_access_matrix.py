@@ -318,6 +318,7 @@ CASES = [
 ]
 
 
+@pytest.mark.pure
 def test_every_route_is_in_the_matrix(app):
     routes = {(m, r.path) for r in app.routes for m in getattr(r, "methods", ()) if m not in ("HEAD", "OPTIONS")}
     covered = {(c.method, c.route) for c in CASES}

@@ -21,6 +21,8 @@ from agentledger.agents.analytics_math import (
     weekly_trends,
 )
 
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 FIRST = date(2024, 1, 1)  # a Monday
 DAYS = 90
 SPIKE = FIRST + timedelta(days=40)

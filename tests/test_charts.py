@@ -39,6 +39,7 @@ def texts(root: ET.Element) -> list[str]:
     {"type": "pie", "title": "Revenue by page", "series": [{"name": "/", "values": [3]},
                                                           {"name": "/pricing", "values": [7]}]},
 ])
+@pytest.mark.pure
 def test_renders_inline_svg_with_title_and_names(chart):
     svg = render_svg(chart)
     assert svg.startswith("<svg") and "<?xml" not in svg
@@ -53,6 +54,7 @@ def test_renders_inline_svg_with_title_and_names(chart):
     assert "<script" not in svg and "javascript" not in svg.lower()
 
 
+@pytest.mark.pure
 def test_markup_in_text_is_escaped():
     evil = "<script>alert(1)</script>"
     chart = line(title=evil, y_title="<b>y</b>", x_labels=["<i>a</i>", "b&c", "\x01ctl"],
@@ -65,6 +67,7 @@ def test_markup_in_text_is_escaped():
     assert not any(el.tag.endswith("script") for el in root.iter())
 
 
+@pytest.mark.pure
 def test_many_x_labels_are_thinned_but_every_point_is_drawn():
     values = list(range(90))
     root = parse(render_svg(line(x_labels=DATES, series=[{"name": "Visits", "values": values}])))
@@ -77,6 +80,7 @@ def test_many_x_labels_are_thinned_but_every_point_is_drawn():
     assert len(numbers) == 2 * len(values)
 
 
+@pytest.mark.pure
 def test_bars_keep_every_category_label():
     pages = ["/", "/pricing", "/blog/launch-week", "/docs/getting-started", "/checkout"]
     root = parse(render_svg(line(type="bar", x_labels=pages, series=[{"name": "Visits", "values": [5, 4, 3, 2, 1]}])))
@@ -84,6 +88,7 @@ def test_bars_keep_every_category_label():
     assert len(list(axis.iter(NS + "text"))) == len(pages)
 
 
+@pytest.mark.pure
 def test_the_spec_is_not_modified():
     chart = line()
     before = copy.deepcopy(chart)
@@ -113,11 +118,13 @@ def test_the_spec_is_not_modified():
     ({"type": "pie", "title": "t", "series": [{"name": "s", "values": [1, 2]}]}, "one value per series"),
     ({"type": "pie", "title": "t", "x_labels": ["a"], "series": [{"name": "s", "values": [-1]}]}, "negative"),
 ])
+@pytest.mark.pure
 def test_bad_specs_are_refused(chart, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         render_svg(chart)
 
 
+@pytest.mark.pure
 def test_long_bar_labels_are_slanted_and_kept_whole():
     checks = ["missing meta description", "duplicate title", "missing alt", "broken link", "slow page",
               "redirect chain", "missing h1"]
@@ -138,12 +145,14 @@ def axis_texts(root: ET.Element, axis: str) -> list[ET.Element]:
     return [t for t in group.iter(NS + "text") if t.text]
 
 
+@pytest.mark.pure
 def test_every_bar_label_that_fits_slanted_is_shown():
     """Fifteen checks fit slanted side by side; every other one was dropped."""
     chart = line(type="bar", x_labels=SEO_CHECKS, series=[{"name": "findings", "values": list(range(15))}])
     assert [t.text for t in axis_texts(parse(render_svg(chart)), "x")] == SEO_CHECKS
 
 
+@pytest.mark.pure
 def test_y_labels_stand_apart_however_short_the_plot():
     """Slanted page names leave the plot about 140 px: fourteen labels of 10,000 were drawn on top of each other."""
     pages = ["/", "/category/jackets", "/category/footwear", "/category/packs", "/products/ridgeline-rain-jacket"]
@@ -155,6 +164,7 @@ def test_y_labels_stand_apart_however_short_the_plot():
     assert labels[0] == "0" and "150,000" in labels
 
 
+@pytest.mark.pure
 def test_y_labels_share_their_decimals():
     root = parse(render_svg(line(x_labels=[f"w{n}" for n in range(6)], series=[
         {"name": "Conversion (%)", "values": [1.65, 1.66, 1.34, 1.73, 1.43, 1.7]}])))
@@ -170,6 +180,7 @@ def test_y_labels_share_their_decimals():
     ([-3, 7], 100, ["-5", "0", "5", "10"]),
     ([0], 200, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]),
 ])
+@pytest.mark.pure
 def test_y_ticks_are_round_and_fit_the_height(values, height, expected):
     from agentledger.platform.charts import MIN_Y_GAP, y_ticks
 
@@ -178,6 +189,7 @@ def test_y_ticks_are_round_and_fit_the_height(values, height, expected):
     assert (len(ticks) - 1) * MIN_Y_GAP <= height
 
 
+@pytest.mark.pure
 def test_on_a_phone_bars_are_rows_with_every_category_top_down():
     chart = line(type="bar", x_labels=SEO_CHECKS, series=[{"name": "findings", "values": list(range(15, 0, -1))}])
     root = parse(render_svg(chart, "narrow"))
@@ -190,6 +202,7 @@ def test_on_a_phone_bars_are_rows_with_every_category_top_down():
     assert len(values) >= 2 and max(values) <= 360
 
 
+@pytest.mark.pure
 def test_a_phone_line_chart_keeps_its_labels_apart():
     root = parse(render_svg(line(x_labels=DATES, series=[{"name": "Visits", "values": list(range(90))}]), "narrow"))
     xs = [float(t.get("x")) for t in axis_texts(root, "x")]

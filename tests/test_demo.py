@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from agentledger.platform.embedded import free_port
 from tests.support.factories import csrf_from
 from tests.support.processes import ROOT, cli
+
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
 
 SERVICE_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL",
                     "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}

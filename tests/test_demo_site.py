@@ -22,6 +22,8 @@ from agentledger.agents.demo_site import analytics
 from agentledger.agents.demo_site.planted import ANALYTICS_PLANTED, DUPLICATE_TITLE, PLANTED
 from tests.support.demo_site import DemoSite, demo_site
 
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 
 @pytest.fixture(scope="module")
 def site() -> DemoSite:

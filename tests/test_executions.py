@@ -228,6 +228,7 @@ async def test_the_address_checked_is_the_address_reached(override_settings, mon
     assert reached == []
 
 
+@pytest.mark.pure
 def test_the_address_guard_unwraps_disguised_internal_addresses():
     import ipaddress
 

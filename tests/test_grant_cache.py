@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from agentledger.platform import tokens, workspaces
 from agentledger.platform.database import atomic
@@ -47,6 +48,7 @@ async def test_a_role_change_elsewhere_reaches_a_running_server_at_once(factory)
         assert wait_for_status(f"{url}{invitations_url}", team.member.bearer, 403) < 1.0
 
 
+@pytest.mark.pure
 def test_the_cache_is_off_without_a_live_subscription_and_ignores_stale_reads():
     cache = GrantCache()
     cache.ttl = 30

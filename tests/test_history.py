@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
+import pytest
+
 from agentledger.agents import launch, runner
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
@@ -106,6 +108,7 @@ async def test_a_listed_run_reads_as_the_run_itself(client, factory):
     assert whole["trigger"] == "Max Member" and item["trigger"] is None
 
 
+@pytest.mark.pure
 def test_every_field_of_a_run_comes_from_its_own_column():
     from datetime import UTC, datetime
 
@@ -124,6 +127,7 @@ def test_every_field_of_a_run_comes_from_its_own_column():
     assert (out.version.label, out.version.sha256) == ("<version_label>", "<version_sha256>")
 
 
+@pytest.mark.pure
 def test_the_credit_line_says_what_was_charged_and_why_the_rest_came_back():
     from agentledger.platform.executions.states import credit_story
 

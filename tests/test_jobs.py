@@ -124,6 +124,7 @@ async def test_an_email_whose_job_was_lost_is_swept_and_sent_once(factory, overr
     assert len(inbox.messages) == 1
 
 
+@pytest.mark.pure
 def test_every_scheduled_job_names_a_real_actor():
     """The scheduler awaits each job's ``run_here`` in its own process; the actor stays sendable."""
     import importlib
@@ -137,6 +138,7 @@ def test_every_scheduled_job_names_a_real_actor():
         assert hasattr(actor, "send") and inspect.iscoroutinefunction(actor.run_here), job.name
 
 
+@pytest.mark.pure
 def test_workers_do_not_log_a_line_per_http_request():
     """Dramatiq sets every logger to INFO in a worker; an agent crawling 5,000 pages must not flood it."""
     import logging

@@ -7,6 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 ROOT = Path(__file__).resolve().parents[1]
 TOP = {"platform": "platform", "agents": "agents", "billing": "billing", "notifications": "notifications",
        "web": "web", "migrations": "migrations"}

@@ -43,6 +43,7 @@ def colours(css: str, selector: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("sheet", SHEETS)
+@pytest.mark.pure
 def test_each_status_has_its_own_readable_colour(sheet):
     path, pattern = SHEETS[sheet]
     css = path.read_text()

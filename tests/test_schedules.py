@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import pytest
 from croniter import croniter
 
 from agentledger.agents import scheduling
@@ -311,6 +312,7 @@ async def test_a_schedule_whose_agent_is_gone_shows_why_it_has_no_price(client, 
     assert "retired-agent" in (await client.get("/w/acme/schedules")).text
 
 
+@pytest.mark.pure
 def test_fires_in_30_days_are_counted_exactly_and_quickly():
     start = datetime(2026, 1, 5, 5, 0, 30, tzinfo=UTC)  # a Monday, before 06:00
     for cron in ("0 6 * * 1", "*/5 * * * *", "* * * * *", "30 2 1,15 * 5", "0 0 L * *", "0 9 * * 5#3",

@@ -8,6 +8,8 @@ import pytest
 from agentledger.agents.crawl import Crawl, Page
 from agentledger.agents.seo_checks import audit, suggested_meta, suggested_title
 
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 SITE = "https://shop.example"
 BRAND = "Northwind Outfitters"
 

@@ -10,6 +10,8 @@ import pytest
 
 from agentledger.platform.config import Settings
 
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 
 def run_cli(env_changes: dict[str, str | None]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()}

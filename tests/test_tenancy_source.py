@@ -10,6 +10,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["platform", "agents", "billing", "notifications", "web"]
 ALLOWED = {ROOT / "platform" / "scoping.py"}

@@ -15,16 +15,11 @@ from __future__ import annotations
 import os
 
 import redis as sync_redis
-from piccolo.conf.apps import Finder
 
 from agentledger.platform.database import db, fetch
 from tests.support import state
 
 SCHEMA = "world_snapshot"
-
-
-def _tables() -> list[str]:
-    return sorted(t._meta.tablename for t in Finder().get_table_classes())
 
 
 def _redis() -> sync_redis.Redis:
@@ -52,7 +47,7 @@ class World:
     the snapshot it was taken as."""
 
     def __init__(self) -> None:
-        self.tables = _tables()
+        self.tables = state.tables()
         self.keys: dict[bytes, tuple[bytes, int]] = {}
         self.hashes: dict[str, str] = {}
         self.generation = -1  # state.truncations when the database last equalled the snapshot
@@ -79,10 +74,8 @@ class World:
         inserts = [f"INSERT INTO public.{t} SELECT * FROM {SCHEMA}.{t}" for t in self.tables]
         async with db().pool.acquire() as connection, connection.transaction():
             # rows come back in any order: foreign keys and the ledger's append-only trigger stay off
-            # for this transaction only (the rows are the ones they already accepted)
-            await connection.execute(";\n".join([
-                "SET LOCAL session_replication_role = replica",
-                f"TRUNCATE {', '.join(self.tables)}", *inserts]))
+            # for this transaction only (support/state.py), and the rows are ones they accepted before
+            await connection.execute(";\n".join([*state.emptying(self.tables), *inserts]))
         client = _redis()
         try:
             client.flushdb()
