@@ -18,8 +18,9 @@ async def test_sign_in_invite_and_create_a_token_in_chromium(live_url, factory):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with chromium() as browser:
         page, problems = await watched_page(browser, height=800)
-        await page.goto(f"{live_url}/")
-        assert page.url.endswith("/login?next=/") or "/login" in page.url
+        await page.goto(f"{live_url}/w/acme/executions")  # a page behind sign-in: the form keeps where to return
+        assert page.url == f"{live_url}/login?next=/w/acme/executions"
+        assert await page.locator('input[name="next"]').input_value() == "/w/acme/executions"
         await page.screenshot(path=SHOTS / "login.png")
 
         await page.get_by_label("Email").fill(team.admin.email)
