@@ -99,6 +99,8 @@ class Context(Protocol):
     """What a running agent can do. The runner provides the implementation."""
 
     execution_id: Any
+    workspace_id: Any
+    started_by: Any  # who started the run (None for a run nobody started by hand)
     mode: str  # "live" or "test": in test mode an agent takes its dry path (no side effects)
     scope: int
 

@@ -22,7 +22,6 @@ from agentledger.agents import net
 from agentledger.agents.registry import register
 from agentledger.agents.sdk import Agent, AgentError, Context, Preview
 from agentledger.agents.writing import Copy, ProductFacts, Tone, WriteError, Writer, word_count, writer_from_settings
-from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest
 from agentledger.platform.results import repository as results
 from agentledger.platform.results import service as results_service
@@ -234,18 +233,17 @@ def _summary(written: list[dict[str, Any]]) -> str:
 async def _publish(ctx: Context, expected: int) -> dict[str, int]:
     """Apply the run's approved content (and what failed or was applied in an interrupted attempt: apply
     retries the one and skips the other); each person's approvals are applied in their name."""
-    run = await lifecycle.get_by_id(ctx.execution_id)
-    reader = Scope(run["workspace"], "", "", run["started_by"], "admin")
+    reader = Scope(ctx.workspace_id, "", "", ctx.started_by, "admin")
     rows = sorted([row for status in ("approved", "apply_failed", "applied")  # applied: answers already_applied
                    for row in await _content(reader, ctx.execution_id, status)], key=lambda row: row["seq"])
     by_person: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_person[row["decided_by"] or run["started_by"]].append(row)
+        by_person[row["decided_by"] or ctx.started_by].append(row)
     counts = {"applied": 0, "failed": 0, "not_approved": max(0, expected - len(rows))}
     if counts["not_approved"]:
         ctx.log("info", f"{counts['not_approved']} texts were not approved and are not published")
     for person, approved in by_person.items():
-        scope = await scope_for(run["workspace"], person)  # their rights today, not a made-up admin's
+        scope = await scope_for(ctx.workspace_id, person)  # their rights today, not a made-up admin's
         if scope is None:
             counts["failed"] += len(approved)
             ctx.log("warning", f"{len(approved)} approved texts were not published: the person who approved "
