@@ -364,10 +364,10 @@ async def test_sharing_review_findings_answer_clearly(client, factory):
     follows = _while_visible(sam_scope, UUID(run))
     assert await follows() is not None
     wanted = await _visible_to(sam_scope)()
-    assert wanted({"run": run, "started_by": str(team.member.id)})
+    assert await wanted({"run": run, "started_by": str(team.member.id)})
     assert (await client.delete(f"{API}/{run}", headers=team.member.bearer)).status_code == 204
-    assert await follows() is None and await repository.shared_ids(sam_scope) == set()
-    assert not (await _visible_to(sam_scope)())({"run": run, "started_by": str(team.member.id)})
+    assert await follows() is None and await repository.visible_ids(sam_scope, [run]) == set()
+    assert not await (await _visible_to(sam_scope)())({"run": run, "started_by": str(team.member.id)})
 
     other = await start(team.member)
     await User.update({User.is_active: False}).where(User.id == sam.id)

@@ -1,28 +1,55 @@
-"""Every query on executions. Reads go through ``visible``: the caller's workspace (via the scoping
-helper), and for members their own runs and the runs shared with them; admins see every run of the
-workspace. Changing a run (``get(..., to_act=True)``) is for who started it and admins."""
+"""Every caller-scoped read of runs, and the one visibility rule they all go through.
+
+The rule (``visible_sql``): a run in the caller's workspace (via the scoping helper), not deleted; admins
+see every such run, members those they started (``MINE``) and those shared with them (``SHARED_WITH``).
+Its forms are all made here from those same pieces: ``visible`` (a Piccolo Where), ``visible_sql`` (raw
+SQL), the list's keyset walks (one per arm of the rule, see ``list_sql``) and ``visible_ids`` (which runs of
+some live events the caller may see). No read here trusts that "the caller checked": each takes the scope.
+Changing a run (``get(..., to_act=True)``, ``may_act``) is a separate rule: who started it and admins.
+The run's lifecycle writes and reads by id are in ``lifecycle_repository``.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from piccolo.columns.combination import Where, WhereRaw
 
-from agentledger.platform.database import fetch
+from agentledger.platform.database import fetch, records
 from agentledger.platform.errors import Forbidden, NotFound
+from agentledger.platform.executions import states
+from agentledger.platform.executions.present import COLUMNS
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
-from agentledger.platform.scoping import Scope, in_workspace
+from agentledger.platform.scoping import Scope, workspace_sql
 
-SHARED_WITH = 'SELECT s.execution FROM execution_shares s WHERE s."user" = {}'
+# The rule's pieces (``{e}``: the runs' alias; ``{{}}``: the member's user id).
+ALIVE = "{e}.deleted_at IS NULL"
+MINE = "{e}.started_by = {{}}"
+SHARES, SHARE_RUN, SHARE_FOR = "execution_shares s", "s.execution", 's."user" = {}'
+SHARED_WITH = f"SELECT {SHARE_RUN} FROM {SHARES} WHERE {SHARE_FOR}"
 """The runs shared with a member (``{}``: their user id)."""
 
 
+def _everyone(scope: Scope, e: str) -> tuple[list[str], list[Any]]:
+    """What every caller's view is cut to: their workspace, no deleted run."""
+    return [workspace_sql(e), ALIVE.format(e=e)], [scope.workspace_id]
+
+
+def visible_sql(scope: Scope, e: str = "e") -> tuple[str, list[Any]]:
+    """The rule as one raw-SQL condition on the runs aliased ``e`` (``{}`` placeholders) and its arguments."""
+    where, args = _everyone(scope, e)
+    if not scope.is_admin:
+        where.append(f"({MINE.format(e=e)} OR {e}.id IN ({SHARED_WITH}))")
+        args += [scope.user_id, scope.user_id]
+    return " AND ".join(where), args
+
+
 def visible(scope: Scope) -> Where:
-    where = in_workspace(Execution, scope) & Execution.deleted_at.is_null()
-    if scope.is_admin:
-        return where
-    return where & ((Execution.started_by == scope.user_id) | WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
+    """The rule as a Piccolo Where on ``Execution``."""
+    sql, args = visible_sql(scope, "executions")
+    return WhereRaw(sql, *args)
 
 
 _WITH_VERSION = (
@@ -49,11 +76,14 @@ def may_act(scope: Scope, row: dict[str, Any]) -> bool:
     return scope.is_admin or row["started_by"] == scope.user_id
 
 
-async def shared_ids(scope: Scope) -> set[str]:
-    """The ids of the runs in this workspace shared with the caller (for filtering live events)."""
-    rows = await Execution.select(Execution.id).where(
-        visible(scope) & WhereRaw(f"executions.id IN ({SHARED_WITH})", scope.user_id))
-    return {str(r["id"]) for r in rows}
+async def visible_ids(scope: Scope, run_ids: list[str]) -> set[str]:
+    """Which of these runs the caller may see (for the live events of the list, which carry a run's id)."""
+    if not run_ids:
+        return set()
+    where, args = visible_sql(scope)
+    rows = await records(f"SELECT e.id FROM executions e WHERE {where} AND e.id = ANY({{}}::uuid[])", *args,
+                         [UUID(r) for r in run_ids])
+    return {str(row["id"]) for row in rows}
 
 
 async def code(scope: Scope, execution_id: UUID) -> dict[str, Any]:
@@ -69,11 +99,27 @@ async def code(scope: Scope, execution_id: UUID) -> dict[str, Any]:
     return row
 
 
-async def children(execution_id: UUID) -> dict[str, list[dict[str, Any]]]:
-    steps = await ExecutionStep.select().where(ExecutionStep.execution == execution_id).order_by(
+def _of_visible_run(scope: Scope, table: str, execution_id: UUID) -> Where:
+    """A child table's rows of one run, if the caller may see the run (a primary-key probe in the same
+    statement: no extra round trip)."""
+    where, args = visible_sql(scope)
+    return WhereRaw(f"{table}.execution = {{}} AND EXISTS (SELECT 1 FROM executions e WHERE e.id = {{}} AND {where})",
+                    execution_id, execution_id, *args)
+
+
+async def children(scope: Scope, execution_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    """A run's steps, log and items, for a caller who may see the run (404 otherwise: each statement
+    carries the rule, and a run with none of them is looked up to tell "none yet" from "not yours")."""
+    steps = await ExecutionStep.select().where(_of_visible_run(scope, "execution_steps", execution_id)).order_by(
         ExecutionStep.attempt).order_by(ExecutionStep.position)
-    logs = await ExecutionLog.select().where(ExecutionLog.execution == execution_id).order_by(ExecutionLog.id)
-    items = await ExecutionItem.select().where(ExecutionItem.execution == execution_id).order_by(ExecutionItem.at)
+    logs = await ExecutionLog.select().where(_of_visible_run(scope, "execution_logs", execution_id)).order_by(
+        ExecutionLog.id)
+    items = await ExecutionItem.select().where(_of_visible_run(scope, "execution_items", execution_id)).order_by(
+        ExecutionItem.at)
+    if not (steps or logs or items):
+        where, args = visible_sql(scope)
+        if not await fetch(f"SELECT 1 FROM executions e WHERE e.id = {{}} AND {where}", execution_id, *args):
+            raise NotFound("execution not found")
     return {"steps": steps, "log": logs, "items": items}
 
 
@@ -103,3 +149,119 @@ async def trigger_names(row: dict[str, Any]) -> dict[str, str | None]:
                         "(SELECT name FROM schedules WHERE id = {}) AS schedule_name",
                         row.get("trigger_token"), row.get("schedule"))
     return found[0]
+
+
+# --- The run list (``listing`` checks the filters and pages; the statement is made here) -------------
+
+
+# The run's own columns are read from ``e``; these are looked up per row: version and starter as
+# primary-key probes, not joins (20 probes whatever the planner thinks of the tables' sizes; joined, a
+# generic plan may hash a whole table for 20 rows), and a preview of the run's results.
+LOOKUPS = {
+    "version_label": "(SELECT v.label FROM agent_versions v WHERE v.id = e.agent_version)",
+    "version_sha256": "(SELECT v.sha256 FROM agent_versions v WHERE v.id = e.agent_version)",
+    "started_by_name": "(SELECT u.name FROM users u WHERE u.id = e.started_by)",
+    "preview": "(SELECT jsonb_build_object('counts', (SELECT coalesce(jsonb_object_agg(kind, n), jsonb_build_object()) "
+               "FROM (SELECT kind, count(*) AS n FROM execution_results r WHERE r.execution = e.id GROUP BY kind) k), "
+               "'score', (SELECT body->'value' FROM execution_results r WHERE r.execution = e.id "
+               "AND r.kind = 'score' ORDER BY seq LIMIT 1)))",
+}
+# In ``present.COLUMNS`` order, so ``present.listed`` unpacks a row by position; then the cursor's column.
+SELECTED = ", ".join(f"{LOOKUPS[c]} AS {c}" if c in LOOKUPS else f"e.{c}" for c in COLUMNS) + ", e.created_at"
+
+
+def filter_sql(*, started_by: UUID | None = None, agent: str | None = None, statuses: list[str] | None = None,
+               triggered_by: str | None = None, mode: str | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> tuple[list[str], list[Any]]:
+    """The list's filters (already checked by ``listing.Filters``) as conditions on ``e``."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        where.append(sql)
+        args.extend(values)
+
+    if started_by is not None:
+        add(MINE.format(e="e"), started_by)
+    if agent:
+        add("e.agent = {}", agent)
+    if statuses is not None:
+        # Written into the statement, not bound: the values come from STATUSES only, and the planner then
+        # sees them even in a prepared statement's generic plan, so a rare status (the Running tab) is read
+        # from the status index instead of walking the workspace's whole history.
+        known = [s for s in states.STATUSES if s in statuses]
+        where.append("e.status IN (" + ", ".join(f"'{s}'" for s in known) + ")" if known else "FALSE")
+    if triggered_by:
+        add("e.triggered_by = {}", triggered_by)
+    if mode:
+        add("e.mode = {}", mode)
+    if since:
+        add("e.created_at >= {}", since)
+    if until:
+        add("e.created_at < {}", until)
+    return where, args
+
+
+def list_sql(scope: Scope, conditions: list[str], condition_args: list[Any], after: tuple[Any, Any] | None,
+             *, newer: bool, size: int) -> tuple[str, list[Any]]:
+    """The run list's one statement (``{}`` placeholders): ``size`` runs the caller may see meeting
+    ``conditions`` (from ``filter_sql``), after the cursor ``after`` (created_at, id), newest first (``newer``:
+    oldest first, for the page before the cursor), with version, starter and result preview.
+
+    The rule, walked by keyset: an admin's runs are one walk of the ``(workspace, created_at, id)`` index;
+    a member's are the rule's two arms, each its own walk cut at ``size`` and then merged: ``MINE`` on the
+    ``started_by`` index, and ``SHARED_WITH`` on their shares in run order (the shares carry their run's
+    created_at: ``("user", run_created_at, execution)``), without the runs they started (counted once).
+    ``size`` is an int written into the text (one generic plan per page size; see ``listing.sql``)."""
+    base, args = _everyone(scope, "e")
+    cmp = ">" if newer else "<"
+    where = [*base, *conditions, *([f"(e.created_at, e.id) {cmp} ({{}}, {{}})"] if after else [])]
+    args += [*condition_args, *(after or ())]
+    where_sql = " AND ".join(where)
+    order = "ASC" if newer else "DESC"
+    keyset = f"ORDER BY e.created_at {order}, e.id {order} LIMIT {int(size)}"
+    if scope.is_admin:
+        rows, row_args = f"SELECT * FROM executions e WHERE {where_sql} {keyset}", args
+    else:
+        own = f"SELECT * FROM executions e WHERE {where_sql} AND {MINE.format(e='e')} {keyset}"
+        shares_after = f"AND (s.run_created_at, {SHARE_RUN}) {cmp} ({{}}, {{}}) " if after else ""
+        shared = (f"SELECT e.* FROM {SHARES} JOIN executions e ON e.id = {SHARE_RUN} WHERE {SHARE_FOR} "
+                  f"{shares_after}AND {where_sql} AND e.started_by IS DISTINCT FROM {{}} "
+                  f"ORDER BY s.run_created_at {order}, {SHARE_RUN} {order} LIMIT {int(size)}")
+        rows = f"SELECT * FROM (({own}) UNION ALL ({shared})) e {keyset}"
+        row_args = [*args, scope.user_id, scope.user_id, *(after or ()), *args, scope.user_id]
+    return f"SELECT {SELECTED} FROM ({rows}) e ORDER BY e.created_at {order}, e.id {order}", row_args
+
+
+async def list_page(text: str, args: list[Any]) -> list[Any]:
+    """The list's statement (from ``list_sql``) sent: records in ``present.COLUMNS`` order, then created_at."""
+    return await records(text, *args)
+
+
+async def preview_of(scope: Scope, execution_id: UUID) -> str | None:
+    """A run's result preview (the list's ``preview`` column) if the caller may see the run."""
+    where, args = visible_sql(scope)
+    rows = await records(f"SELECT {LOOKUPS['preview']} FROM executions e WHERE {where} AND e.id = {{}}",
+                         *args, execution_id)
+    return rows[0][0] if rows else None
+
+
+# --- Runs as other domains' statements name them (one round trip, the run's SQL kept here) -----------
+
+def run_names_join(run_column: str) -> str:
+    """A LATERAL join giving each row of another domain's page its run's ``r.agent``, ``r.started_by`` and
+    ``r.started_by_name`` (the ledger's movements), by the run id in ``run_column``: a primary-key probe of
+    executions and users per row of a page already cut to size, never a join the planner might turn into a
+    hash of every run. Rows without a run get NULLs."""
+    return ("LEFT JOIN LATERAL (SELECT e.agent, e.started_by, u.name AS started_by_name FROM executions e "
+            f"LEFT JOIN users u ON u.id = e.started_by WHERE e.id = {run_column}) r ON TRUE")
+
+
+def run_alive_sql(run_column: str) -> str:
+    """A condition: the run in ``run_column`` is not deleted (a shared link works only while its run is there)."""
+    return f"EXISTS (SELECT 1 FROM executions e WHERE e.id = {run_column} AND {ALIVE.format(e='e')})"
+
+
+def run_not_started_by_sql(run_column: str) -> str:
+    """A condition (one ``{}``: a user id): the run in ``run_column`` was not started by that user."""
+    return f"EXISTS (SELECT 1 FROM executions e WHERE e.id = {run_column} AND e.started_by IS DISTINCT FROM {{}})"

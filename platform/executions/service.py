@@ -193,3 +193,19 @@ async def requeue(execution_id: UUID, stale_seconds: float, seen_attempts: int) 
     if row is not None and row["status"] == states.QUEUED:
         enqueue_run(execution_id)
     return row is not None
+
+
+# Reads the web tier serves (handlers call services only, DESIGN section 2): the repository's own, each
+# taking the caller's scope; which runs a caller sees is ``repository.visible``, in one place.
+get = repository.get
+code = repository.code
+step_value = repository.step_value
+may_act = repository.may_act
+visible_ids = repository.visible_ids  # the live events' visibility: the same rule
+
+
+async def read(scope: Scope, execution_id: UUID) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """A single read (the API's, an export's): the run the caller may see (404 otherwise) with the names
+    behind its trigger, and its steps, log and items."""
+    row = await repository.get_in_full(scope, execution_id)
+    return row, await repository.children(scope, execution_id)

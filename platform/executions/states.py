@@ -7,6 +7,14 @@ COMPLETED, PARTIAL, FAILED, CANCELED, TIMED_OUT = "completed", "partial", "faile
 FINAL = (COMPLETED, PARTIAL, FAILED, CANCELED, TIMED_OUT)
 LIVE = (RUNNING,)  # a worker holds it and heartbeats
 WAITING = (PAUSED, AWAITING_REVIEW)  # waiting on a person; no worker is held
+STATUSES = (QUEUED, RUNNING, *WAITING, *FINAL)  # every status, in the order the list's filter offers them
+
+# Status groups, once: the run list's outcome filter (API ``outcome=``) and its tabs (pages ``tab=``).
+SUCCEEDED = (COMPLETED, PARTIAL)  # it did its work, all or part of it
+UNSUCCESSFUL = (FAILED, TIMED_OUT)  # it did not finish its work (a cancel is neither)
+NOT_FINISHED = (QUEUED, RUNNING, *WAITING)
+OUTCOMES = {"success": SUCCEEDED, "failure": UNSUCCESSFUL}
+TABS = {"all": (), "running": NOT_FINISHED, "completed": OUTCOMES["success"], "failed": OUTCOMES["failure"]}
 
 # which states each transition may start from
 CLAIM_FROM = (QUEUED,)

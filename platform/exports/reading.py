@@ -8,25 +8,29 @@ short query each and keep at most ``BATCH`` rows in memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
 from agentledger.platform.database import fetch
+from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions import reviews as review_steps
+from agentledger.platform.executions.present import present
 from agentledger.platform.executions.schemas import ExecutionOut
+from agentledger.platform.results.records import PRIORITY_ORDER_SQL
 from agentledger.platform.scoping import Scope, workspace_sql
 
 BATCH = 250
-PRIORITY_ORDER = "CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A run the caller may see (the web tier checked visibility), as the API presents it."""
+    """A run the caller may see, as the API presents it: made by ``read``, which reads it through the
+    visibility rule with the caller's scope (404 otherwise), so what follows reads only its results."""
 
     scope: Scope
     record: ExecutionOut  # with steps, log and items
@@ -38,6 +42,13 @@ class Run:
 
     def filename(self, extension: str) -> str:
         return f"{self.record.agent}-{self.short_id}.{extension}"
+
+
+async def read(scope: Scope, execution_id: UUID, agent_title: Callable[[str], str]) -> Run:
+    """The run to export, for a caller who may see it (404 otherwise), with its steps, log and items;
+    ``agent_title`` names its agent (the registry is the caller's: exports know no agents)."""
+    row = await executions.get_in_full(scope, execution_id)
+    return Run(scope, present(row, await executions.children(scope, execution_id)), agent_title(row["agent"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +97,7 @@ async def top(run: Run, kind: str, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` results of a kind, most urgent first (for the PDF, which is read, not processed)."""
     found = await fetch(
         f"SELECT * FROM execution_results WHERE execution = {{}} AND {workspace_sql()} AND kind = {{}} "
-        f"ORDER BY {PRIORITY_ORDER}, seq LIMIT {{}}", run.record.id, run.scope.workspace_id, kind, limit)
+        f"ORDER BY {PRIORITY_ORDER_SQL}, seq LIMIT {{}}", run.record.id, run.scope.workspace_id, kind, limit)
     return [_decoded(row) for row in found]
 
 

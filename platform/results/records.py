@@ -10,11 +10,19 @@ from typing import Any
 from uuid import UUID
 
 KINDS = ("recommendation", "report", "score", "content", "action_item", "extracted", "artifact")
-PRIORITIES = ("high", "medium", "low")
+PRIORITIES = ("high", "medium", "low")  # most urgent first: how the pages sort and the PDF lists them
+PRIORITY_ORDER_SQL = ("CASE priority " + " ".join(f"WHEN '{p}' THEN {rank}" for rank, p in enumerate(PRIORITIES))
+                      + f" ELSE {len(PRIORITIES)} END")
+"""The same order in SQL (no priority: last), for statements that read the most urgent first."""
 DECIDABLE = ("recommendation", "content")  # people approve, reject and apply these
 STATUSES = ("open", "approved", "rejected", "applied", "apply_failed", "done")  # each has its own badge colour
 CHART_TYPES = ("line", "bar", "pie")
 UNITS = ("%",)  # a score is "value/scale" unless it says it is a percentage
+
+
+def priority_rank(priority: str | None) -> int:
+    """Where a priority sorts (``PRIORITIES`` order; none or unknown: last), as ``PRIORITY_ORDER_SQL`` does."""
+    return PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
 
 
 @dataclass(slots=True)

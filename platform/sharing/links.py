@@ -11,7 +11,7 @@ visibility rule as everyone else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,12 +19,11 @@ from agentledger.platform import audit
 from agentledger.platform.accounts import check_password
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
-from agentledger.platform.database import fetch
 from agentledger.platform.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.scoping import Scope, scope_for, workspace_sql
+from agentledger.platform.scoping import Scope, scope_for
 from agentledger.platform.security import digest, hash_password, new_token, verify_password
-from agentledger.platform.sharing import lockout
+from agentledger.platform.sharing import lockout, repository
 
 TOKEN_PREFIX = "sl"
 DEFAULT_DAYS = 14
@@ -69,11 +68,6 @@ def url(token: str) -> str:
     return f"{get_settings().public_url}/s/{token}"
 
 
-_SELECT = ("SELECT l.id, l.execution AS execution_id, l.prefix, u.name AS created_by_name, l.created_at, "
-           "l.expires_at, l.revoked_at, l.opened_at, l.opens, l.created_by FROM share_links l "
-           "LEFT JOIN users u ON u.id = l.created_by ")
-
-
 async def create(scope: Scope, execution_id: UUID, password: str, days: int = DEFAULT_DAYS) -> tuple[Link, str]:
     """A new link for a run the caller may change; answers it and the token (shown once)."""
     await executions.get(scope, execution_id, to_act=True)
@@ -81,22 +75,17 @@ async def create(scope: Scope, execution_id: UUID, password: str, days: int = DE
     if not 1 <= days <= MAX_DAYS:
         raise Invalid(f"a link lasts 1 to {MAX_DAYS} days", field="expires_in_days")
     token = new_token(TOKEN_PREFIX)
-    rows = await fetch(
-        "INSERT INTO share_links (id, workspace, execution, token_hash, prefix, password_hash, created_by, created_at, "
-        "expires_at, opens) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, {}, now(), now() + {}, 0) RETURNING id",
-        scope.workspace_id, execution_id, digest(token), token[:10], hash_password(password), scope.user_id,
-        timedelta(days=days))
+    link_id = await repository.add_link(scope, execution_id, digest(token), token[:10], hash_password(password), days)
     await audit.record("execution.link.create", workspace_id=scope.workspace_id, actor_id=scope.user_id,
-                       target=str(execution_id), link=str(rows[0]["id"]), days=days)
-    return await _get(scope, execution_id, rows[0]["id"]), token
+                       target=str(execution_id), link=str(link_id), days=days)
+    return await _get(scope, execution_id, link_id), token
 
 
 async def _get(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
-    rows = await fetch(_SELECT + f"WHERE l.id = {{}} AND l.execution = {{}} AND {workspace_sql('l')}",
-                       link_id, execution_id, scope.workspace_id)
-    if not rows:
+    row = await repository.link(scope, execution_id, link_id)
+    if row is None:
         raise NotFound("link not found")
-    return (await _with_failures([Link(**rows[0])]))[0]
+    return (await _with_failures([Link(**row)]))[0]
 
 
 async def _with_failures(found: list[Link]) -> list[Link]:
@@ -109,9 +98,7 @@ async def links(scope: Scope, run: dict[str, Any]) -> list[Link]:
     gave the caller."""
     if not executions.may_act(scope, run):
         raise Forbidden("only whoever started the run or an admin can see its links")
-    rows = await fetch(_SELECT + f"WHERE l.execution = {{}} AND {workspace_sql('l')} ORDER BY l.created_at DESC",
-                       run["id"], scope.workspace_id)
-    return await _with_failures([Link(**row) for row in rows])
+    return await _with_failures([Link(**row) for row in await repository.links_of(scope, run["id"])])
 
 
 async def revoke(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
@@ -119,8 +106,7 @@ async def revoke(scope: Scope, execution_id: UUID, link_id: UUID) -> Link:
     await executions.get(scope, execution_id, to_act=True)
     link = await _get(scope, execution_id, link_id)
     if link.revoked_at is None:
-        await fetch(f"UPDATE share_links SET revoked_at = now() WHERE id = {{}} AND {workspace_sql()}",
-                    link_id, scope.workspace_id)
+        await repository.revoke_link(scope, link_id)
         await audit.record("execution.link.revoke", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(execution_id), link=str(link_id))
     return await _get(scope, execution_id, link_id)
@@ -144,11 +130,7 @@ async def _live(token: str) -> dict | None:
     """The link behind a token while it works: not expired or revoked, its run not deleted."""
     if not token.startswith(f"{TOKEN_PREFIX}_") or len(token) > 100:
         return None
-    rows = await fetch(
-        "SELECT l.id, l.workspace, l.execution, l.password_hash, l.created_by, l.expires_at FROM share_links l "
-        "JOIN executions e ON e.id = l.execution WHERE l.token_hash = {} AND l.revoked_at IS NULL "
-        "AND l.expires_at > now() AND e.deleted_at IS NULL", digest(token))
-    return rows[0] if rows else None
+    return await repository.live_link(digest(token))
 
 
 async def viewing(token: str) -> Viewing:
@@ -173,7 +155,7 @@ async def unlock(token: str, password: str, client_host: str | None) -> Viewing:
         raise NotAuthenticated("wrong password; ask whoever sent the link for it")
     await lockout.forgive(link["id"], source)
     shown = await viewing(token)
-    await fetch("UPDATE share_links SET opens = opens + 1, opened_at = now() WHERE id = {}", link["id"])
+    await repository.count_opening(link["id"])
     await audit.record("execution.link.open", workspace_id=link["workspace"], actor_id=None,
                        target=str(link["execution"]), link=str(link["id"]))
     return shown

@@ -11,10 +11,10 @@ from uuid import UUID
 
 from agentledger.notifications import service as notifications
 from agentledger.platform import audit, workspaces
-from agentledger.platform.database import fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.scoping import Scope, scope_for, workspace_sql
+from agentledger.platform.scoping import Scope, scope_for
+from agentledger.platform.sharing import repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +29,7 @@ class Share:
 async def shares(scope: Scope, run: dict[str, Any]) -> list[Share]:
     """Whom the run is shared with, by name. ``run`` is the row ``executions.get`` gave the caller: whoever
     may see the run may see this, and the run is read once per page, not once per question."""
-    rows = await fetch(
-        'SELECT s."user" AS user_id, u.name, u.email, b.name AS shared_by_name, s.created_at '
-        'FROM execution_shares s JOIN users u ON u.id = s."user" LEFT JOIN users b ON b.id = s.shared_by '
-        f"WHERE s.execution = {{}} AND {workspace_sql('s')} ORDER BY lower(u.name), u.email",
-        run["id"], scope.workspace_id)
-    return [Share(**row) for row in rows]
+    return [Share(**row) for row in await repository.shares_of(scope, run["id"])]
 
 
 async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
@@ -46,14 +41,11 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
         raise NotFound("member not found")
     if run["started_by"] == user_id:
         raise Conflict(f"{member.name} started this run: it is theirs already", field="user_id")
-    added = await fetch(
-        'INSERT INTO execution_shares (id, workspace, execution, "user", shared_by, created_at, run_created_at) '
-        'VALUES (gen_random_uuid(), {}, {}, {}, {}, now(), {}) ON CONFLICT ("user", execution) DO NOTHING RETURNING id',
-        scope.workspace_id, execution_id, user_id, scope.user_id, run["created_at"])
+    added = await repository.add_share(scope, run, user_id)
     if added:
         await audit.record("execution.share", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                            target=str(execution_id), user=str(user_id))
-        await notifications.emit("run_shared", scope.workspace_id, share_id=added[0]["id"], run=run, user_id=user_id,
+        await notifications.emit("run_shared", scope.workspace_id, share_id=added, run=run, user_id=user_id,
                                  shared_by=scope.user_id)
     shared = next((s for s in await shares(scope, run) if s.user_id == user_id), None)
     if shared is None:  # unshared meanwhile by someone else
@@ -64,9 +56,7 @@ async def share(scope: Scope, execution_id: UUID, user_id: UUID) -> Share:
 async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
     """Stop sharing with a member; 404 when the run was not shared with them."""
     await executions.get(scope, execution_id, to_act=True)
-    removed = await fetch(f'DELETE FROM execution_shares WHERE execution = {{}} AND "user" = {{}} AND {workspace_sql()} '
-                          "RETURNING id", execution_id, user_id, scope.workspace_id)
-    if not removed:
+    if not await repository.remove_share(scope, execution_id, user_id):
         raise NotFound("this run is not shared with that member")
     await audit.record("execution.unshare", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        target=str(execution_id), user=str(user_id))
@@ -75,14 +65,11 @@ async def unshare(scope: Scope, execution_id: UUID, user_id: UUID) -> None:
 async def no_longer_admin(scope: Scope, user_id: UUID) -> None:
     """An admin became a member: the links they made to runs they did not start end now (they no longer
     see those runs, so the links would stop working anyway, while still listed as active)."""
-    await fetch("UPDATE share_links l SET revoked_at = now() FROM executions e WHERE e.id = l.execution "
-                f"AND l.created_by = {{}} AND e.started_by IS DISTINCT FROM {{}} AND l.revoked_at IS NULL "
-                f"AND {workspace_sql('l')}", user_id, user_id, scope.workspace_id)
+    await repository.revoke_links_to_others_runs(scope, user_id)
 
 
 async def member_left(scope: Scope, user_id: UUID) -> None:
     """Someone left the workspace: runs are no longer shared with them, and the links they made end now
     (rather than quietly, by their maker no longer seeing the run). Rejoining brings neither back."""
-    await fetch(f'DELETE FROM execution_shares WHERE "user" = {{}} AND {workspace_sql()}', user_id, scope.workspace_id)
-    await fetch(f"UPDATE share_links SET revoked_at = now() WHERE created_by = {{}} AND revoked_at IS NULL "
-                f"AND {workspace_sql()}", user_id, scope.workspace_id)
+    await repository.remove_shares_with(scope, user_id)
+    await repository.revoke_links_by(scope, user_id)

@@ -16,7 +16,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from agentledger.platform.errors import Invalid, NotFound
-from agentledger.platform.executions import events, listing, repository, states
+from agentledger.platform.executions import events, listing, states
+from agentledger.platform.executions import service as executions
 from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Caller
 
@@ -32,7 +33,7 @@ def _start(request: Request, after: str | None) -> str | None:
     return start
 
 
-Filter = Callable[[dict], bool]
+Filter = Callable[[dict], Awaitable[bool]]
 
 
 async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | None]],
@@ -48,7 +49,7 @@ async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | 
             if wanted is None:
                 return
             yield ServerSentEventMessage(comment="keep-alive")
-        elif wanted is not None and wanted(item[1]):
+        elif wanted is not None and await wanted(item[1]):
             data = await enrich(item[1]) if enrich else item[1]
             yield ServerSentEventMessage(data=json.dumps(data), event=data["type"], id=item[0])
         if time.monotonic() > deadline:
@@ -56,14 +57,25 @@ async def _stream(key: str, after: str, access: Callable[[], Awaitable[Filter | 
 
 
 def _visible_to(caller: Scope) -> Callable[[], Awaitable[Filter]]:
-    """Admins get every run's events; members those of their own runs and of the runs shared with them
-    (looked up again at every keep-alive, so a share or an unshare shows within 15 s)."""
+    """The events of the runs the caller may see, as the visibility rule decides (``visible_ids``, in the
+    executions repository): a run's first event asks, and the answer holds until the next keep-alive
+    (15 s), so a share, an unshare or a delete shows within 15 s."""
     async def access() -> Filter:
-        if caller.is_admin:
-            return lambda event: True
-        me, shared = str(caller.user_id), await repository.shared_ids(caller)
-        return lambda event: event.get("started_by") == me or event.get("run") in shared
+        known: dict[str, bool] = {}
+
+        async def wanted(event: dict) -> bool:
+            run = event.get("run")
+            if not run:
+                return False
+            if run not in known:
+                known[run] = run in await executions.visible_ids(caller, [run])
+            return known[run]
+        return wanted
     return access
+
+
+async def _everything(event: dict) -> bool:
+    return True
 
 
 def _with_preview(caller: Scope) -> Callable[[dict], Awaitable[dict]]:
@@ -78,10 +90,10 @@ def _with_preview(caller: Scope) -> Callable[[dict], Awaitable[dict]]:
 def _while_visible(caller: Scope, execution_id: UUID) -> Callable[[], Awaitable[Filter | None]]:
     async def access() -> Filter | None:
         try:
-            await repository.get(caller, execution_id)
+            await executions.get(caller, execution_id)
         except NotFound:  # unshared, deleted, or the caller left
             return None
-        return lambda event: True
+        return _everything
     return access
 
 
@@ -98,7 +110,7 @@ class EventsController(Controller):
     @get("/{execution_id:uuid}/events", summary="Live events of one run: status, progress, steps, log lines")
     async def run_events(self, caller: Caller, request: Request, execution_id: FromPath[UUID],
                          after: After = None) -> ServerSentEvent:
-        await repository.get(caller, execution_id)  # 404 unless the caller may see the run
+        await executions.get(caller, execution_id)  # 404 unless the caller may see the run
         key = events.run_key(execution_id)
         start = _start(request, after) or await events.latest(key)
         return ServerSentEvent(_stream(key, start, _while_visible(caller, execution_id)), retry_duration=3000)

@@ -21,18 +21,17 @@ from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid
 from agentledger.platform.executions import events, listing, reviews, states
-from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions import service as executions
 from agentledger.platform.executions.present import listed, present
 from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_cursor
 from agentledger.platform.results import notices, service
-from agentledger.platform.results import repository as results
 from agentledger.platform.results.present import present as present_result
+from agentledger.platform.results.records import priority_rank
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
 from agentledger.web.pages import flash, run_form, run_start
 from agentledger.web.pages.common import chart_response, page_scope, render, see_other
 
-PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 KIND_ORDER = ("score", "recommendation", "content", "action_item", "report", "extracted", "artifact")
 
 
@@ -76,8 +75,6 @@ def start_request(form: StartForm) -> launch.Request:
 
 
 PAGE_SIZE = 20
-TABS = {"all": (), "running": (states.QUEUED, states.RUNNING, states.PAUSED, states.AWAITING_REVIEW),
-        "completed": (states.COMPLETED, states.PARTIAL), "failed": (states.FAILED, states.TIMED_OUT)}
 RANGES = {"day": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
@@ -97,7 +94,7 @@ class FiltersView:
     started_by: str = ""
 
     def filters(self) -> listing.Filters:
-        statuses = tuple(self.statuses) or TABS.get(self.tab, ())
+        statuses = tuple(self.statuses) or states.TABS.get(self.tab, ())
         since = until = None
         if self.range in RANGES:
             since = now() - RANGES[self.range]
@@ -150,7 +147,7 @@ async def results_by_kind(scope: Scope, execution_id: UUID, filters: dict[str, s
                           files_base: str | None = None) -> tuple[dict[str, list], bool]:
     """A run's results grouped by kind for the pages (recommendations filtered and sorted as asked), and
     whether there are more than one page holds."""
-    rows, more = await results.page(scope, execution_id, PageRequest(None, MAX_LIMIT))
+    rows, more = await service.page(scope, execution_id, PageRequest(None, MAX_LIMIT))
     grouped: dict[str, list] = {kind: [] for kind in KIND_ORDER}
     for result in rows:
         if result["kind"] == "recommendation" and any(
@@ -159,7 +156,7 @@ async def results_by_kind(scope: Scope, execution_id: UUID, filters: dict[str, s
         grouped[result["kind"]].append(present_result(result, workspace_slug=scope.workspace_slug,
                                                       files_base=files_base))
     if filters.get("sort") == "priority":  # high first; otherwise in the order the agent found them
-        grouped["recommendation"].sort(key=lambda r: PRIORITY_ORDER.get(r.priority, 3))
+        grouped["recommendation"].sort(key=lambda r: priority_rank(r.priority))
     return grouped, more is not None
 
 
@@ -168,8 +165,8 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     """The run page (its actions re-render it with their error or notice)."""
     principal, caller = await page_scope(request, ws)
     after = await events.latest(events.run_key(execution_id))  # before the read: no event falls between
-    row = await executions.get_in_full(caller, execution_id)
-    run = present(row, await executions.children(execution_id))
+    row, children = await executions.read(caller, execution_id)
+    run = present(row, children)
     filters = {k: request.query_params.get(k) or None for k in ("priority", "status", "sort")}
     grouped, more = await results_by_kind(caller, execution_id, filters)
     pending = await reviews.pending(execution_id)
@@ -211,7 +208,7 @@ class RunPages(Controller):
         first_page = not query.get("cursor") and not query.get("newer")
         only_status = not any((view.agent, view.outcome, view.range, view.since, view.until, view.triggered_by,
                                view.mode, view.started_by))
-        statuses = tuple(view.statuses) or TABS.get(view.tab, ())
+        statuses = tuple(view.statuses) or states.TABS.get(view.tab, ())
         return await render(request, "executions.html", principal=principal, caller=caller, runs=runs, after=after,
                             older=older, newer=newer, view=view, members=members,
                             live_rows=first_page and only_status, live_statuses=statuses,
@@ -276,7 +273,7 @@ class RunPages(Controller):
     async def edit_content(self, request: Request, ws: FromPath[str], result_id: FromPath[UUID],
                            data: URLEncodedBody[ContentForm]) -> Template | Redirect:
         _, caller = await page_scope(request, ws)
-        row = await results.get(caller, result_id)
+        row = await service.get(caller, result_id)
         try:
             async with atomic():
                 edited = await service.edit_content(caller, result_id, data.text)
@@ -299,5 +296,5 @@ class RunPages(Controller):
                     index: FromPath[int]) -> Response[str]:
         """A report chart as SVG (``common.chart_response``)."""
         _, caller = await page_scope(request, ws)
-        return chart_response(request, await results.get(caller, result_id), section, index,
+        return chart_response(request, await service.get(caller, result_id), section, index,
                               {"cache-control": "private, max-age=300"})
