@@ -157,6 +157,13 @@ async def update(caller: Scope, schedule_id: UUID, changes: dict[str, Any],
     return row
 
 
+async def toggle(caller: Scope, schedule_id: UUID) -> dict[str, Any]:
+    """Turn a schedule off, or back on (checked as ``update`` checks it: one whose agent or inputs no longer
+    work can be turned off, not on). The page's on/off button; the API sends ``enabled`` to ``update``."""
+    current = await repository.get(caller, schedule_id)
+    return await update(caller, schedule_id, {"enabled": not current["enabled"]})
+
+
 async def delete(caller: Scope, schedule_id: UUID) -> None:
     """Its past runs stay (they keep their link to it)."""
     current = await repository.get(caller, schedule_id)

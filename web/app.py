@@ -23,7 +23,7 @@ from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, contract, errors
-from agentledger.web.api import events, executions, exports, health, people, results, schedules, sharing
+from agentledger.web.api import billing, events, executions, exports, health, people, results, schedules, sharing
 from agentledger.web.middleware import (
     BearerAwareCSRFMiddleware,
     ExactAllowMiddleware,
@@ -104,7 +104,7 @@ def create_app() -> Litestar:
     logs.configure()
     app = Litestar(
         route_handlers=[
-            health.healthz, health.readyz, *people.controllers, *executions.controllers, *results.controllers,
+            health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
             AutomationPages,

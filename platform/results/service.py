@@ -145,3 +145,10 @@ async def apply(scope: Scope, execution_id: UUID, result_ids: list[UUID]) -> lis
     if run["mode"] == "test":
         raise Conflict("this is a test run: its changes cannot be applied; run it live first", field="mode")
     return [await _apply_one(scope, execution_id, result_id) for result_id in _unique(result_ids)]
+
+
+# Reads the web tier serves (handlers call services only, DESIGN section 2): the repository's own, each
+# taking the caller's scope (a result's revisions are read after ``get`` found it).
+page = repository.page
+get = repository.get
+revisions = repository.revisions

@@ -1,5 +1,5 @@
-"""API: agents, executions (start, estimate, read, cancel, pause, resume, rerun, resume from failed step),
-and the workspace's wallet and ledger."""
+"""API: agents, executions (start, estimate, read, cancel, pause, resume, rerun, resume from failed step).
+The wallet and the ledger are billing's (``web/api/billing.py``)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents, source_version
-from agentledger.billing import service as billing
-from agentledger.billing.schemas import TransferOut, WalletOut
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import Conflict, Forbidden, PaymentRequired
-from agentledger.platform.executions import listing, repository, service
+from agentledger.platform.errors import Conflict, PaymentRequired
+from agentledger.platform.executions import listing, service
 from agentledger.platform.executions.present import listed, present
 from agentledger.platform.executions.schemas import (
     AgentOut,
@@ -35,6 +33,7 @@ from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import PageOut
 from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
+from agentledger.web.responses import shaped
 
 Id = FromPath[UUID]
 
@@ -46,8 +45,8 @@ class AgentsController(Controller):
     @get("/", summary="The agents this workspace can run, with their cost and input schema; all in one page")
     async def list_agents(self, caller: Caller) -> PageOut[AgentOut]:
         return PageOut([
-            AgentOut(a.name, a.title, a.description, a.version, source_version(a.name).sha256,
-                     CostOut(a.base_cost, a.per_item_cost), a.time_limit_seconds, msgspec.json.schema(a.inputs))
+            shaped(AgentOut, a, sha256=source_version(a.name).sha256, cost=CostOut(a.base_cost, a.per_item_cost),
+                   input_schema=msgspec.json.schema(a.inputs))
             for a in all_agents()
         ])
 
@@ -85,18 +84,17 @@ class ExecutionsController(Controller):
 
     @post("/estimate", status_code=HTTP_200_OK, summary="What a run would reserve; nothing is reserved")
     async def estimate(self, caller: Caller, data: JSONBody[StartIn]) -> EstimateOut:
-        e = await launch.estimate(caller, launch.Request(data.agent, data.inputs, data.scope, data.mode))
-        return EstimateOut(e.agent, e.scope, e.estimate, e.available, e.affordable, e.note)
+        return shaped(EstimateOut, await launch.estimate(caller, launch.Request(data.agent, data.inputs, data.scope,
+                                                                                  data.mode)))
 
     @get("/{execution_id:uuid}", summary="One run with its steps, log and items")
     async def read(self, caller: Caller, execution_id: Id) -> ExecutionOut:
-        row = await repository.get_in_full(caller, execution_id)
-        return present(row, await repository.children(execution_id))
+        row, children = await service.read(caller, execution_id)
+        return present(row, children)
 
     @get("/{execution_id:uuid}/code", summary="The exact agent code the run was started with")
     async def code(self, caller: Caller, execution_id: Id) -> CodeOut:
-        row = await repository.code(caller, execution_id)
-        return CodeOut(row["agent"], row["label"], row["sha256"], row["source"])
+        return shaped(CodeOut, await service.code(caller, execution_id))
 
     @post("/{execution_id:uuid}/cancel", raises=[Conflict], status_code=HTTP_200_OK,
           summary="Cancel: a queued, paused or waiting run stops now; a running one within a second (status_note "
@@ -134,8 +132,7 @@ class ExecutionsController(Controller):
          summary="How a finished run can go on (resume from the failed step, resume where it stopped, or retry "
          "the failed items) and what that would hold; nothing is reserved. 409 when nothing is left to do")
     async def continuation(self, caller: Caller, execution_id: Id) -> ContinuationOut:
-        c = await launch.continuation(caller, execution_id)
-        return ContinuationOut(c.kind, c.label, c.scope, c.estimate, c.available, c.affordable)
+        return shaped(ContinuationOut, await launch.continuation(caller, execution_id))
 
     @post("/{execution_id:uuid}/resume-from-failed-step", raises=[PaymentRequired, Conflict], status_code=HTTP_202_ACCEPTED,
           summary="A new linked run from the step that failed (or from where a cancel or the time limit stopped "
@@ -151,24 +148,4 @@ class ExecutionsController(Controller):
             return present(await launch.retry_failed_items(caller, execution_id))
 
 
-class WalletController(Controller):
-    path = "/api/v1/workspaces/{ws:str}"
-    tags = ["billing"]
-
-    @get("/wallet", raises=[Forbidden], summary="Credits available and held by running runs (admins)")
-    async def wallet(self, caller: Caller) -> WalletOut:
-        balance = await billing.wallet(caller)
-        return WalletOut(balance.available, balance.held)
-
-    @get("/ledger", raises=[Forbidden], summary="Every credit movement, newest first, with the run's agent and who started it, "
-         "or the grant's reason (admins)")
-    async def ledger(
-        self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
-        since: Annotated[datetime | None, QueryParameter(description="ISO 8601 with a time zone, inclusive")] = None,
-        until: Annotated[datetime | None, QueryParameter(description="ISO 8601 with a time zone, exclusive")] = None,
-    ) -> PageOut[TransferOut]:
-        page = await billing.transfers(caller, PageRequest(cursor, limit), since=since, until=until)
-        return PageOut([TransferOut(**row) for row in page.items], page.next_cursor)
-
-
-controllers = [AgentsController, ExecutionsController, WalletController]
+controllers = [AgentsController, ExecutionsController]

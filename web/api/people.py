@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
@@ -28,15 +27,15 @@ from agentledger.platform.schemas import (
 )
 from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
+from agentledger.web.responses import shaped
 
 
 def _invitation(info: invitations.InvitationInfo, link: str | None = None) -> InvitationOut:
-    return InvitationOut(id=info.id, email=info.email, role=info.role, status=info.status,  # type: ignore[arg-type]
-                         expires_at=info.expires_at, created_at=info.created_at, accept_url=link)
+    return shaped(InvitationOut, info, accept_url=link)
 
 
 def _token(info: tokens.TokenInfo, plain: str | None = None) -> TokenOut:
-    return TokenOut(**asdict(info), token=plain)
+    return shaped(TokenOut, info, token=plain)
 
 
 class MeController(Controller):
@@ -52,7 +51,7 @@ class MeController(Controller):
             mine = await workspaces.workspaces_of(principal.user_id)
         return MeOut(
             user=UserOut(principal.user_id, principal.email, principal.name),
-            workspaces=[WorkspaceOut(w.id, w.slug, w.name, w.role) for w in mine],  # type: ignore[arg-type]
+            workspaces=[shaped(WorkspaceOut, w) for w in mine],
             auth="token" if principal.via_token else "session",
         )
 
@@ -62,7 +61,7 @@ class MeController(Controller):
             raise Forbidden("API tokens are limited to their workspace; create workspaces while signed in")
         async with atomic():
             info = await workspaces.create_workspace(data.slug, data.name, principal.user_id)
-        return WorkspaceOut(info.id, info.slug, info.name, "admin")
+        return shaped(WorkspaceOut, info, role="admin")
 
 
 class MembersController(Controller):
@@ -73,13 +72,13 @@ class MembersController(Controller):
     async def list_members(self, caller: Caller, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
                            ) -> PageOut[MemberOut]:
         page = await workspaces.list_members(caller, PageRequest(cursor, limit))
-        return PageOut([MemberOut(**asdict(m)) for m in page.items], page.next_cursor)
+        return PageOut([shaped(MemberOut, m) for m in page.items], page.next_cursor)
 
     @patch("/{user_id:uuid}", raises=[Forbidden, Conflict], summary="Change a member's role (admins)")
     async def change_role(self, caller: Caller, user_id: FromPath[UUID], data: JSONBody[RoleIn]) -> MemberOut:
         async with atomic():
             await workspaces.change_role(caller, user_id, data.role)
-        return MemberOut(**asdict(await workspaces.get_member(caller, user_id)))
+        return shaped(MemberOut, await workspaces.get_member(caller, user_id))
 
     @delete("/{user_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_204_NO_CONTENT,
             summary="Remove a member (admins) or leave (yourself); ends their sessions and tokens")

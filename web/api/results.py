@@ -3,7 +3,7 @@ deciding a review step, and the workspace's connectors."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
@@ -11,7 +11,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from typing_extensions import Annotated
 
-from agentledger.platform import storage
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import BadGateway, Conflict, Forbidden, Invalid
@@ -19,7 +18,7 @@ from agentledger.platform.executions import reviews
 from agentledger.platform.executions.present import present as present_execution
 from agentledger.platform.executions.schemas import ExecutionOut
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
-from agentledger.platform.results import repository, service
+from agentledger.platform.results import service
 from agentledger.platform.results.present import present
 from agentledger.platform.results.schemas import (
     ApplyOut,
@@ -37,9 +36,9 @@ from agentledger.platform.schemas import PageOut
 from agentledger.platform.scoping import Scope
 from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller
+from agentledger.web.responses import artifact_response, shaped
 
 Id = FromPath[UUID]
-PICTURES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 Status = Literal["open", "approved", "rejected", "applied", "apply_failed", "done"]
 
 
@@ -58,7 +57,7 @@ class RunResultsController(Controller):
         priority: Annotated[Priority | None, QueryParameter()] = None, cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> PageOut[ResultOut]:
-        rows, next_cursor = await repository.page(caller, execution_id, PageRequest(cursor, limit), kind=kind,
+        rows, next_cursor = await service.page(caller, execution_id, PageRequest(cursor, limit), kind=kind,
                                                   status=status, priority=priority)
         return PageOut([_out(caller, row) for row in rows], next_cursor)
 
@@ -80,7 +79,7 @@ class RunResultsController(Controller):
           summary="Push approved changes through the workspace's connector; one outcome per result")
     async def apply(self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> ApplyOut:
         outcomes = await service.apply(caller, execution_id, data.result_ids)
-        return ApplyOut([OutcomeOut(o.id, o.outcome, o.reason) for o in outcomes],
+        return ApplyOut([shaped(OutcomeOut, o) for o in outcomes],
                         sum(o.outcome == "applied" for o in outcomes),
                         sum(o.outcome == "apply_failed" for o in outcomes))
 
@@ -97,8 +96,8 @@ class ResultsController(Controller):
 
     @get("/{result_id:uuid}", summary="One result (content with all its revisions)")
     async def read(self, caller: Caller, result_id: Id) -> ResultOut:
-        row = await repository.get(caller, result_id)
-        revisions = await repository.revisions(result_id) if row["kind"] == "content" else None
+        row = await service.get(caller, result_id)
+        revisions = await service.revisions(result_id) if row["kind"] == "content" else None
         return _out(caller, row, revisions)
 
     @post("/{result_id:uuid}/approve", raises=[Conflict], status_code=HTTP_200_OK, summary="Approve a recommendation or content")
@@ -118,25 +117,13 @@ class ResultsController(Controller):
         async with atomic():
             if data.text is not None:
                 row = await service.edit_content(caller, result_id, data.text)
-                return _out(caller, row, await repository.revisions(result_id))
+                return _out(caller, row, await service.revisions(result_id))
             return _out(caller, await service.set_done(caller, result_id, bool(data.done)))
 
     @get("/{result_id:uuid}/download", raises=[Conflict], summary="Download an artifact file (?inline=1 shows a picture in place)")
     async def download(self, caller: Caller, result_id: Id,
                        inline: Annotated[bool, QueryParameter(description="pictures only")] = False) -> Response[bytes]:
-        return await artifact_response(await repository.get(caller, result_id), inline)
-
-
-async def artifact_response(row: dict[str, Any], inline: bool) -> Response[bytes]:
-    """An artifact's file, for a result row the caller may see (the API, and a shared link's pages)."""
-    if row["kind"] != "artifact":
-        raise Conflict("only artifacts have a file to download", field="kind")
-    data = await storage.get(row["body"]["key"])
-    filename = row["body"]["key"].rsplit("/", 1)[-1].split("-", 1)[-1]
-    shown = inline and row["body"]["content_type"] in PICTURES  # never SVG or HTML: they could carry script
-    return Response(data, media_type=row["body"]["content_type"],
-                    headers={"content-disposition": f'{"inline" if shown else "attachment"}; filename="{filename}"',
-                             "x-content-type-options": "nosniff"})
+        return await artifact_response(await service.get(caller, result_id), inline)
 
 
 class ConnectorsController(Controller):

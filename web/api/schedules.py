@@ -20,6 +20,7 @@ from agentledger.platform.executions.present import present
 from agentledger.platform.executions.schemas import ExecutionOut, Mode
 from agentledger.platform.schemas import Input, PageOut
 from agentledger.web.auth import Caller
+from agentledger.web.responses import shaped
 
 Id = FromPath[UUID]
 
@@ -67,7 +68,7 @@ class ScheduleOut(msgspec.Struct):
 
 
 def _out(row: dict[str, Any]) -> ScheduleOut:
-    return ScheduleOut(**{field: row[field] for field in ScheduleOut.__struct_fields__})
+    return shaped(ScheduleOut, row)
 
 
 class SchedulesController(Controller):

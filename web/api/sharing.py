@@ -12,10 +12,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict, Forbidden, TooManyRequests
-from agentledger.platform.executions import repository
+from agentledger.platform.executions import service as executions
 from agentledger.platform.schemas import Input
 from agentledger.platform.sharing import links, service
 from agentledger.web.auth import Caller
+from agentledger.web.responses import shaped
 
 Id = FromPath[UUID]
 
@@ -64,14 +65,13 @@ class SharingOut(msgspec.Struct):
 
 
 def share_out(share: service.Share) -> ShareOut:
-    return ShareOut(share.user_id, share.name, share.email, share.shared_by_name, share.created_at)
+    return shaped(ShareOut, share)
 
 
 def link_out(link: links.Link, token: str | None = None) -> LinkOut:
     f = link.failures
     failures = FailuresOut(f.failures, f.window_seconds, f.last_failed_at, f.locked, f.locked_until, f.sources_locked)
-    return LinkOut(link.id, link.prefix, link.active, link.created_by_name, link.created_at, link.expires_at,
-                   link.revoked_at, link.opened_at, link.opens, failures, links.url(token) if token else None)
+    return shaped(LinkOut, link, failures=failures, url=links.url(token) if token else None)
 
 
 class SharingController(Controller):
@@ -80,9 +80,9 @@ class SharingController(Controller):
 
     @get("/sharing", summary="Whom the run is shared with, and its links (links: for whoever may change the run)")
     async def sharing(self, caller: Caller, execution_id: Id) -> SharingOut:
-        run = await repository.get(caller, execution_id)
+        run = await executions.get(caller, execution_id)
         people = [share_out(s) for s in await service.shares(caller, run)]
-        shown = [link_out(k) for k in await links.links(caller, run)] if repository.may_act(caller, run) else None
+        shown = [link_out(k) for k in await links.links(caller, run)] if executions.may_act(caller, run) else None
         return SharingOut(people, shown)
 
     @put("/shares/{user_id:uuid}", raises=[Forbidden, Conflict], status_code=HTTP_200_OK,

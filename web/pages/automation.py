@@ -141,8 +141,7 @@ class AutomationPages(Controller):
         _, caller = await page_scope(request, ws)
         try:
             async with atomic():
-                current = await scheduling.get(caller, schedule_id)
-                await scheduling.update(caller, schedule_id, {"enabled": not current["enabled"]})
+                await scheduling.toggle(caller, schedule_id)
         except AppError as error:
             return await self._schedules(request, ws, error=error, status_code=error.status_code)
         return see_other(f"/w/{ws}/schedules")

@@ -17,7 +17,6 @@ from litestar.response import Redirect, Template
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Conflict, Invalid, NotFound
-from agentledger.platform.executions import repository as executions
 from agentledger.platform.executions import service
 from agentledger.web.pages.common import page_scope, render, see_other
 from agentledger.web.pages.runs import StartForm, run_page, start_request
@@ -66,7 +65,7 @@ class RunActionPages(Controller):
     async def continue_form(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
         """What resuming (or retrying the failed items) would hold, to confirm before anything is reserved."""
         principal, caller = await page_scope(request, ws)
-        original = await executions.get(caller, execution_id)
+        original = await service.get(caller, execution_id)
         try:
             plan = await launch.continuation(caller, execution_id)
         except AppError as error:
@@ -101,7 +100,7 @@ class RunActionPages(Controller):
     async def _rerun_page(self, request: Request, ws: str, execution_id: UUID, form: RerunForm | None = None,
                           status_code: int = 200, **context: Any) -> Template:
         principal, caller = await page_scope(request, ws)
-        original = await executions.get(caller, execution_id)
+        original = await service.get(caller, execution_id)
         form = form or RerunForm(agent=original["agent"], inputs=json.dumps(original["inputs"], indent=2),
                                  scope=str(original["scope"]), mode=original["mode"])
         estimate = None
@@ -141,7 +140,7 @@ class RunActionPages(Controller):
         _, caller = await page_scope(request, ws)
         if part not in ("input", "output"):
             raise NotFound("no such part of a step")
-        value = await executions.step_value(caller, execution_id, attempt, position, part)
+        value = await service.step_value(caller, execution_id, attempt, position, part)
         try:
             offset = max(0, int(request.query_params.get("offset", "0")))
         except ValueError:
@@ -158,6 +157,6 @@ class RunActionPages(Controller):
     @get("/code")
     async def code(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template:
         principal, caller = await page_scope(request, ws)
-        row = await executions.code(caller, execution_id)
+        row = await service.code(caller, execution_id)
         return await render(request, "code.html", principal=principal, caller=caller, code=row,
                             execution_id=execution_id)

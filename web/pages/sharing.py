@@ -15,17 +15,16 @@ from litestar.response import Redirect, Template
 from agentledger.platform import workspaces
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid, NotFound
-from agentledger.platform.executions import repository as executions
+from agentledger.platform.executions import service as executions
 from agentledger.platform.executions.present import present
 from agentledger.platform.pagination import ALL
-from agentledger.platform.results import repository as results
+from agentledger.platform.results import service as results
 from agentledger.platform.results.notices import Notice
 from agentledger.platform.sharing import links, lockout, service
-from agentledger.web.api.exports import export_response
-from agentledger.web.api.results import artifact_response
 from agentledger.web.pages import flash
 from agentledger.web.pages.common import chart_response, page_scope, render, see_other
 from agentledger.web.pages.runs import results_by_kind
+from agentledger.web.responses import artifact_response, export_response
 from agentledger.web.sessions import rotate
 
 UNLOCKED = "share_links"  # session key: the links whose password this browser gave
