@@ -47,7 +47,7 @@ def preview(raw: str | None) -> PreviewOut | None:
     return _preview_of(raw) if raw else None
 
 
-# What a run's ``ExecutionOut`` is made of, in its field order: ``listing.sql`` selects exactly these (then
+# What a run's ``ExecutionOut`` is made of, in its field order: ``repository.list_sql`` selects exactly these (then
 # ``created_at`` for the cursor), so a listed row is unpacked by position, not looked up name by name.
 COLUMNS = ("id", "agent", "version_label", "version_sha256", "status", "mode", "inputs", "scope", "progress_done",
            "progress_total", "items_processed", "items_failed", "estimate", "credits_reserved", "credits_charged",
