@@ -18,7 +18,6 @@ from uuid import UUID
 from agentledger.platform import audit
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid, PaymentRequired
-from agentledger.platform.executions import repository as executions
 from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import workspace_sql
 
@@ -104,15 +103,11 @@ async def grant(workspace_id: UUID, amount: int, *, actor_id: UUID | None, memo:
     return await balance(workspace_id)
 
 
-# Each movement of a run carries the run's agent and who started it, in the same round trip: the
-# executions repository's LATERAL probe per row of the page already cut to size (``run_names_join``).
-# Grants have no run: those columns are NULL.
+# The page of movements only: each run's agent and starter are the executions domain's to tell
+# (``executions.service.run_names``; billing imports nothing that imports billing).
 TRANSFERS_SQL = (
-    "SELECT t.id, t.key, t.debit, t.credit, t.amount, t.execution, t.memo, t.created_at, "
-    "r.agent, r.started_by, r.started_by_name "
-    "FROM (SELECT * FROM ledger_transfers t WHERE {where} ORDER BY t.created_at DESC, t.id DESC LIMIT {size}) t "
-    + executions.run_names_join("t.execution")
-    + " ORDER BY t.created_at DESC, t.id DESC"
+    "SELECT t.id, t.key, t.debit, t.credit, t.amount, t.execution, t.memo, t.created_at "
+    "FROM ledger_transfers t WHERE {where} ORDER BY t.created_at DESC, t.id DESC LIMIT {size}"
 )
 
 

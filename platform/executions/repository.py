@@ -248,13 +248,17 @@ async def preview_of(scope: Scope, execution_id: UUID) -> str | None:
 
 # --- Runs as other domains' statements name them (one round trip, the run's SQL kept here) -----------
 
-def run_names_join(run_column: str) -> str:
-    """A LATERAL join giving each row of another domain's page its run's ``r.agent``, ``r.started_by`` and
-    ``r.started_by_name`` (the ledger's movements), by the run id in ``run_column``: a primary-key probe of
-    executions and users per row of a page already cut to size, never a join the planner might turn into a
-    hash of every run. Rows without a run get NULLs."""
-    return ("LEFT JOIN LATERAL (SELECT e.agent, e.started_by, u.name AS started_by_name FROM executions e "
-            f"LEFT JOIN users u ON u.id = e.started_by WHERE e.id = {run_column}) r ON TRUE")
+async def run_names(scope: Scope, execution_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Each run's ``agent``, ``started_by`` and ``started_by_name``, by id, for the workspace's books (the
+    ledger names the run behind each movement, deleted runs too: the books keep every movement). One
+    primary-key probe per id of a page already cut to size."""
+    if not execution_ids:
+        return {}
+    rows = await fetch("SELECT e.id, e.agent, e.started_by, u.name AS started_by_name FROM executions e "
+                       f"LEFT JOIN users u ON u.id = e.started_by WHERE {workspace_sql('e')} AND e.id = ANY({{}})",
+                       scope.workspace_id, list(set(execution_ids)))
+    return {r["id"]: {"agent": r["agent"], "started_by": r["started_by"], "started_by_name": r["started_by_name"]}
+            for r in rows}
 
 
 def run_alive_sql(run_column: str) -> str:

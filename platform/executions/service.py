@@ -201,6 +201,12 @@ get = repository.get
 code = repository.code
 step_value = repository.step_value
 may_act = repository.may_act
+async def run_names(scope: Scope, execution_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """For the books (admins): the agent and starter of each run behind the ledger's movements."""
+    scope.require_admin()
+    return await repository.run_names(scope, execution_ids)
+
+
 visible_ids = repository.visible_ids  # the live events' visibility: the same rule
 
 

@@ -1,4 +1,4 @@
-"""Schedules: the table and every query on it (``repository``; members reach their own, admins all).
-The rules (checked like a start, priced, run now, turned on and off, fired, audited) are
-``agents/scheduling.py``: a schedule starts runs through ``agents.launch``. Imports platform only.
+"""Schedules: runs that start by themselves (cron), in their maker's name and priced like a start.
+Owns: the schedules table and every query on it (``repository``); the rules (create, edit, turn on and off, delete with its audit record, fire) are ``agents/scheduling.py``, since a schedule starts runs through ``agents.launch``.
+May import: platform.
 """

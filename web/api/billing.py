@@ -1,5 +1,6 @@
 """API: the workspace's wallet (credits available and held) and its ledger (every credit movement), for
-admins. Thin: billing's service checks the role and the period and reads the ledger."""
+admins. Thin: billing's service checks the role and the period and reads the ledger; the executions
+service names the run behind each movement (billing knows runs only by id)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.params import QueryParameter
 from agentledger.billing import service as billing
 from agentledger.billing.schemas import TransferOut, WalletOut
 from agentledger.platform.errors import Forbidden
+from agentledger.platform.executions import service as executions
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import PageOut
 from agentledger.web.api.paging import Cursor, Limit
@@ -35,7 +37,8 @@ class WalletController(Controller):
         until: Annotated[datetime | None, QueryParameter(description="ISO 8601 with a time zone, exclusive")] = None,
     ) -> PageOut[TransferOut]:
         page = await billing.transfers(caller, PageRequest(cursor, limit), since=since, until=until)
-        return PageOut([TransferOut(**row) for row in page.items], page.next_cursor)
+        runs = await executions.run_names(caller, [row["execution"] for row in page.items if row["execution"]])
+        return PageOut([TransferOut(**row, **runs.get(row["execution"], {})) for row in page.items], page.next_cursor)
 
 
 controllers = [WalletController]
