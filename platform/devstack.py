@@ -196,6 +196,18 @@ def _parallel(args: list[str]) -> list[str]:
     return ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
 
 
+# The slowest honest test (./run demo end to end) takes about 40 s alone and twice that with two workers
+# sharing two cores; 300 s stays well above it, and a hung test fails alone instead of holding CI.
+TEST_TIMEOUT_SECONDS = 300
+
+
+def _reporting(args: list[str]) -> list[str]:
+    """A per-test timeout and the 15 slowest tests in every report, unless the caller chose."""
+    chosen = {a.split("=", 1)[0] for a in args}
+    return ([] if "--timeout" in chosen else [f"--timeout={TEST_TIMEOUT_SECONDS}"]) + \
+        ([] if "--durations" in chosen else ["--durations=15"])
+
+
 def test(args: list[str]) -> int:
     folder = DATA / "test"
     with EmbeddedServices(folder) as services:
@@ -204,7 +216,8 @@ def test(args: list[str]) -> int:
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
         env.setdefault("BASE_URL", "http://127.0.0.1:8000")
         env.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # test sites run on 127.0.0.1
-        rc = subprocess.call([sys.executable, "-m", "pytest", *_parallel(args), *args], env=env)
+        rc = subprocess.call([sys.executable, "-m", "pytest", *_parallel(args), *_reporting(args), *args],
+                             env=env)
     if rc == 5:
         print("no test ran: that is a failure", file=sys.stderr)
         return 1

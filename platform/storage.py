@@ -120,7 +120,3 @@ def ensure_bucket() -> None:
         client.create_bucket(Bucket=bucket())
     client.put_bucket_lifecycle_configuration(Bucket=bucket(), LifecycleConfiguration={
         "Rules": [lifecycle_rule(get_settings().export_link_days + 1)]})
-
-
-def reset_client() -> None:
-    _client.cache_clear()
