@@ -1,5 +1,6 @@
 """Test set-up: real PostgreSQL and Redis (started by ``./run test``), a fresh database per test run
-(and per xdist worker), and a clean state for every test (tables truncated, Redis db flushed)."""
+(and per xdist worker), and a clean state for every test (tables emptied, Redis db flushed:
+tests/support/state.py), except where a marker says otherwise (see ``clean``)."""
 
 from __future__ import annotations
 
