@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from agentledger.platform.tokens import TokenInfo
+
 T = TypeVar("T")
 Role = Literal["member", "admin"]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
@@ -73,15 +75,7 @@ class TokenIn(Input):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 
 
-class TokenOut(msgspec.Struct):
-    id: UUID
-    name: str
-    prefix: str
-    user_id: UUID
-    user_email: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+class TokenOut(TokenInfo, frozen=True):
     token: str | None = None  # the plain token, only in the response that creates it
 
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from agentledger.platform import audit
 from agentledger.platform.clock import now
 from agentledger.platform.database import fetch
@@ -22,8 +24,10 @@ TOKEN_PREFIX = "al"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most this often per token
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
+class TokenInfo(msgspec.Struct, frozen=True):
+    """An API token as its owner sees it (never its secret). Also the API's shape: ``schemas.TokenOut`` is
+    this plus the plain token of the response that creates it, so the fields are declared here once."""
+
     id: UUID
     name: str
     prefix: str

@@ -50,7 +50,7 @@ class MeController(Controller):
         else:
             mine = await workspaces.workspaces_of(principal.user_id)
         return MeOut(
-            user=UserOut(principal.user_id, principal.email, principal.name),
+            user=shaped(UserOut, principal, id=principal.user_id),
             workspaces=[shaped(WorkspaceOut, w) for w in mine],
             auth="token" if principal.via_token else "session",
         )

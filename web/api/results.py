@@ -64,16 +64,12 @@ class RunResultsController(Controller):
     @post("/results/approve", raises=[Conflict], status_code=HTTP_200_OK, summary="Approve many results of this run at once")
     async def approve_many(
             self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> PageOut[ResultOut]:
-        async with atomic():
-            rows = await service.decide_many(caller, execution_id, data.result_ids, "approve")
-        return PageOut([_out(caller, row) for row in rows])
+        return await _decide_many(caller, execution_id, data.result_ids, "approve")
 
     @post("/results/reject", raises=[Conflict], status_code=HTTP_200_OK, summary="Reject many results of this run at once")
     async def reject_many(
             self, caller: Caller, execution_id: Id, data: JSONBody[ResultIdsIn]) -> PageOut[ResultOut]:
-        async with atomic():
-            rows = await service.decide_many(caller, execution_id, data.result_ids, "reject")
-        return PageOut([_out(caller, row) for row in rows])
+        return await _decide_many(caller, execution_id, data.result_ids, "reject")
 
     @post("/apply", raises=[Conflict, BadGateway], status_code=HTTP_200_OK,
           summary="Push approved changes through the workspace's connector; one outcome per result")
@@ -88,6 +84,14 @@ class RunResultsController(Controller):
     async def review(self, caller: Caller, execution_id: Id, data: JSONBody[ReviewIn]) -> ExecutionOut:
         async with atomic():
             return present_execution(await reviews.decide(caller, execution_id, data.decision, data.comment))
+
+
+async def _decide_many(caller: Scope, execution_id: UUID, result_ids: list[UUID],
+                       decision: Literal["approve", "reject"]) -> PageOut[ResultOut]:
+    """Approve or reject many of a run's results in one transaction; the bulk buttons' one answer."""
+    async with atomic():
+        rows = await service.decide_many(caller, execution_id, result_ids, decision)
+    return PageOut([_out(caller, row) for row in rows])
 
 
 class ResultsController(Controller):

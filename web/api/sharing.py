@@ -69,8 +69,8 @@ def share_out(share: service.Share) -> ShareOut:
 
 
 def link_out(link: links.Link, token: str | None = None) -> LinkOut:
-    f = link.failures
-    failures = FailuresOut(f.failures, f.window_seconds, f.last_failed_at, f.locked, f.locked_until, f.sources_locked)
+    f = link.failures  # the lockout's names for what the API has always called count, last_at, addresses_locked
+    failures = shaped(FailuresOut, f, count=f.failures, last_at=f.last_failed_at, addresses_locked=f.sources_locked)
     return shaped(LinkOut, link, failures=failures, url=links.url(token) if token else None)
 
 

@@ -5,6 +5,7 @@ shows every field's problem at once, next to the field, with what was typed kept
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from agentledger.agents.registry import all_agents
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid
-from agentledger.web.pages.common import page_scope, render, see_other
+from agentledger.web.pages.common import page_scope, render, see_other, submit
 
 
 @dataclass
@@ -129,22 +130,18 @@ class AutomationPages(Controller):
                            schedule_id: FromPath[UUID]) -> Template | Redirect:
         """Start its run now and go to it; a short wallet (402) comes back on the schedules page, in words."""
         _, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                run = await scheduling.run_now(caller, schedule_id)
-        except AppError as error:
-            return await self._schedules(request, ws, error=error, status_code=error.status_code)
-        return see_other(f"/w/{ws}/executions/{run['id']}")
+        return await submit(lambda: scheduling.run_now(caller, schedule_id), lambda run: f"/w/{ws}/executions/{run['id']}",
+                            self._refused(request, ws))
 
     @post("/schedules/{schedule_id:uuid}/toggle")
     async def toggle(self, request: Request, ws: FromPath[str], schedule_id: FromPath[UUID]) -> Template | Redirect:
         _, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                await scheduling.toggle(caller, schedule_id)
-        except AppError as error:
-            return await self._schedules(request, ws, error=error, status_code=error.status_code)
-        return see_other(f"/w/{ws}/schedules")
+        return await submit(lambda: scheduling.toggle(caller, schedule_id), f"/w/{ws}/schedules",
+                            self._refused(request, ws))
+
+    def _refused(self, request: Request, ws: str) -> Callable[[AppError], Awaitable[Template]]:
+        """The schedules page again, saying why a button was refused (with the refusal's status)."""
+        return lambda error: self._schedules(request, ws, error=error, status_code=error.status_code)
 
     @post("/schedules/{schedule_id:uuid}/delete")
     async def delete_schedule(self, request: Request, ws: FromPath[str], schedule_id: FromPath[UUID]) -> Redirect:

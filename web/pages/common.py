@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.response import Redirect, Template
@@ -10,7 +11,8 @@ from litestar.response import Redirect, Template
 from agentledger.platform import workspaces
 from agentledger.platform.charts import SIZES, render_svg
 from agentledger.platform.config import get_settings
-from agentledger.platform.errors import Invalid, NotAuthenticated, NotFound
+from agentledger.platform.database import atomic
+from agentledger.platform.errors import AppError, Invalid, NotAuthenticated, NotFound
 from agentledger.platform.scoping import Scope, resolve_scope
 from agentledger.web.auth import Principal, current_principal
 
@@ -49,6 +51,22 @@ def safe_next(target: str | None) -> str:
 
 def see_other(path: str) -> Redirect:
     return Redirect(path, status_code=303)
+
+
+Done = TypeVar("Done")
+
+
+async def submit(work: Callable[[], Awaitable[Done]], then: str | Callable[[Done], str],
+                 again: Callable[[AppError], Awaitable[Template]]) -> Template | Redirect:
+    """A form's post: ``work()`` in the request's transaction, then a 303 to ``then`` (a path, or the path
+    made from what ``work`` answered); a refusal (an ``AppError``) rolls back and comes back on the page
+    ``again(error)`` renders, which says why. Each button's handler says only what differs."""
+    try:
+        async with atomic():
+            done = await work()
+    except AppError as error:
+        return await again(error)
+    return see_other(then if isinstance(then, str) else then(done))
 
 
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG image runs no script; pygal styles inline

@@ -18,7 +18,7 @@ from agentledger.agents import launch
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Conflict, Invalid, NotFound
 from agentledger.platform.executions import service
-from agentledger.web.pages.common import page_scope, render, see_other
+from agentledger.web.pages.common import page_scope, render, see_other, submit
 from agentledger.web.pages.runs import StartForm, run_page, start_request
 
 CHUNK = 20  # array items (or object keys) per "Load more"
@@ -42,12 +42,9 @@ class RunActionPages(Controller):
     async def _act(self, request: Request, ws: str, execution_id: UUID, action: Any) -> Template | Redirect:
         """Run ``action(caller)`` in a transaction; go where it answers (a path), else back to the run."""
         _, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                target = await action(caller)
-        except AppError as error:
-            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
-        return see_other(target if isinstance(target, str) else f"/w/{ws}/executions/{execution_id}")
+        return await submit(lambda: action(caller),
+                            lambda target: target if isinstance(target, str) else f"/w/{ws}/executions/{execution_id}",
+                            lambda error: run_page(request, ws, execution_id, error=error, status_code=error.status_code))
 
     @post("/cancel")
     async def cancel(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:

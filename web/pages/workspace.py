@@ -3,6 +3,7 @@ form (runs are in ``runs.py``, schedules and connectors in ``automation.py``).""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError
 from agentledger.platform.scoping import Scope
 from agentledger.web.auth import Principal, current_principal
-from agentledger.web.pages.common import page_scope, render, see_other, signed_in
+from agentledger.web.pages.common import page_scope, render, see_other, signed_in, submit
 
 
 @dataclass
@@ -112,22 +113,20 @@ class WorkspacePages(Controller):
     async def change_role(self, request: Request, ws: FromPath[str], user_id: FromPath[UUID],
                           data: URLEncodedBody[RoleForm]) -> Template | Redirect:
         principal, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                await workspaces.change_role(caller, user_id, data.role)
-        except AppError as error:
-            return await self._members_page(request, principal, caller, error=error, status_code=error.status_code)
-        return see_other(f"/w/{ws}/members")
+        return await submit(lambda: workspaces.change_role(caller, user_id, data.role), f"/w/{ws}/members",
+                            self._refused(request, principal, caller))
 
     @post("/members/{user_id:uuid}/remove")
     async def remove_member(self, request: Request, ws: FromPath[str], user_id: FromPath[UUID]) -> Template | Redirect:
         principal, caller = await page_scope(request, ws)
-        try:
-            async with atomic():
-                await workspaces.remove_member(caller, user_id)
-        except AppError as error:
-            return await self._members_page(request, principal, caller, error=error, status_code=error.status_code)
-        return see_other("/" if user_id == principal.user_id else f"/w/{ws}/members")
+        return await submit(lambda: workspaces.remove_member(caller, user_id),
+                            "/" if user_id == principal.user_id else f"/w/{ws}/members",
+                            self._refused(request, principal, caller))
+
+    def _refused(self, request: Request, principal: Principal,
+                 caller: Scope) -> Callable[[AppError], Awaitable[Template]]:
+        """The members page again, saying why a button was refused (with the refusal's status)."""
+        return lambda error: self._members_page(request, principal, caller, error=error, status_code=error.status_code)
 
     async def _tokens_page(self, request: Request, principal: Principal, caller: Scope, *,
                            status_code: int = 200, **context: object) -> Template:
