@@ -1,10 +1,11 @@
-"""Credits: reserve, resolve (charge part, release the rest), grant. Exact integers, never negative.
+"""Credits: reserve, resolve (charge part, release the rest), grant, claw back. Exact integers, never negative.
 
 Each movement is one statement: a guarded UPDATE of the wallet and the INSERT of its ledger transfer,
 joined in a CTE, so either both happen or neither. Transfer keys are unique in the database
 (``<execution>:reserve``, ``<execution>:charge``, ``<execution>:release``): a duplicated message
 cannot move credits twice. The wallet row is the one hot spot; nothing else is done while it is locked.
-``transfers`` reads the ledger back for people, one keyset page at a time.
+Grants and clawbacks are rare and decide from the balance (a debt is repaid first, a shortfall is owed), so
+they lock the row, read, then write. ``transfers`` reads the ledger back for people, one keyset page at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _INSERT_TRANSFER = (
 
 RESERVE_SQL = (
     "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
-    f"WHERE {workspace_sql()} AND available >= {{}} RETURNING workspace) "
+    f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace) "
     + _INSERT_TRANSFER
     + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now() FROM moved "
     "RETURNING amount"
@@ -47,6 +48,11 @@ RESOLVE_SQL = (
 class Balance:
     available: int
     held: int
+    owed: int = 0  # clawed back (refund, dispute) beyond what was available; blocks new runs until repaid
+
+
+class CreditsOwed(PaymentRequired):
+    code = "credits_owed"
 
 
 async def _ensure_wallet(workspace_id: UUID) -> None:
@@ -58,8 +64,13 @@ async def _ensure_wallet(workspace_id: UUID) -> None:
 
 
 async def balance(workspace_id: UUID) -> Balance:
-    rows = await fetch(f"SELECT available, held FROM wallets WHERE {workspace_sql()}", workspace_id)
-    return Balance(rows[0]["available"], rows[0]["held"]) if rows else Balance(0, 0)
+    rows = await fetch(f"SELECT available, held, owed FROM wallets WHERE {workspace_sql()}", workspace_id)
+    return Balance(**rows[0]) if rows else Balance(0, 0)
+
+
+def owed_message(owed: int) -> str:
+    return (f"{owed} credits are owed after a refund or dispute, so no run can start: buy credits on the "
+            "Billing page (the debt is paid from them first) or ask an admin to")
 
 
 async def reserve(workspace_id: UUID, execution_id: UUID, amount: int) -> None:
@@ -69,8 +80,10 @@ async def reserve(workspace_id: UUID, execution_id: UUID, amount: int) -> None:
     moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, f"{execution_id}:reserve", amount,
                         execution_id)
     if not moved:
-        have = (await balance(workspace_id)).available
-        raise PaymentRequired(f"insufficient credits: need {amount}, have {have}")
+        have = await balance(workspace_id)
+        if have.owed:
+            raise CreditsOwed(owed_message(have.owed))
+        raise PaymentRequired(f"insufficient credits: need {amount}, have {have.available}")
 
 
 async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge: int) -> None:
@@ -85,21 +98,61 @@ async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge:
         raise RuntimeError(f"the hold of execution {execution_id} is not in the wallet")
 
 
+async def _locked(workspace_id: UUID) -> Balance:
+    """The wallet row, locked for this transaction: grants and clawbacks read, decide, then write."""
+    await _ensure_wallet(workspace_id)
+    rows = await fetch(f"SELECT available, held, owed FROM wallets WHERE {workspace_sql()} FOR UPDATE", workspace_id)
+    return Balance(**rows[0])
+
+
+async def has_moved(key: str) -> bool:
+    """Whether a movement under ``key`` is in the ledger."""
+    return bool(await fetch("SELECT 1 FROM ledger_transfers WHERE key = {}", key))
+
+
+async def _record(workspace_id: UUID, available: int, owed: int, movements: list[tuple[str, str, str, int]],
+                  actor_id: UUID | None, memo: str) -> None:
+    """Write the locked wallet's new balances and its movements (key, debit, credit, amount; empty ones skipped)."""
+    await fetch(f"UPDATE wallets SET available = {{}}, owed = {{}}, updated_at = now() WHERE {workspace_sql()}",
+                available, owed, workspace_id)
+    for key, debit, credit, amount in movements:
+        if amount > 0:
+            await fetch(_INSERT_TRANSFER + "VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, NULL, {}, {}, now())",
+                        workspace_id, key, debit, credit, amount, actor_id, memo)
+
+
 async def grant(workspace_id: UUID, amount: int, *, actor_id: UUID | None, memo: str, key: str | None = None) -> Balance:
-    """Add credits from outside (an admin grant, later a purchase); audited."""
+    """Add credits from outside (an admin grant, a purchase); audited. A debt left by a clawback is paid
+    from them first (``<key>:repay``, available -> owed). With ``key`` given, a second grant under the same
+    key changes nothing (the key is unique in the ledger; checked under the wallet's lock)."""
     if amount <= 0:
         raise Invalid("credits to grant must be a positive whole number", field="credits")
-    await _ensure_wallet(workspace_id)
     key = key or f"grant:{uuid.uuid4()}"
-    await fetch(
-        "WITH moved AS (UPDATE wallets SET available = available + {}, updated_at = now() "
-        f"WHERE {workspace_sql()} RETURNING workspace) "
-        + _INSERT_TRANSFER
-        + "SELECT gen_random_uuid(), workspace, {}, 'external', 'available', {}, NULL, {}, {}, now() FROM moved",
-        amount, workspace_id, key, amount, actor_id, memo,
-    )
+    wallet = await _locked(workspace_id)
+    if await has_moved(key):
+        return wallet
+    repay = min(wallet.owed, wallet.available + amount)
+    await _record(workspace_id, wallet.available + amount - repay, wallet.owed - repay,
+                  [(key, "external", "available", amount), (f"{key}:repay", "available", "owed", repay)], actor_id, memo)
     await audit.record("credits.granted", workspace_id=workspace_id, actor_id=actor_id, target=key, credits=amount,
                        memo=memo)
+    return await balance(workspace_id)
+
+
+async def claw_back(workspace_id: UUID, amount: int, *, key: str, memo: str) -> Balance:
+    """Take back ``amount`` credits granted earlier (a refund, a dispute): what is available goes back out
+    (available -> external); what is not is recorded as owed (``<key>:owed``, owed -> external) and repaid
+    from the next grant. Held credits stay with the runs holding them. Once per key."""
+    if amount <= 0:
+        raise Invalid("credits to take back must be a positive whole number", field="credits")
+    wallet = await _locked(workspace_id)
+    if await has_moved(key):
+        return wallet
+    take = min(wallet.available, amount)
+    await _record(workspace_id, wallet.available - take, wallet.owed + amount - take,
+                  [(key, "available", "external", take), (f"{key}:owed", "owed", "external", amount - take)], None, memo)
+    await audit.record("credits.clawed_back", workspace_id=workspace_id, actor_id=None, target=key, credits=amount,
+                       owed=amount - take, memo=memo)
     return await balance(workspace_id)
 
 
@@ -134,3 +187,28 @@ async def transfers(workspace_id: UUID, request: PageRequest, *, since: datetime
         return rows, None
     last = rows[request.limit - 1]
     return rows[: request.limit], encode_cursor(last["created_at"], last["id"])
+
+
+# Each account's balance per workspace: what was credited to it less what was debited from it.
+BALANCES_SQL = (
+    "SELECT m.workspace, m.account, sum(m.amount)::bigint AS balance FROM ("
+    "SELECT workspace, credit AS account, amount FROM ledger_transfers t WHERE {where} UNION ALL "
+    "SELECT workspace, debit, -amount FROM ledger_transfers t WHERE {where}) m GROUP BY m.workspace, m.account"
+)
+
+
+async def account_balances(workspace_id: UUID | None = None) -> dict[UUID, dict[str, int]]:
+    """The ledger's balance of every account, for one workspace or all of them (``agentledger reconcile``)."""
+    where = workspace_sql("t") if workspace_id else "TRUE"
+    rows = await fetch(BALANCES_SQL.replace("{where}", where), *([workspace_id, workspace_id] if workspace_id else []))
+    found: dict[UUID, dict[str, int]] = {}
+    for row in rows:
+        found.setdefault(row["workspace"], {})[row["account"]] = row["balance"]
+    return found
+
+
+async def wallets(workspace_id: UUID | None = None) -> dict[UUID, Balance]:
+    where = workspace_sql() if workspace_id else "TRUE"
+    rows = await fetch(f"SELECT workspace, available, held, owed FROM wallets WHERE {where}",
+                       *([workspace_id] if workspace_id else []))
+    return {row.pop("workspace"): Balance(**row) for row in rows}

@@ -8,5 +8,6 @@ from agentledger.platform.piccolo_app import MIGRATIONS
 APP_CONFIG = AppConfig(
     app_name="billing",
     migrations_folder_path=MIGRATIONS / "billing",
-    table_classes=[tables.Wallet, tables.LedgerTransfer],
+    table_classes=[tables.Wallet, tables.LedgerTransfer, tables.BillingAccount, tables.Purchase,
+                   tables.StripePayment, tables.StripeEvent],
 )

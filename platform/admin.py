@@ -22,3 +22,8 @@ async def lookup_workspace_and_user(slug: str, email: str) -> tuple[UUID, UUID]:
     if account is None:
         raise NotFound(f"no user {email}")
     return workspace_id, account.id
+
+
+async def slugs() -> dict[UUID, str]:
+    """Every workspace's slug by id, for commands that report on all of them."""
+    return {row["id"]: row["slug"] for row in await Workspace.select(Workspace.id, Workspace.slug)}

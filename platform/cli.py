@@ -152,7 +152,27 @@ def grant_credits(slug: str, amount: int, reason: str) -> None:
         return await ledger.grant(await lookup_workspace(slug), amount, actor_id=None, memo=reason)
 
     balance = _run(go)
-    click.echo(f"granted {amount} credits to {slug}: {balance.available} available, {balance.held} held")
+    click.echo(f"granted {amount} credits to {slug}: {balance.available} available, {balance.held} held"
+               + (f", {balance.owed} still owed" if balance.owed else ""))
+
+
+@main.command(help="Check that every workspace's ledger adds up to its wallet; exits 1 naming any that do not.")
+@click.option("--workspace", "slug", default=None, help="Only this workspace.")
+def reconcile(slug: str | None) -> None:
+    from agentledger.billing import reconcile as books
+    from agentledger.platform.admin import lookup_workspace, slugs
+
+    async def go() -> tuple[list[books.Reconciliation], dict]:
+        checked = [await books.workspace(await lookup_workspace(slug))] if slug else await books.every_workspace()
+        return checked, await slugs()
+
+    checked, names = _run(go)
+    off = [r for r in checked if not r.balanced]
+    for r in off:
+        click.echo(f"{names.get(r.workspace_id, r.workspace_id)}: OFF: " + "; ".join(r.differences()))
+    click.echo(f"{len(checked) - len(off)} of {len(checked)} workspaces balance")
+    if off:
+        sys.exit(1)
 
 
 @main.command("demo-site", help="Serve Northwind Outfitters, the demo shop agents audit (needs no database).")
@@ -168,6 +188,23 @@ def demo_site(host: str, port: int, token: str, state_file: str | None) -> None:
 
     app = create_app(token=token, state_file=state_file)
     click.echo(f"demo site on http://{host}:{port}")
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", timeout_graceful_shutdown=2)
+
+
+@main.command(help="Serve devstripe, the Stripe-shaped server of the demo and the tests (needs no database).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=12111, show_default=True)
+@click.option("--webhook-url", default=None, help="Where events are sent (our POST /webhooks/stripe).")
+@click.option("--webhook-secret", required=True, help="Signs the events (whsec_…).")
+@click.option("--async-delay", default=5.0, show_default=True, help="Seconds before 'Pay later' settles by itself.")
+def devstripe(host: str, port: int, webhook_url: str | None, webhook_secret: str, async_delay: float) -> None:
+    import uvicorn
+
+    from agentledger.billing.devstripe import DevStripe, create_app
+
+    app = create_app(DevStripe(f"http://{host}:{port}", webhook_url, webhook_secret, async_delay=async_delay))
+    click.echo(f"devstripe on http://{host}:{port}")
     sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", timeout_graceful_shutdown=2)
 

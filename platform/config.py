@@ -6,13 +6,38 @@ required one stops start-up with a single line that names it (see ``load_setting
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPack:
+    """What an admin can buy: ``credits`` for ``price`` in the billing currency's smallest unit."""
+
+    id: str
+    credits: int
+    price: int
+
+
+def parse_packs(text: str) -> tuple[CreditPack, ...]:
+    """``starter:1000:1900,team:5000:8500``: ids unique (letters, digits, - and _), credits and price whole
+    numbers above zero. A ValueError says which entry is wrong, so start-up names the variable and the entry."""
+    packs: list[CreditPack] = []
+    for entry in (part.strip() for part in text.split(",")):
+        match = re.fullmatch(r"([a-z0-9][a-z0-9_-]{0,39}):([1-9][0-9]{0,9}):([1-9][0-9]{0,9})", entry)
+        if not match:
+            raise ValueError(f"'{entry}' is not id:credits:price (e.g. starter:1000:1900, price in cents)")
+        if any(p.id == match[1] for p in packs):
+            raise ValueError(f"pack '{match[1]}' is listed twice")
+        packs.append(CreditPack(match[1], int(match[2]), int(match[3])))
+    return tuple(packs)
 
 
 class Settings(BaseSettings):
@@ -64,8 +89,12 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
 
     stripe_secret_key: str | None = None
-    stripe_webhook_secret: str | None = None
-    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = Field(default=None, description=(
+        "the webhook endpoint's signing secret (whsec_…); several, comma-separated, while one is rotated"))
+    stripe_api_base: str | None = Field(default=None, description="unset: Stripe itself; the demo points it at devstripe")
+    credit_packs: str = Field(default="starter:1000:1900,team:5000:8500,scale:20000:30000", description=(
+        "what admins can buy: id:credits:price,… with the price in the currency's smallest unit (cents)"))
+    billing_currency: str = Field(default="usd", pattern=r"^[a-z]{3}$", description="ISO 4217, lower case")
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -85,6 +114,20 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("credit_packs")
+    @classmethod
+    def _packs_parse(cls, value: str) -> str:
+        parse_packs(value)
+        return value
+
+    @property
+    def packs(self) -> tuple[CreditPack, ...]:
+        return parse_packs(self.credit_packs)
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        return [s.strip() for s in (self.stripe_webhook_secret or "").split(",") if s.strip()]
 
     @property
     def public_url(self) -> str:

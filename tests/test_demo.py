@@ -161,7 +161,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
             time.sleep(0.1)
         assert run["status"] == "partial" and (run["credits_charged"], run["credits_refunded"]) == (2, 1)
         wallet = httpx.get(f"{api}/wallet", headers={"Authorization": f"Bearer {alice['token']}"}).json()
-        assert wallet == {"available": 10_000 - 2, "held": 0}
+        assert wallet == {"available": 10_000 - 2, "held": 0, "owed": 0}
         # the admin commands reach this demo's services from another shell
         assert (data_dir / "services.env").stat().st_mode & 0o777 == 0o600  # it holds the secret key
         granted = run_cli(data_dir, "grant-credits", "--workspace", "acme", "--credits", "500", "--reason", "pilot")

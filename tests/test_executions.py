@@ -43,7 +43,7 @@ async def test_noop_run_reserves_then_settles_exactly(client, factory, running_w
     assert [s["name"] for s in read["steps"]] == ["process"] and read["steps"][0]["status"] == "succeeded"
     assert len(read["items"]) == 5 and read["duration_ms"] is not None and read["finished_at"]
     wallet = (await client.get("/api/v1/workspaces/acme/wallet", headers=team.admin.bearer)).json()
-    assert wallet == {"available": 95, "held": 0}
+    assert wallet == {"available": 95, "held": 0, "owed": 0}
     ledger = (await client.get("/api/v1/workspaces/acme/ledger", headers=team.admin.bearer)).json()["items"]
     assert [(t["debit"], t["credit"], t["amount"]) for t in ledger] == [
         ("held", "spent", 5), ("available", "held", 5), ("external", "available", 100)]

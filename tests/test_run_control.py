@@ -288,7 +288,7 @@ async def test_a_resume_with_nothing_to_do_is_refused(client, factory):
     body = (await client.get(base, headers=team.member.bearer)).json()
     assert body["actions"] == ["rerun", "delete"]
     wallet = (await client.get("/api/v1/workspaces/acme/wallet", headers=team.admin.bearer)).json()
-    assert wallet == {"available": 100 - 8, "held": 0}  # nothing was reserved by the refused resumes
+    assert wallet == {"available": 100 - 8, "held": 0, "owed": 0}  # nothing was reserved by the refused resumes
 
 
 async def test_the_actions_follow_the_state(factory):

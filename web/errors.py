@@ -74,7 +74,8 @@ def to_app_error(exc: Exception) -> AppError:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith("application/json")
+    """The API, machines (Stripe's webhook) and callers that ask for JSON get the error body; people a page."""
+    return request.url.path.startswith(("/api/", "/webhooks/")) or request.headers.get("accept", "").startswith("application/json")
 
 
 def handle(request: Request, exc: Exception) -> Response[Any]:
