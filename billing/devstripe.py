@@ -381,7 +381,7 @@ def _page(session: Obj, notice: str = "") -> str:
                        (("pay", "Pay"), ("decline", "Decline"), ("later", "Pay later (async)")))
                if state == "open" else f"<p>This checkout is {html.escape(state)}.</p>")
     return (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            f"<title>devstripe checkout</title><body style='font-family:sans-serif;max-width:28rem;margin:3rem auto'>"
+            f"<link rel=icon href='data:,'><title>devstripe checkout</title><body style='font-family:sans-serif;max-width:28rem;margin:3rem auto'>"
             f"<p><small>devstripe · test mode</small></p><h1>Pay {html.escape(amount)}</h1>"
             f"<p role=alert>{html.escape(notice)}</p><form method=post>{buttons}</form>"
             f"<p><a href='{html.escape(session['cancel_url'])}'>Back</a></p></body></html>")

@@ -77,7 +77,7 @@ def status_of(row: dict[str, Any]) -> str:
 def _purchase(row: dict[str, Any]) -> Purchase:
     return Purchase(row["id"], row["pack"], row["credits"], row["amount"], row["currency"], status_of(row),
                     row["credits_granted"], row["amount_refunded"] or 0, row["created_at"], row["paid_at"],
-                    row["created_by_name"], row["problem"], row["checkout_url"] if row["outcome"] == "pending" else None,
+                    row["created_by_name"], row["problem"], row["checkout_url"] if row["outcome"] == "pending" and not row["payment_intent"] else None,
                     row["stripe_session"], row["receipt_url"])
 
 

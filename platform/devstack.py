@@ -9,6 +9,7 @@ service URLs through their environment (and ``./run cli``, from another shell, t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -88,6 +89,7 @@ def demo(args: list[str]) -> int:
         os.environ.setdefault("SECRET_KEY", _secret(DATA))
         os.environ.setdefault("BASE_URL", f"http://127.0.0.1:{port}")
         os.environ.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # the demo's own pages are on 127.0.0.1
+        _stripe_settings()
         from agentledger.platform.config import load_settings_or_exit
         from agentledger.platform.demo import seed
         from agentledger.platform.migrate import migrate
@@ -96,6 +98,9 @@ def demo(args: list[str]) -> int:
 
         site = _demo_site()
         children = [site.process]
+        shop = _devstripe(settings.public_url)
+        if shop:
+            children.append(shop.process)
 
         async def prepare() -> dict:
             await migrate()
@@ -107,7 +112,12 @@ def demo(args: list[str]) -> int:
 
         try:
             wait_for_port(site.port, timeout=30)
+            if shop:
+                wait_for_port(shop.port, timeout=30)
             data = asyncio.run(prepare())
+            if shop:
+                data["stripe"] = {"api_base": shop.url, "webhook_secret": shop.secret}
+                _write_demo_file(DATA / "demo.json", data)
         except BaseException:
             stop_children(children)
             raise
@@ -135,7 +145,8 @@ def demo(args: list[str]) -> int:
 
 SERVICES_ENV = "services.env"
 SHARED_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "AGENT_ALLOW_PRIVATE_NETWORKS",
-                   "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+                   "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY",
+                   "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
 
 
 def _write_services_env(path: Path) -> None:
@@ -178,12 +189,57 @@ def _demo_site() -> DemoSite:
     return DemoSite(process, port, token)
 
 
+DEVSTRIPE_KEY = "sk_test_devstripe"
+
+
+def _stripe_settings() -> None:
+    """Without STRIPE_SECRET_KEY the demo buys credits from devstripe (billing/devstripe.py): a key it
+    accepts, its address on a port chosen now (STRIPE_API_BASE), and a webhook secret kept under .data/."""
+    if os.environ.get("STRIPE_SECRET_KEY"):
+        return
+    secret_file = DATA / "devstripe_webhook_secret"
+    if not secret_file.exists():
+        secret_file.write_text("whsec_" + secrets.token_hex(24))
+        secret_file.chmod(0o600)
+    wanted = int(os.environ.get("DEVSTRIPE_PORT", "12111"))
+    with socket.socket() as probe:
+        port = wanted if probe.connect_ex(("127.0.0.1", wanted)) != 0 else free_port()
+    os.environ.update(STRIPE_SECRET_KEY=DEVSTRIPE_KEY, STRIPE_API_BASE=f"http://127.0.0.1:{port}",
+                      STRIPE_WEBHOOK_SECRET=secret_file.read_text().strip())
+
+
+@dataclass(frozen=True)
+class DevStripe:
+    process: subprocess.Popen[bytes]
+    port: int
+    url: str
+    secret: str
+
+
+def _devstripe(public_url: str) -> DevStripe | None:
+    """devstripe, when the demo chose it (``_stripe_settings``): it sends its events to our webhook."""
+    if os.environ.get("STRIPE_SECRET_KEY") != DEVSTRIPE_KEY:
+        return None
+    url, secret = os.environ["STRIPE_API_BASE"], os.environ["STRIPE_WEBHOOK_SECRET"]
+    port = int(url.rsplit(":", 1)[1])
+    process = start_child(_cli("devstripe", "--port", str(port), "--webhook-url", f"{public_url}/webhooks/stripe",
+                               "--webhook-secret", secret), stdout=subprocess.DEVNULL)
+    return DevStripe(process, port, url, secret)
+
+
+def _write_demo_file(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)
+
+
 def _banner(data: dict) -> None:
     print(f"\n  agentledger is running at {data['url']}\n")
     for user in data["users"]:
         print(f"  {user['role']:<6} {user['workspace']:<7} {user['email']:<22} password {user['password']}")
         print(f"         API token {user['token']}")
     print(f"\n  demo shop for the agents: {data['demo_site']} (connected to both workspaces)")
+    if data.get("stripe"):
+        print(f"  buying credits goes to devstripe, a local Stripe stand-in: {data['stripe']['api_base']} (no real money)")
     print("  admin commands against this demo: ./run cli --help, e.g. ./run cli grant-credits --workspace acme "
           "--credits 500 --reason pilot")
     print(f"  (also in {DATA / 'demo.json'}) · Ctrl-C stops everything\n", flush=True)

@@ -62,7 +62,7 @@ async def bought(client, shop, person, pack="starter") -> dict:
     return await purchase(client, person, started["purchase_id"])
 
 
-async def test_an_admin_buys_a_pack_and_credits_arrive_only_with_the_paid_event(client, factory, shop):
+async def test_an_admin_buys_a_pack_and_credits_arrive_only_with_the_paid_event(shop, client, factory):
     team = await factory.team()
     packs = await client.get(f"{API}/billing/packs", headers=team.admin.bearer)
     assert packs.json()["items"] == [{"id": "starter", "credits": 1000, "price": 1900, "currency": "usd"},
@@ -87,7 +87,7 @@ async def test_an_admin_buys_a_pack_and_credits_arrive_only_with_the_paid_event(
     assert keys == [f"stripe:{started['id']}:grant"]
 
 
-async def test_one_customer_per_workspace_and_a_double_click_opens_one_checkout(client, factory, shop):
+async def test_one_customer_per_workspace_and_a_double_click_opens_one_checkout(shop, client, factory):
     team = await factory.team()
     first, second = await asyncio.gather(checkout(client, team.admin), checkout(client, team.admin))
     assert first == second
@@ -99,7 +99,7 @@ async def test_one_customer_per_workspace_and_a_double_click_opens_one_checkout(
     assert len((await client.get(f"{API}/billing/purchases", headers=team.admin.bearer)).json()["items"]) == 2
 
 
-async def test_members_and_strangers_cannot_buy(client, factory, shop):
+async def test_members_and_strangers_cannot_buy(shop, client, factory):
     team = await factory.team()
     for path in ("packs", "purchases", "account"):
         assert (await client.get(f"{API}/billing/{path}", headers=team.member.bearer)).status_code == 403
@@ -112,7 +112,7 @@ async def test_members_and_strangers_cannot_buy(client, factory, shop):
 
 
 @pytest.mark.parametrize("case", ["tampered", "wrong secret", "no header", "stale", "not json"])
-async def test_a_delivery_stripe_did_not_sign_is_a_400_that_writes_nothing(client, factory, shop, case):
+async def test_a_delivery_stripe_did_not_sign_is_a_400_that_writes_nothing(shop, client, factory, case):
     team = await factory.team()
     started = await checkout(client, team.admin)
     shop.hosted(started["id"], "pay")
@@ -134,14 +134,14 @@ async def test_a_delivery_stripe_did_not_sign_is_a_400_that_writes_nothing(clien
     assert await fetch("SELECT 1 FROM stripe_events") == [] and await fetch("SELECT 1 FROM ledger_transfers") == []
 
 
-async def test_a_rotated_secret_still_verifies(client, factory, shop, override_settings):
+async def test_a_rotated_secret_still_verifies(shop, client, factory, override_settings):
     override_settings(STRIPE_WEBHOOK_SECRET=f"whsec_new_one,{shop.webhook_secret}")
     team = await factory.team()
     await bought(client, shop, team.admin)
     assert (await wallet(client, team.admin))["available"] == 1000
 
 
-async def test_ten_concurrent_duplicate_deliveries_grant_once(client, factory, shop):
+async def test_ten_concurrent_duplicate_deliveries_grant_once(shop, client, factory):
     team = await factory.team()
     started = await checkout(client, team.admin)
     shop.hosted(started["id"], "pay")
@@ -153,7 +153,7 @@ async def test_ten_concurrent_duplicate_deliveries_grant_once(client, factory, s
     assert len(await fetch("SELECT 1 FROM ledger_transfers")) == 1
 
 
-async def test_unknown_event_types_are_kept_and_answered(client, factory, shop):
+async def test_unknown_event_types_are_kept_and_answered(shop, client, factory):
     payload = json.dumps({"id": "evt_unknown_1", "object": "event", "type": "customer.updated",
                           "data": {"object": {"id": "cus_x", "object": "customer"}}})
     answer = await client.post("/webhooks/stripe", content=payload.encode(), headers={
@@ -162,7 +162,7 @@ async def test_unknown_event_types_are_kept_and_answered(client, factory, shop):
     assert [r["type"] for r in await fetch("SELECT type FROM stripe_events")] == ["customer.updated"]
 
 
-async def test_an_amount_that_is_not_what_we_asked_grants_nothing_and_admins_see_why(client, factory, shop):
+async def test_an_amount_that_is_not_what_we_asked_grants_nothing_and_admins_see_why(shop, client, factory):
     team = await factory.team()
     started = await checkout(client, team.admin)
     shop.hosted(started["id"], "pay")
@@ -178,7 +178,7 @@ async def test_an_amount_that_is_not_what_we_asked_grants_nothing_and_admins_see
     assert seen["status"] == "failed" and "Stripe reported 1500 USD" in seen["problem"] and "1900 USD" in seen["problem"]
 
 
-async def test_async_payment_grants_when_it_succeeds_and_never_when_it_fails(client, factory, shop):
+async def test_async_payment_grants_when_it_succeeds_and_never_when_it_fails(shop, client, factory):
     team = await factory.team()
     later = await checkout(client, team.admin)
     shop.hosted(later["id"], "later")
@@ -197,7 +197,7 @@ async def test_async_payment_grants_when_it_succeeds_and_never_when_it_fails(cli
     assert (await wallet(client, team.admin))["available"] == 1000
 
 
-async def test_a_partial_refund_claws_back_exactly_its_share(client, factory, shop):
+async def test_a_partial_refund_claws_back_exactly_its_share(shop, client, factory):
     team = await factory.team()
     paid = await bought(client, shop, team.admin)
     shop.client.v1.refunds.create({"payment_intent": await _intent(paid["id"]), "amount": 633})  # a third of 1900
@@ -215,7 +215,7 @@ async def _intent(purchase_id) -> str:
     return (await fetch("SELECT payment_intent FROM purchases WHERE id = {}", purchase_id))[0]["payment_intent"]
 
 
-async def test_a_dispute_takes_back_and_a_won_dispute_gives_back(client, factory, shop):
+async def test_a_dispute_takes_back_and_a_won_dispute_gives_back(shop, client, factory):
     team = await factory.team()
     paid = await bought(client, shop, team.admin)
     charge_id = (await fetch("SELECT charge FROM stripe_payments"))[0]["charge"]
@@ -229,7 +229,7 @@ async def test_a_dispute_takes_back_and_a_won_dispute_gives_back(client, factory
     assert (await purchase(client, team.admin, paid["id"]))["status"] == "paid"
 
 
-async def test_every_delivery_order_ends_in_the_same_wallet_and_books(client, factory, shop):
+async def test_every_delivery_order_ends_in_the_same_wallet_and_books(shop, client, factory):
     """All 24 orders of {completed, async_payment_succeeded, refunded (half), dispute (a fifth)}: each in a
     workspace of its own, each ends with 1000 - 500 - 200 = 300 credits and the same account balances."""
     owner = await factory.user()
@@ -265,7 +265,7 @@ async def test_every_delivery_order_ends_in_the_same_wallet_and_books(client, fa
     assert {r["account"]: r["balance"] for r in json.loads(books)} == {"available": 300, "external": -300}
 
 
-async def test_a_clawback_the_wallet_cannot_cover_is_owed_blocks_runs_and_is_repaid_first(client, factory, shop):
+async def test_a_clawback_the_wallet_cannot_cover_is_owed_blocks_runs_and_is_repaid_first(shop, client, factory):
     team = await factory.team()
     paid = await bought(client, shop, team.admin)
     spent = await client.post(f"{API}/executions", json={"agent": "noop", "inputs": {}, "scope": 800},

@@ -34,6 +34,7 @@ from agentledger.web.middleware import (
 from agentledger.web.pages.account import AccountPages
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
+from agentledger.web.pages.billing import BillingPages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.run_start import RunStartPages
 from agentledger.web.pages.runs import RunPages
@@ -58,12 +59,13 @@ def _csrf(settings: Settings) -> CSRFConfig:
     )
 
 
-def _oidc_origin(settings: Settings) -> str:
-    """Signing in with OIDC posts a form that redirects to the provider: CSP's form-action must allow it."""
-    if not settings.oidc_enabled:
-        return ""
-    parts = urlsplit(settings.oidc_issuer or "")
-    return f" {parts.scheme}://{parts.netloc}"
+def _form_targets(settings: Settings) -> str:
+    """Forms that redirect to another site, which CSP's form-action must allow (browsers hold a form's
+    redirects to it too): signing in with OIDC goes to the provider, buying credits to Stripe's checkout
+    (devstripe's own origin when STRIPE_API_BASE points at it)."""
+    targets = [settings.oidc_issuer or ""] if settings.oidc_enabled else []
+    targets.append(settings.stripe_api_base or "https://checkout.stripe.com")
+    return "".join(f" {p.scheme}://{p.netloc}" for p in map(urlsplit, targets) if p.scheme and p.netloc)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -107,7 +109,7 @@ def create_app() -> Litestar:
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
-            AutomationPages,
+            AutomationPages, BillingPages,
             SharePages, LinkPages, AccountPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],
@@ -115,7 +117,7 @@ def create_app() -> Litestar:
         # in this order: who, then what
         guards=[auth.api_caller_first, json_bodies_only, known_query_only, text_without_nul],
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware, form_targets=_oidc_origin(settings)),
+            DefineMiddleware(SecurityHeadersMiddleware, form_targets=_form_targets(settings)),
             sessions.middleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=_csrf(settings), session_cookie=sessions.key),
             ExactAllowMiddleware,

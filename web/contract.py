@@ -53,7 +53,8 @@ ERROR_SCHEMA = {
 MEANING = {
     400: "The body is not valid JSON, or is nested too deeply",
     401: "No credentials, or a token that is unknown, revoked or expired",
-    402: "The wallet holds fewer credits than the run would reserve",
+    402: "The wallet holds fewer credits than the run would reserve, or owes credits after a refund or dispute "
+         "(error credits_owed)",
     403: "Your role does not allow this",
     404: "No such workspace or resource, or not one you may see",
     409: "The resource's state does not allow this now (the message says why)",
@@ -62,7 +63,7 @@ MEANING = {
     415: "The body is not application/json",
     422: "A field or query parameter is invalid, unknown, or carries a NUL character",
     429: "Too many attempts: wait for Retry-After seconds",
-    502: "The site the connector names did not answer usably",
+    502: "An outside service (the site a connector names, Stripe) did not answer usably",
 }
 # What web/text_guard.py refuses, as JSON Schema patterns: in a body, control characters but tab and
 # line breaks; in a path or query value, line breaks too.
@@ -83,6 +84,11 @@ DOWNLOADS: dict[tuple[str, str], dict[str, Any]] = {  # what the files are: Lite
     ("/api/v1/workspaces/{ws}/executions/{execution_id}/export", "get"): {
         "description": "json: the whole record; csv: its table, or a zip of its tables when it has several",
         "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": _FILE, "application/zip": _FILE},
+        "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename"}},
+    },
+    ("/api/v1/workspaces/{ws}/billing/purchases/{purchase_id}/receipt.pdf", "get"): {
+        "description": "The purchase's PDF receipt, naming the workspace's billing name and address",
+        "content": {"application/pdf": _FILE},
         "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename"}},
     },
     ("/api/v1/workspaces/{ws}/results/{result_id}/download", "get"): {

@@ -9,10 +9,9 @@ thousands of pages. WeasyPrint is CPU-bound, so it runs on a thread.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,18 @@ from urllib.parse import urlsplit
 import jinja2
 import msgspec
 
-from agentledger.platform import storage
+from agentledger.platform import pdf, storage
 from agentledger.platform.charts import render_svg
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
 from agentledger.platform.exports import reading
 from agentledger.platform.exports.reading import Run, Tally
+from agentledger.platform.pdf import number, when
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_ROWS = 200  # recommendations, action items and failed items printed; the rest are counted
 MAX_TABLE_ROWS = 300  # rows of one report table printed
 SIGV4_MAX_SECONDS = 7 * 86400  # S3 (and MinIO) refuse presigned URLs that live longer than a week
-_rendering = asyncio.Semaphore(2)  # a burst of PDF requests queues here instead of taking every core and thread
 
 
 def link_seconds() -> int:
@@ -72,17 +71,7 @@ def _design_version() -> str:
 async def render(run: Run, tally: Tally | None = None, *, shared: bool = False) -> bytes:
     tally = tally or await reading.tally(run)
     html = _environment().get_template("report.html").render(**await context(run, tally), shared=shared)
-    async with _rendering:
-        return await asyncio.to_thread(_write_pdf, html)
-
-
-def _write_pdf(html: str) -> bytes:
-    import weasyprint
-
-    # Only data: URLs (the charts) may load: agent output must never make the renderer fetch anything.
-    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=False)
-    css = weasyprint.CSS(string=(TEMPLATES / "report.css").read_text(), url_fetcher=fetcher)
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[css])
+    return await pdf.render(html, (TEMPLATES / "report.css").read_text())
 
 
 @lru_cache(maxsize=1)
@@ -202,24 +191,6 @@ def _artifact(row: dict[str, Any]) -> dict[str, Any]:
     b = row["body"]
     return {"name": row["title"], "description": b.get("description"), "content_type": b.get("content_type"),
             "size": b.get("size")}
-
-
-def number(value: Any) -> str:
-    """1,234 and 72 (no .0), 3.5 when it has decimals."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
-
-
-def when(value: datetime | None) -> str:
-    if value is None:
-        return "–"
-    value = value.astimezone(UTC)
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
 
 
 def duration(ms: int | None) -> str:

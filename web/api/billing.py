@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from agentledger.billing import purchases, webhooks
+from agentledger.billing import purchases, receipts, webhooks
 from agentledger.billing import service as billing
 from agentledger.billing.schemas import (
     BillingAccountIn,
@@ -27,7 +27,7 @@ from agentledger.billing.schemas import (
 )
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import BadGateway, Forbidden
+from agentledger.platform.errors import BadGateway, Conflict, Forbidden
 from agentledger.platform.executions import service as executions
 from agentledger.platform.pagination import DEFAULT_LIMIT, PageRequest
 from agentledger.platform.schemas import PageOut
@@ -92,6 +92,13 @@ class BillingController(Controller):
     @get("/purchases/{purchase_id:uuid}", raises=[Forbidden], summary="One purchase")
     async def purchase(self, caller: Caller, purchase_id: FromPath[UUID]) -> PurchaseOut:
         return purchase_out(caller, await purchases.get(caller, purchase_id))
+
+    @get("/purchases/{purchase_id:uuid}/receipt.pdf", raises=[Forbidden, Conflict],
+         summary="The purchase's PDF receipt (409 until it is paid)")
+    async def receipt(self, caller: Caller, purchase_id: FromPath[UUID]) -> Response[bytes]:
+        pdf, filename = await receipts.receipt(caller, purchase_id)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @get("/account", raises=[Forbidden], summary="Billing details: the name and address on receipts, the "
          "low-balance threshold, and the wallet")
