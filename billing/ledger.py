@@ -19,7 +19,7 @@ from uuid import UUID
 from agentledger.platform import audit
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid, PaymentRequired
-from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
+from agentledger.platform.pagination import PageRequest, cut, decode_cursor
 from agentledger.platform.scoping import workspace_sql
 
 _INSERT_TRANSFER = (
@@ -168,8 +168,6 @@ async def transfers(workspace_id: UUID, request: PageRequest, *, since: datetime
                     until: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the workspace's movements, newest first, made in ``[since, until)``; and the next cursor.
     Walks the ``(workspace, created_at, id)`` index from the cursor, so every page costs the same."""
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     where, args = [workspace_sql("t")], [workspace_id]
     if since is not None:
         where.append("t.created_at >= {}")
@@ -182,11 +180,7 @@ async def transfers(workspace_id: UUID, request: PageRequest, *, since: datetime
         args.extend(decode_cursor(request.cursor))
     # the size is an int checked above, written in so one generic plan serves every page (see listing.py)
     text = TRANSFERS_SQL.replace("{where}", " AND ".join(where)).replace("{size}", str(int(request.limit) + 1))
-    rows = await fetch(text, *args)
-    if len(rows) <= request.limit:
-        return rows, None
-    last = rows[request.limit - 1]
-    return rows[: request.limit], encode_cursor(last["created_at"], last["id"])
+    return cut(await fetch(text, *args), request)
 
 
 # Each account's balance per workspace: what was credited to it less what was debited from it.

@@ -24,6 +24,7 @@ from agentledger.platform.database import atomic, in_transaction
 from agentledger.platform.errors import Invalid, NotFound
 from agentledger.platform.pagination import Page, PageRequest
 from agentledger.platform.scoping import Scope
+from agentledger.platform.validation import single_line
 
 DOUBLE_CLICK_SECONDS = 30  # without a key of the caller's own, one pack bought twice this close is one checkout
 MAX_THRESHOLD = 10**12
@@ -88,6 +89,7 @@ async def start(scope: Scope, pack_id: str, idempotency_key: str | None = None) 
     assert not in_transaction(), "start() commits its own steps: call it with no transaction open"
     scope.require_admin()
     offer, settings = pack(pack_id), get_settings()
+    stripe_api.client()  # Stripe not set up: a 502 that says so, before anything is written
     chosen = idempotency_key or f"{offer.id}:{int(time.time()) // DOUBLE_CLICK_SECONDS}"
     async with atomic():
         while True:
@@ -161,11 +163,11 @@ async def update_account(scope: Scope, billing_name: str, billing_address: str,
     if low_balance_threshold is not None and not 0 <= low_balance_threshold <= MAX_THRESHOLD:
         raise Invalid(f"the threshold is a whole number of credits from 0 to {MAX_THRESHOLD}",
                       field="low_balance_threshold")
-    for name, value, limit in (("billing_name", billing_name, 200), ("billing_address", billing_address, 1000)):
-        if len(value) > limit:
-            raise Invalid(f"at most {limit} characters", field=name)
-    await repository.update_account(scope.workspace_id, billing_name.strip(), billing_address.strip(),
-                                    low_balance_threshold)
+    billing_name = single_line(billing_name, "billing_name", label="billing name", max_length=200) \
+        if billing_name.strip() else ""  # empty: receipts name the workspace
+    if len(billing_address) > 1000:
+        raise Invalid("the billing address is at most 1,000 characters", field="billing_address")
+    await repository.update_account(scope.workspace_id, billing_name, billing_address.strip(), low_balance_threshold)
     await audit.record("billing.updated", workspace_id=scope.workspace_id, actor_id=scope.user_id,
-                       billing_name=billing_name.strip(), low_balance_threshold=low_balance_threshold)
+                       billing_name=billing_name, low_balance_threshold=low_balance_threshold)
     return await account(scope)

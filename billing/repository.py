@@ -10,33 +10,43 @@ from typing import Any
 from uuid import UUID
 
 from agentledger.platform.database import fetch
-from agentledger.platform.pagination import PageRequest, decode_cursor, encode_cursor
+from agentledger.platform.pagination import PageRequest, cut, decode_cursor
 from agentledger.platform.scoping import workspace_sql
 
 Row = dict[str, Any]
 
 
+ACCOUNT_DEFAULTS: Row = {"stripe_customer": None, "billing_name": "", "billing_address": "",
+                         "low_balance_threshold": None}
+
+
 async def account(workspace_id: UUID) -> Row:
-    """The workspace's billing account, made on first use."""
-    await fetch("INSERT INTO billing_accounts (id, workspace, billing_name, billing_address, updated_at) "
-                "VALUES (gen_random_uuid(), {}, '', '', now()) ON CONFLICT (workspace) DO NOTHING", workspace_id)
-    return (await fetch(f"SELECT * FROM billing_accounts WHERE {workspace_sql()}", workspace_id))[0]
+    """The workspace's billing account; the defaults until an admin saves one or a first checkout makes it
+    (reading never writes: a GET changes nothing)."""
+    rows = await fetch(f"SELECT * FROM billing_accounts WHERE {workspace_sql()}", workspace_id)
+    return rows[0] if rows else {**ACCOUNT_DEFAULTS, "workspace": workspace_id}
+
+
+_UPSERT_ACCOUNT = (
+    "INSERT INTO billing_accounts AS a (id, workspace, stripe_customer, billing_name, billing_address, "
+    "low_balance_threshold, updated_at) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, now()) "
+    "ON CONFLICT (workspace) DO UPDATE SET "
+)
 
 
 async def keep_customer(workspace_id: UUID, customer: str) -> str:
     """Record the Stripe customer unless one is recorded already; answers the one that stands."""
-    await fetch(f"UPDATE billing_accounts SET stripe_customer = {{}}, updated_at = now() "
-                f"WHERE {workspace_sql()} AND stripe_customer IS NULL", customer, workspace_id)
-    return (await account(workspace_id))["stripe_customer"]
+    rows = await fetch(_UPSERT_ACCOUNT + "stripe_customer = COALESCE(a.stripe_customer, EXCLUDED.stripe_customer), "
+                       "updated_at = now() RETURNING stripe_customer", workspace_id, customer, "", "", None)
+    return rows[0]["stripe_customer"]
 
 
 async def update_account(workspace_id: UUID, billing_name: str, billing_address: str,
                          low_balance_threshold: int | None) -> Row:
-    await account(workspace_id)
-    rows = await fetch(f"UPDATE billing_accounts SET billing_name = {{}}, billing_address = {{}}, "
-                       f"low_balance_threshold = {{}}, updated_at = now() WHERE {workspace_sql()} RETURNING *",
-                       billing_name, billing_address, low_balance_threshold, workspace_id)
-    return rows[0]
+    return (await fetch(_UPSERT_ACCOUNT + "billing_name = EXCLUDED.billing_name, billing_address = "
+                        "EXCLUDED.billing_address, low_balance_threshold = EXCLUDED.low_balance_threshold, "
+                        "updated_at = now() RETURNING *", workspace_id, None, billing_name, billing_address,
+                        low_balance_threshold))[0]
 
 
 async def open_purchase(workspace_id: UUID, user_id: UUID, pack: str, credits: int, amount: int, currency: str,
@@ -89,11 +99,7 @@ async def purchases(workspace_id: UUID, request: PageRequest) -> tuple[list[Row]
         where.append("(p.created_at, p.id) < ({}, {})")
         args.extend(decode_cursor(request.cursor))
     text = PURCHASES_SQL.replace("{where}", " AND ".join(where)).replace("{size}", str(int(request.limit) + 1))
-    rows = await fetch(text, *args)
-    if len(rows) <= request.limit:
-        return rows, None
-    last = rows[request.limit - 1]
-    return rows[: request.limit], encode_cursor(last["created_at"], last["id"])
+    return cut(await fetch(text, *args), request)
 
 
 async def purchase(workspace_id: UUID, purchase_id: UUID) -> Row | None:

@@ -26,8 +26,24 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
+    """A page asked for; the size rule lives here, so every list (and every SQL that writes the size into
+    its text) meets a checked whole number."""
+
     cursor: str | None = None
     limit: int = DEFAULT_LIMIT
+
+    def __post_init__(self) -> None:
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
+            raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+
+
+def cut(rows: list[Any], request: PageRequest) -> tuple[list[Any], str | None]:
+    """Rows fetched with ``LIMIT request.limit + 1``, newest first: the page, and the cursor of its last
+    row when there is more."""
+    if len(rows) <= request.limit:
+        return rows, None
+    last = rows[request.limit - 1]
+    return rows[: request.limit], encode_cursor(last["created_at"], last["id"])
 
 
 ALL = PageRequest(limit=MAX_LIMIT)  # for pages that show one screenful of a short list
@@ -58,15 +74,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 async def keyset(query: Select, table: type[Table], request: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
     """Run ``query`` (which must select ``created_at`` and ``id``) for one page; answer rows and next cursor."""
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     created: Any = getattr(table, "created_at")
     row_id: Any = getattr(table, "id")
     if request.cursor:
         at, last = decode_cursor(request.cursor)
         query = query.where((created < at) | ((created == at) & (row_id < last)))
-    rows = await query.order_by(created, row_id, ascending=False).limit(request.limit + 1)
-    if len(rows) <= request.limit:
-        return rows, None
-    last_row = rows[request.limit - 1]
-    return rows[: request.limit], encode_cursor(last_row["created_at"], last_row["id"])
+    return cut(await query.order_by(created, row_id, ascending=False).limit(request.limit + 1), request)

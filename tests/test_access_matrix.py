@@ -21,6 +21,7 @@ import redis as sync_redis
 
 from agentledger.agents import launch, runner, scheduling
 from agentledger.platform import invitations, tokens
+from agentledger.platform.config import get_settings
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.results.tables import ExecutionResult
@@ -32,6 +33,7 @@ from tests.support.factories import Factory, csrf_from
 from tests.support.fixtures import sign_in
 from tests.support.snapshot import World
 from tests.support.state import truncate_all
+from tests.support.stripe import devstripe
 
 pytestmark = pytest.mark.own_state  # the module keeps its world; see the docstring
 CALLERS = ("anonymous", "member", "admin", "outsider")
@@ -165,6 +167,31 @@ CASES = [
          "/api/v1/workspaces/acme/executions/{run}/events", (401, 200, 200, 404), stream=True),
     Case("GET", "/api/v1/workspaces/{ws:str}/wallet", "/api/v1/workspaces/acme/wallet", (401, 403, 200, 404)),
     Case("GET", "/api/v1/workspaces/{ws:str}/ledger", "/api/v1/workspaces/acme/ledger", (401, 403, 200, 404)),
+    # buying credits: admins only; Stripe's webhook takes no credentials, only its signature
+    Case("GET", "/api/v1/workspaces/{ws:str}/billing/packs", "/api/v1/workspaces/acme/billing/packs",
+         (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/billing/checkout", "/api/v1/workspaces/acme/billing/checkout",
+         (401, 403, 201, 404), {"pack": "starter"}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/billing/purchases", "/api/v1/workspaces/acme/billing/purchases",
+         (401, 403, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/billing/purchases/{purchase_id:uuid}",
+         "/api/v1/workspaces/acme/billing/purchases/{purchase}", (401, 403, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/billing/purchases/{purchase_id:uuid}/receipt.pdf",
+         "/api/v1/workspaces/acme/billing/purchases/{purchase}/receipt.pdf", (401, 403, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/billing/account", "/api/v1/workspaces/acme/billing/account",
+         (401, 403, 200, 404)),
+    Case("PUT", "/api/v1/workspaces/{ws:str}/billing/account", "/api/v1/workspaces/acme/billing/account",
+         (401, 403, 200, 404), {"billing_name": "Acme Corp", "low_balance_threshold": 100}),
+    Case("POST", "/webhooks/stripe", "/webhooks/stripe", (400, 400, 400, 400), {"id": "evt_forged"}),
+    Case("GET", "/w/{ws:str}/billing", "/w/acme/billing", (LOGIN, 403, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/billing/checkout", "/w/acme/billing/checkout", (LOGIN, 403, 303, 404),
+         {"pack": "starter", "attempt": "matrix"}, page=True),
+    Case("POST", "/w/{ws:str}/billing/account", "/w/acme/billing/account", (LOGIN, 403, 303, 404),
+         {"billing_name": "Acme Corp", "billing_address": "", "low_balance_threshold": "100"}, page=True),
+    Case("GET", "/w/{ws:str}/billing/purchases/{purchase_id:uuid}", "/w/acme/billing/purchases/{purchase}",
+         (LOGIN, 403, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/billing/purchases/{purchase_id:uuid}/receipt.pdf",
+         "/w/acme/billing/purchases/{purchase}/receipt.pdf", (LOGIN, 403, 200, 404), page=True),
     # sharing: the member's own run, and an admin's run shared with the member (read, not change)
     Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/sharing",
          "/api/v1/workspaces/acme/executions/{done_run}/sharing", (401, 200, 200, 404)),
@@ -326,7 +353,7 @@ def test_every_route_is_in_the_matrix(app):
     assert covered - routes == set(), "the matrix names routes that no longer exist"
 
 
-async def _world(factory) -> dict:
+async def _world(factory, shop) -> dict:
     team = await factory.team()
     mia = await factory.user("mia@acme.example", "Mia Member")
     await factory.member("acme", mia)
@@ -350,6 +377,7 @@ async def _world(factory) -> dict:
         share_link, link_token = await links.create(member_scope, done_run["id"], "a long enough password")
     await runner.run_execution(done_run["id"])
     await runner.run_execution(admin_run["id"])
+    purchase = await _paid_purchase(admin_scope, shop)
     by_kind = {r["kind"]: r["id"] for r in reversed(await ExecutionResult.select().where(
         ExecutionResult.execution == done_run["id"]))}
     return {
@@ -360,8 +388,37 @@ async def _world(factory) -> dict:
                 "rec": by_kind["recommendation"], "content": by_kind["content"], "artifact": by_kind["artifact"],
                 "action": by_kind["action_item"], "report": by_kind["report"],
                 "connector": connector["id"], "schedule": schedule["id"], "shared_run": shared_run["id"],
-                "member": team.member.id, "link": share_link.id, "link_token": link_token},
+                "member": team.member.id, "link": share_link.id, "link_token": link_token,
+                "purchase": purchase},
     }
+
+
+async def _paid_purchase(admin_scope, shop) -> object:
+    """A starter pack bought on devstripe's hosted page, its webhook events received through the service."""
+    from agentledger.billing import purchases, webhooks
+
+    bought = await purchases.start(admin_scope, "starter")
+    assert shop.hosted(bought.stripe_session, "pay").status_code == 303
+    for delivery in shop.session_deliveries(bought.stripe_session):
+        async with atomic():
+            await webhooks.receive(delivery["payload"].encode(), delivery["signature"])
+    return bought.id
+
+
+@pytest.fixture(scope="module")
+def shop():
+    """devstripe as Stripe for the whole module (the settings are read per request)."""
+    with devstripe() as server:
+        saved = {key: os.environ.get(key) for key in server.settings}
+        os.environ.update(server.settings)
+        get_settings.cache_clear()
+        yield server
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
 
 
 async def _stream_status(base: str, url: str, headers: dict[str, str]) -> int:
@@ -388,14 +445,14 @@ async def app():
 
 
 @pytest.fixture(scope="module")
-async def world(app):
+async def world(app, shop):
     """Built once through the services, every person signed in, then kept as a snapshot."""
     await truncate_all()
     redis = sync_redis.Redis.from_url(os.environ["REDIS_URL"])
     redis.flushdb()
     redis.close()
     kept = World()
-    built = await _world(Factory())
+    built = await _world(Factory(), shop)
     team = built["team"]
     transport = httpx.ASGITransport(app=app)
     callers = {}

@@ -17,7 +17,7 @@ from agentledger.platform.errors import Invalid
 from agentledger.platform.executions import repository
 from agentledger.platform.executions.present import preview
 from agentledger.platform.executions.states import OUTCOMES, STATUSES
-from agentledger.platform.pagination import MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
+from agentledger.platform.pagination import PageRequest, decode_cursor, encode_cursor
 from agentledger.platform.scoping import Scope
 
 TRIGGERS = ("user", "schedule", "api", "rerun")
@@ -66,12 +66,10 @@ def sql(scope: Scope, filters: Filters, request: PageRequest, *, newer: bool = F
     after checking the filters and the limit; it reads ``request.limit + 1`` rows to know whether there
     is a next page. ``bench/history.py`` sends the very same text raw through asyncpg. The statement,
     and which runs the caller sees, are the executions repository's (``repository.list_sql``)."""
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     filters.check()
     after = decode_cursor(request.cursor) if request.cursor else None  # (created_at, id) of the last row seen
     conditions, args = _conditions(filters)
-    # The limit is written into the statement (an int checked above), not bound: with it bound, the
+    # The limit is written into the statement (an int PageRequest checked), not bound: with it bound, the
     # planner cannot cost a prepared statement's generic plan and plans every call afresh (0.3-0.5 ms,
     # more than the query itself); written in, one plan serves every page of the same size.
     return repository.list_sql(scope, conditions, args, after, newer=newer, size=int(request.limit) + 1)

@@ -12,7 +12,7 @@ from agentledger.platform.clock import now
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid, NotFound
 from agentledger.platform.executions import repository as executions
-from agentledger.platform.pagination import MAX_LIMIT, PageRequest
+from agentledger.platform.pagination import PageRequest
 from agentledger.platform.results.records import NewResult
 from agentledger.platform.results.tables import ExecutionResult, ResultRevision
 from agentledger.platform.scoping import Scope, in_workspace, workspace_sql
@@ -63,8 +63,6 @@ def _after(cursor: str) -> int:
 async def page(scope: Scope, execution_id: UUID, request: PageRequest, *, kind: str | None = None,
                status: str | None = None, priority: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a run's results in the order the agent emitted them."""
-    if not 1 <= request.limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     await executions.get(scope, execution_id)
     where = in_workspace(ExecutionResult, scope) & (ExecutionResult.execution == execution_id)
     for column, value in ((ExecutionResult.kind, kind), (ExecutionResult.status, status),

@@ -46,6 +46,7 @@ def _threshold(text: str) -> int | None:
 
 class BillingPages(Controller):
     path = "/w/{ws:str}/billing"
+    include_in_schema = False
 
     async def _page(self, request: Request, principal: Principal, caller: Scope, *, status_code: int = 200,
                     **context: object) -> Template:
