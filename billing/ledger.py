@@ -23,14 +23,15 @@ from agentledger.platform.pagination import PageRequest, cut, decode_cursor
 from agentledger.platform.scoping import workspace_sql
 
 _INSERT_TRANSFER = (
-    "INSERT INTO ledger_transfers (id, workspace, key, debit, credit, amount, execution, actor, memo, created_at) "
+    "INSERT INTO ledger_transfers (id, workspace, key, debit, credit, amount, execution, actor, memo, created_at, "
+    "agent, member) "
 )
 
 RESERVE_SQL = (
     "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
     f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace) "
     + _INSERT_TRANSFER
-    + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now() FROM moved "
+    + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now(), {}, {} FROM moved "
     "RETURNING amount"
 )
 
@@ -38,9 +39,10 @@ RESOLVE_SQL = (
     "WITH moved AS (UPDATE wallets SET held = held - {}, available = available + {}, updated_at = now() "
     f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace) "
     + _INSERT_TRANSFER
-    + "SELECT gen_random_uuid(), moved.workspace, t.key, 'held', t.credit, t.amount, {}, NULL, '', now() "
-    "FROM moved, (VALUES ({}::text, 'spent'::text, {}::bigint), ({}::text, 'available'::text, {}::bigint)) "
-    "AS t(key, credit, amount) WHERE t.amount > 0 RETURNING amount"
+    + "SELECT gen_random_uuid(), moved.workspace, t.key, 'held', t.credit, t.amount, {}, NULL, t.memo, now(), {}, {} "
+    "FROM moved, (VALUES ({}::text, 'spent'::text, {}::bigint, ''::text), "
+    "({}::text, 'available'::text, {}::bigint, {}::text)) AS t(key, credit, amount, memo) "
+    "WHERE t.amount > 0 RETURNING amount"
 )
 
 
@@ -73,12 +75,14 @@ def owed_message(owed: int) -> str:
             "Billing page (the debt is paid from them first) or ask an admin to")
 
 
-async def reserve(workspace_id: UUID, execution_id: UUID, amount: int) -> None:
-    """Hold ``amount`` for the execution, or 402 with nothing written."""
+async def reserve(workspace_id: UUID, execution_id: UUID, amount: int, *, agent: str | None = None,
+                  member: UUID | None = None) -> None:
+    """Hold ``amount`` for the execution, or 402 with nothing written. ``agent`` and ``member`` (who started
+    it) are written on the movement for the credit audit."""
     if amount <= 0:
         return
     moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, f"{execution_id}:reserve", amount,
-                        execution_id)
+                        execution_id, agent, member)
     if not moved:
         have = await balance(workspace_id)
         if have.owed:
@@ -86,14 +90,16 @@ async def reserve(workspace_id: UUID, execution_id: UUID, amount: int) -> None:
         raise PaymentRequired(f"insufficient credits: need {amount}, have {have.available}")
 
 
-async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge: int) -> None:
-    """End a hold: ``charge`` credits are spent, the rest of ``reserved`` goes back to available."""
+async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge: int, *, agent: str | None = None,
+                  member: UUID | None = None, reason: str = "") -> None:
+    """End a hold: ``charge`` credits are spent, the rest of ``reserved`` goes back to available; the
+    release's memo is ``reason`` (why credits came back: the run failed, was canceled, used less scope)."""
     if reserved <= 0:
         return
     charge = max(0, min(charge, reserved))
     release = reserved - charge
-    moved = await fetch(RESOLVE_SQL, reserved, release, workspace_id, reserved, execution_id,
-                        f"{execution_id}:charge", charge, f"{execution_id}:release", release)
+    moved = await fetch(RESOLVE_SQL, reserved, release, workspace_id, reserved, execution_id, agent, member,
+                        f"{execution_id}:charge", charge, f"{execution_id}:release", release, reason)
     if not moved:
         raise RuntimeError(f"the hold of execution {execution_id} is not in the wallet")
 
@@ -117,7 +123,7 @@ async def _record(workspace_id: UUID, available: int, owed: int, movements: list
                 available, owed, workspace_id)
     for key, debit, credit, amount in movements:
         if amount > 0:
-            await fetch(_INSERT_TRANSFER + "VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, NULL, {}, {}, now())",
+            await fetch(_INSERT_TRANSFER + "VALUES (gen_random_uuid(), {}, {}, {}, {}, {}, NULL, {}, {}, now(), NULL, NULL)",
                         workspace_id, key, debit, credit, amount, actor_id, memo)
 
 

@@ -23,3 +23,12 @@ def charge(base_cost: int, per_item_cost: int, processed: int, *, reserved: int,
     if failed or not reserved or (canceled and (not ever_claimed or not processed)):
         return 0
     return min(int(reserved), price(base_cost, per_item_cost, processed))
+
+
+REFUND_REASONS = {"failed": "run failed", "timed_out": "timed out", "canceled": "canceled"}
+
+
+def refund_reason(status: str) -> str:
+    """Why a run's unspent hold came back, in the ledger's words: it failed (everything back), timed out or
+    was canceled (what it did not process), or it finished using less than its scope (the estimate)."""
+    return REFUND_REASONS.get(status, "unused scope")

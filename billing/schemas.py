@@ -87,3 +87,20 @@ class BillingAccountOut(msgspec.Struct):
     held: int
     owed: int
     low: bool  # available is below the threshold
+
+
+class UsageGroupOut(msgspec.Struct):
+    key: str  # a member's id, an agent's name, a day (2026-11-03), a week's Monday, or a month (2026-11)
+    label: str
+    runs: int  # runs whose credits were settled in the period
+    credits_charged: int
+    credits_refunded: int
+
+
+class UsageOut(msgspec.Struct):
+    """Credits charged and refunded in ``[since, until)`` (UTC), grouped; a member sees their own runs only."""
+
+    groups: list[UsageGroupOut]
+    total: UsageGroupOut
+    since: datetime
+    until: datetime

@@ -32,6 +32,10 @@ class LedgerTransfer(Table, tablename="ledger_transfers"):
     credit = Varchar(length=16)
     amount = BigInt()  # > 0
     execution = UUID(null=True, default=None, index=True)
+    # Who and what a run's movement was for, written with it: the credit audit groups by them without
+    # the run's row (runs are deleted, archived; the books keep every movement).
+    agent = Varchar(length=64, null=True, default=None)
+    member = UUID(null=True, default=None)  # the person who started the run
     actor = ForeignKey(User, null=True, default=None)
     memo = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -23,7 +23,18 @@ from agentledger.platform.config import Settings, get_settings
 from agentledger.platform.database import close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, contract, errors
-from agentledger.web.api import billing, events, executions, exports, health, people, results, schedules, sharing
+from agentledger.web.api import (
+    billing,
+    credits,
+    events,
+    executions,
+    exports,
+    health,
+    people,
+    results,
+    schedules,
+    sharing,
+)
 from agentledger.web.middleware import (
     BearerAwareCSRFMiddleware,
     ExactAllowMiddleware,
@@ -35,6 +46,7 @@ from agentledger.web.pages.account import AccountPages
 from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.billing import BillingPages
+from agentledger.web.pages.credits import CreditsPages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.run_start import RunStartPages
 from agentledger.web.pages.runs import RunPages
@@ -106,10 +118,10 @@ def create_app() -> Litestar:
     logs.configure()
     app = Litestar(
         route_handlers=[
-            health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *results.controllers,
+            health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *credits.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
-            AutomationPages, BillingPages,
+            AutomationPages, BillingPages, CreditsPages,
             SharePages, LinkPages, AccountPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

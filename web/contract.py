@@ -91,6 +91,12 @@ DOWNLOADS: dict[tuple[str, str], dict[str, Any]] = {  # what the files are: Lite
         "content": {"application/pdf": _FILE},
         "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename"}},
     },
+    ("/api/v1/workspaces/{ws}/credits/export", "get"): {
+        "description": "The period's movements, oldest first: created_at, key, debit, credit, amount, execution, "
+                       "agent, member, member_name, memo",
+        "content": {"text/csv": _FILE},
+        "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename"}},
+    },
     ("/api/v1/workspaces/{ws}/results/{result_id}/download", "get"): {
         "description": "The artifact's file, in its own content type (attachment, or inline for pictures)",
         "content": {"*/*": _FILE},

@@ -269,3 +269,22 @@ def run_alive_sql(run_column: str) -> str:
 def run_not_started_by_sql(run_column: str) -> str:
     """A condition (one ``{}``: a user id): the run in ``run_column`` was not started by that user."""
     return f"EXISTS (SELECT 1 FROM executions e WHERE e.id = {run_column} AND e.started_by IS DISTINCT FROM {{}})"
+
+
+async def agent_outcomes(scope: Scope, since: Any, until: Any, *, own: bool) -> list[dict[str, Any]]:
+    """Per agent, the live runs queued in ``[since, until)`` (``own``: the caller's only, for a member's
+    usage): how many, how many failed or timed out, how many someone re-ran, and the recommendations people
+    approved and applied. The credit audit sets them against the credits each agent was charged."""
+    where, args = f"{workspace_sql('e')} AND e.mode = 'live' AND e.queued_at >= {{}} AND e.queued_at < {{}}", [
+        scope.workspace_id, since, until]
+    if own:
+        where += " AND e.started_by = {}"
+        args.append(scope.user_id)
+    return await fetch(
+        "SELECT e.agent, count(*) AS runs, count(*) FILTER (WHERE e.status IN ('failed', 'timed_out')) AS failed, "
+        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = e.id)) AS rerun, "
+        "COALESCE(sum(x.approved), 0)::bigint AS approved, COALESCE(sum(x.applied), 0)::bigint AS applied "
+        "FROM executions e LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE r.status IN ('approved', 'applied')) "
+        "AS approved, count(*) FILTER (WHERE r.status = 'applied') AS applied FROM execution_results r "
+        f"WHERE r.execution = e.id AND r.kind = 'recommendation') x ON TRUE WHERE {where} GROUP BY e.agent",
+        *args)

@@ -58,7 +58,7 @@ async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     execution_id = uuid.uuid4()
     reserved = run.estimate if run.mode == "live" else 0  # test runs charge nothing
     row = await lifecycle.insert_queued(execution_id, scope, run, reserved)
-    await ledger.reserve(scope.workspace_id, execution_id, reserved)
+    await ledger.reserve(scope.workspace_id, execution_id, reserved, agent=run.agent, member=row["started_by"])
     enqueue_run(execution_id)
     on_commit(lambda: events.publish_status(row))  # the list shows the new run
     return {**row, "inputs": run.inputs, "version_label": run.version_label, "version_sha256": run.version_sha256}
@@ -177,7 +177,8 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
     row = await lifecycle.settle(execution_id, from_states, end, attempt=attempt, silent_for=silent_for)
     if row is None:
         return None
-    await ledger.resolve(row["workspace"], execution_id, reserved, charge)
+    await ledger.resolve(row["workspace"], execution_id, reserved, charge, agent=row["agent"], member=row["started_by"],
+                         reason=pricing.refund_reason(status))
     if current["status"] == states.AWAITING_REVIEW:  # the review step nobody decided ends with its run
         await lifecycle.skip_waiting_step(execution_id)
     await notifications.emit("run_finished", row["workspace"], run=row, previous_status=current["status"])
@@ -201,6 +202,8 @@ get = repository.get
 code = repository.code
 step_value = repository.step_value
 may_act = repository.may_act
+
+
 async def run_names(scope: Scope, execution_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
     """For the books (admins): the agent and starter of each run behind the ledger's movements."""
     scope.require_admin()
@@ -208,6 +211,13 @@ async def run_names(scope: Scope, execution_ids: list[UUID]) -> dict[UUID, dict[
 
 
 visible_ids = repository.visible_ids  # the live events' visibility: the same rule
+
+
+async def agent_outcomes(scope: Scope, since: Any, until: Any) -> dict[str, dict[str, Any]]:
+    """What each agent's runs of the period came to (failed, re-run, recommendations approved and applied),
+    by agent: the workspace's for admins, a member's own runs for a member (the credit audit's "value")."""
+    rows = await repository.agent_outcomes(scope, since, until, own=not scope.is_admin)
+    return {row.pop("agent"): row for row in rows}
 
 
 async def read(scope: Scope, execution_id: UUID) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
