@@ -212,3 +212,43 @@ async def wallets(workspace_id: UUID | None = None) -> dict[UUID, Balance]:
     rows = await fetch(f"SELECT workspace, available, held, owed FROM wallets WHERE {where}",
                        *([workspace_id] if workspace_id else []))
     return {row.pop("workspace"): Balance(**row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One past movement to import, with its own time."""
+
+    key: str
+    debit: str
+    credit: str
+    amount: int
+    created_at: datetime
+    execution: UUID | None = None
+    agent: str | None = None
+    member: UUID | None = None
+    memo: str = ""
+
+
+async def import_history(workspace_id: UUID, movements: list[Movement]) -> Balance:
+    """Write past movements with their own times (the demo's year of history, an import from another system)
+    and move the wallet by their net effect. Each movement is still one double entry with a unique key; the
+    wallet's CHECKs still refuse a negative balance; ``reconcile`` agrees afterwards."""
+    wallet = await _locked(workspace_id)
+    net = {"available": 0, "held": 0, "owed": 0}
+    for m in movements:
+        for account, sign in ((m.credit, 1), (m.debit, -1)):
+            if account in net:
+                net[account] += sign * m.amount
+    fields = ("key", "debit", "credit", "amount", "created_at", "execution", "agent", "member", "memo")
+    kinds = ("text", "text", "text", "bigint", "timestamptz", "uuid", "text", "uuid", "text")
+    await fetch(
+        "INSERT INTO ledger_transfers (id, workspace, actor, key, debit, credit, amount, created_at, execution, agent, "
+        "member, memo) SELECT gen_random_uuid(), {}, NULL, * FROM unnest("
+        + ", ".join(f"{{}}::{k}[]" for k in kinds) + ")",
+        workspace_id, *[[getattr(m, f) for m in movements] for f in fields])
+    await _record(workspace_id, wallet.available + net["available"], wallet.owed - net["owed"], [], None, "")
+    if net["held"]:
+        raise Invalid("imported history must leave nothing held", field="movements")
+    await audit.record("credits.history_imported", workspace_id=workspace_id, actor_id=None,
+                       movements=len(movements))
+    return await balance(workspace_id)

@@ -157,3 +157,17 @@ async def problems(workspace_id: UUID, since: datetime) -> list[Row]:
     """Purchases Stripe reported paid that granted nothing, and why: for the admins' banner."""
     return await fetch(f"SELECT id, pack, problem, updated_at FROM purchases WHERE {workspace_sql()} "
                        "AND problem <> '' AND updated_at >= {} ORDER BY updated_at DESC LIMIT 5", workspace_id, since)
+
+
+async def insert_history_purchase(purchase: Row, payment: Row | None = None) -> None:
+    """A purchase made in the past (the demo's history), with what Stripe said of its payment; its credits
+    are the ledger's to write (``ledger.import_history``)."""
+    await fetch("INSERT INTO purchases (id, workspace, created_by, pack, credits, amount, currency, idempotency_key, "
+                "stripe_session, payment_intent, outcome, credits_granted, problem, created_at, paid_at, updated_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'paid', {}, '', {}, {}, {})",
+                purchase["id"], purchase["workspace"], purchase["created_by"], purchase["pack"], purchase["credits"],
+                purchase["amount"], purchase["currency"], f"history:{purchase['id']}", purchase["stripe_session"],
+                purchase["payment_intent"], purchase["credits_granted"], purchase["created_at"], purchase["created_at"],
+                purchase["created_at"])
+    if payment:
+        await merge_payment(purchase["payment_intent"], **payment)

@@ -16,7 +16,7 @@ from typing import Any
 
 from agentledger.billing import ledger
 from agentledger.billing.tables import LedgerTransfer
-from agentledger.platform import accounts, tokens, workspaces
+from agentledger.platform import accounts, demo_history, tokens, workspaces
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
@@ -73,6 +73,9 @@ async def _connect_demo_site(url: str, token: str) -> None:
 async def seed(demo_file: Path, url: str, demo_site: tuple[str, str] | None = None) -> dict[str, Any]:
     """``demo_site`` is the shop's (url, connector token)."""
     data = await _people(demo_file, url)
+    acme = await Workspace.select(Workspace.id).where(Workspace.slug == "acme").first()
+    team = [(await accounts.find_by_email(p["email"])).id for p in PEOPLE if p["workspace"] == "acme"]
+    await demo_history.seed_history(acme["id"], team)  # once: a year of runs and purchases behind today
     async with atomic():
         await _seed_credits()
         if demo_site:

@@ -21,13 +21,15 @@ from tests.support.processes import ROOT, cli
 pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean fixture empties nothing
 
 SERVICE_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL",
-                    "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
+                    "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY",
+                    "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"}
 
 
 def demo_env(data_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
     # the shop's port from the kernel too: "port + 1" may be a client socket of a neighbouring test (seen in CI)
-    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(free_port())})
+    env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(free_port()),
+                "DEVSTRIPE_PORT": str(free_port())})
     return env
 
 
@@ -123,6 +125,19 @@ def check_agents_on_the_demo_shop(api: str, shop: str, bob: dict) -> None:
     assert f"<title>{about['after']}</title>" in httpx.get(f"{shop}/about").text
 
 
+def buy_on_devstripe(api: str, admin: dict[str, str], stripe: dict[str, str], available: int) -> None:
+    """The demo sells credits through devstripe: a team pack, paid on its hosted page, arrives by webhook."""
+    started = httpx.post(f"{api}/billing/checkout", headers=admin, json={"pack": "team"})
+    assert started.status_code == 201, started.text
+    assert started.json()["url"].startswith(stripe["api_base"]) and stripe["webhook_secret"].startswith("whsec_")
+    assert httpx.post(started.json()["url"], data={"action": "pay"}).status_code == 303
+    for _ in range(100):
+        if httpx.get(f"{api}/wallet", headers=admin).json()["available"] == available + 5000:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the purchase's credits never arrived")
+
+
 def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
     data_dir = tmp_path / "demo-data"
     port = free_port()
@@ -149,6 +164,9 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         # a member starts url-check from the API and watches it finish with the right credits
         bob, alice = saved["users"][1], saved["users"][0]
         api = f"{saved['url']}/api/v1/workspaces/acme"
+        as_alice = {"Authorization": f"Bearer {alice['token']}"}
+        before = httpx.get(f"{api}/wallet", headers=as_alice).json()["available"]
+        assert before > 10_000  # the seeded grant, plus what the year of history left
         started = httpx.post(f"{api}/executions", headers={"Authorization": f"Bearer {bob['token']}"},
                              json={"agent": "url-check", "inputs": {"urls": [f"{saved['url']}/healthz",
                                                                                f"{saved['url']}/no-such-page"]}})
@@ -160,13 +178,14 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
                 break
             time.sleep(0.1)
         assert run["status"] == "partial" and (run["credits_charged"], run["credits_refunded"]) == (2, 1)
-        wallet = httpx.get(f"{api}/wallet", headers={"Authorization": f"Bearer {alice['token']}"}).json()
-        assert wallet == {"available": 10_000 - 2, "held": 0, "owed": 0}
+        wallet = httpx.get(f"{api}/wallet", headers=as_alice).json()
+        assert wallet == {"available": before - 2, "held": 0, "owed": 0}
+        buy_on_devstripe(api, as_alice, saved["stripe"], before - 2)
         # the admin commands reach this demo's services from another shell
         assert (data_dir / "services.env").stat().st_mode & 0o777 == 0o600  # it holds the secret key
         granted = run_cli(data_dir, "grant-credits", "--workspace", "acme", "--credits", "500", "--reason", "pilot")
         assert granted.returncode == 0, granted.stderr
-        assert "granted 500 credits to acme: 10498 available, 0 held" in granted.stdout
+        assert f"granted 500 credits to acme: {before - 2 + 5000 + 500} available, 0 held" in granted.stdout
         newest = httpx.get(f"{api}/ledger", headers={"Authorization": f"Bearer {alice['token']}"}).json()["items"][0]
         assert (newest["amount"], newest["memo"], newest["debit"]) == (500, "pilot", "external")
         check_agents_on_the_demo_shop(api, saved["demo_site"], {"Authorization": f"Bearer {bob['token']}"})
@@ -186,8 +205,11 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         assert "<title>About | Northwind Outfitters</title>" in httpx.get(f"{resaved['demo_site']}/about").text
         token = saved["users"][1]["token"]
         members = httpx.get(f"{saved['url']}/api/v1/workspaces/acme/members",
-                            headers={"Authorization": f"Bearer {token}"}).json()
-        assert len(members) == 2
+                            headers={"Authorization": f"Bearer {token}"}).json()["items"]
+        assert len(members) == 4  # Alice and Bob, and the two members behind the seeded history
+        runs = httpx.get(f"{saved['url']}/api/v1/workspaces/acme/executions?limit=250",
+                         headers={"Authorization": f"Bearer {saved['users'][0]['token']}"}).json()["items"]
+        assert len(runs) == 250  # the year of history is there, once
     finally:
         stop_with_ctrl_c(again, data_dir)
 

@@ -364,3 +364,23 @@ async def long_queued(queued_for: float, limit: int) -> list[UUID]:
 async def still_queued(ids: list[UUID]) -> list[UUID]:
     rows = await fetch("SELECT id FROM executions WHERE id = ANY({}) AND status = 'queued'", ids)
     return [r["id"] for r in rows]
+
+
+# --- history ---------------------------------------------------------------------------------------------
+HISTORY_COLUMNS = (  # (column, PostgreSQL array type) of a finished run written with its own times
+    ("id", "uuid"), ("workspace", "uuid"), ("started_by", "uuid"), ("triggered_by", "text"), ("agent", "text"),
+    ("inputs", "jsonb"), ("status", "text"), ("scope", "int"), ("progress_done", "int"), ("progress_total", "int"),
+    ("items_processed", "int"), ("items_failed", "int"), ("base_cost", "bigint"), ("per_item_cost", "bigint"),
+    ("estimate", "bigint"), ("credits_reserved", "bigint"), ("credits_charged", "bigint"),
+    ("credits_refunded", "bigint"), ("error_message", "text"), ("attempts", "int"), ("queued_at", "timestamptz"),
+    ("started_at", "timestamptz"), ("finished_at", "timestamptz"), ("created_at", "timestamptz"),
+)
+
+
+async def insert_history(runs: list[dict[str, Any]]) -> None:
+    """Runs that finished in the past, with their own times (the demo's year of history): one statement
+    per batch. Their credits are the ledger's to write (``ledger.import_history``)."""
+    names = ", ".join(c for c, _ in HISTORY_COLUMNS)
+    arrays = ", ".join(f"{{}}::{t}[]" for _, t in HISTORY_COLUMNS)
+    columns = [[json.dumps(r[c]) if t == "jsonb" else r[c] for r in runs] for c, t in HISTORY_COLUMNS]
+    await fetch(f"INSERT INTO executions ({names}, mode) SELECT *, 'live' FROM unnest({arrays})", *columns)

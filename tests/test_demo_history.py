@@ -1,0 +1,40 @@
+"""The demo's year of history: thousands of Acme runs across members, agents and outcomes, purchases and a
+refund, written with the real price and ledger rules (the books balance, every run's credits match its
+movements), seeded once."""
+
+from __future__ import annotations
+
+from agentledger.billing import reconcile
+from agentledger.platform.database import fetch
+from agentledger.platform.demo import seed
+from tests.support.books import assert_books_balance
+
+SHOP = ("http://127.0.0.1:9", "demo-connector-token-long-enough")
+
+
+async def test_the_demo_has_a_year_behind_it_that_adds_up_and_is_seeded_once(tmp_path):
+    await seed(tmp_path / "demo.json", "http://127.0.0.1:8000", demo_site=SHOP)
+    acme = (await fetch("SELECT id FROM workspaces WHERE slug = 'acme'"))[0]["id"]
+    runs = await fetch("SELECT status, agent, started_by, queued_at FROM executions WHERE workspace = {}", acme)
+    assert len(runs) >= 1000
+    assert {r["status"] for r in runs} == {"completed", "partial", "failed", "canceled", "timed_out"}
+    assert {r["agent"] for r in runs} == {"seo-audit", "link-checker", "content-writer", "analytics-report"}
+    assert len({r["started_by"] for r in runs}) == 4
+    months = {r["queued_at"].strftime("%Y-%m") for r in runs}
+    assert len(months) >= 12
+
+    assert (await reconcile.workspace(acme)).balanced
+    await assert_books_balance(acme)  # spent equals the runs' charges; nothing held
+    purchases = await fetch("SELECT p.credits, p.credits_granted, s.amount_refunded FROM purchases p "
+                            "LEFT JOIN stripe_payments s ON s.payment_intent = p.payment_intent WHERE p.workspace = {}",
+                            acme)
+    assert len(purchases) >= 3
+    refunded = [p for p in purchases if p["amount_refunded"]]
+    assert len(refunded) == 1 and refunded[0]["credits_granted"] == refunded[0]["credits"] * 4 // 5
+    reasons = {r["memo"] for r in await fetch(
+        "SELECT DISTINCT memo FROM ledger_transfers WHERE workspace = {} AND credit = 'available' AND debit = 'held'", acme)}
+    assert {"run failed", "canceled", "timed out"} <= reasons
+
+    counts = [len(await fetch(f"SELECT 1 FROM {t}")) for t in ("executions", "ledger_transfers", "purchases")]
+    await seed(tmp_path / "demo.json", "http://127.0.0.1:8000", demo_site=SHOP)
+    assert [len(await fetch(f"SELECT 1 FROM {t}")) for t in ("executions", "ledger_transfers", "purchases")] == counts
