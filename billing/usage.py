@@ -63,7 +63,8 @@ class Group:
     credits_refunded: int
 
 
-def _label(group_by: str, key: str, names: dict[UUID, str]) -> str:
+def label(group_by: str, key: str, names: dict[UUID, str]) -> str:
+    """How a group's key reads: a member's name, an agent, 3 Nov 2026, week of 2 Nov 2026, Nov 2026."""
     if group_by == "member":
         return names.get(UUID(key), "a former member") if key else "nobody (scheduled or removed)"
     if group_by == "agent":
@@ -85,7 +86,7 @@ async def usage(scope: Scope, group_by: str, since: datetime | None = None,
     span, member = period(since, until), _whose(scope)
     rows = await repository.grouped(scope.workspace_id, group_by, span.since, span.until, member)
     names = await repository.names([UUID(r["key"]) for r in rows if group_by == "member" and r["key"]])
-    groups = [Group(r["key"], _label(group_by, r["key"], names), r["runs"], r["credits_charged"],
+    groups = [Group(r["key"], label(group_by, r["key"], names), r["runs"], r["credits_charged"],
                     r["credits_refunded"]) for r in rows]
     if group_by in ("member", "agent"):
         groups.sort(key=lambda g: (-g.credits_charged, g.label))

@@ -127,7 +127,7 @@ async def test_the_credits_page_shows_the_apis_figures_and_links_each_to_the_run
     api = await usage(client, team.admin, group_by="member")
     await sign_in(client, team.admin.email, team.admin.password)
     page = await client.get("/w/acme/credits?range=7d")
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     charged = re.search(r'Charged</span><a class="n" href="([^"]+)">([\d,]+)<', text)
     assert int(charged.group(2).replace(",", "")) == api["total"]["credits_charged"]

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
+from litestar.response import Template
 
 from agentledger.billing import usage
 from agentledger.platform.charts import SIZES, render_svg
@@ -86,9 +87,25 @@ def slice_link(ws: str, step: str, key: str) -> str:
     return runs_link(ws, usage.Period(first, after))
 
 
+def timeline(span: usage.Period, step: str, groups: list[usage.Group]) -> list[usage.Group]:
+    """Every day, week or month of the period, those without movements at zero: a time axis has no gaps."""
+    seen = {g.key: g for g in groups}
+    at = span.since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if step == "week":
+        at -= timedelta(days=at.weekday())
+    elif step == "month":
+        at = at.replace(day=1)
+    found = []
+    while at < span.until:
+        key = at.strftime("%Y-%m" if step == "month" else "%Y-%m-%d")
+        found.append(seen.get(key) or usage.Group(key, usage.label(step, key, {}), 0, 0, 0))
+        at = (at + timedelta(days=32)).replace(day=1) if step == "month" else at + timedelta(days=7 if step == "week" else 1)
+    return found
+
+
 def _chart(what: str, groups: list[usage.Group], step: str) -> dict[str, Any]:
     if what == "time":
-        return {"type": "bar", "title": f"Credits by {step}", "x_labels": [g.label for g in groups], "y_title": "credits",
+        return {"type": "line", "title": f"Credits by {step}", "x_labels": [g.label for g in groups], "y_title": "credits",
                 "series": [{"name": "charged", "values": [g.credits_charged for g in groups]},
                            {"name": "refunded", "values": [g.credits_refunded for g in groups]}]}
     top = groups[:12]
@@ -101,7 +118,7 @@ class CreditsPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def credits(self, request: Request, ws: FromPath[str]) -> Any:
+    async def credits(self, request: Request, ws: FromPath[str]) -> Template:
         principal, caller = await page_scope(request, ws)
         view = PeriodView.of(request.query_params)
         span = view.span()
@@ -129,6 +146,8 @@ class CreditsPages(Controller):
         span = view.span()
         key = view.step_for(span) if what == "time" else what
         groups = (await usage.usage(caller, key, span.since, span.until))[0]
+        if what == "time":
+            groups = timeline(span, key, groups)
         return Response(render_svg(_chart(what, groups, key), size), media_type="image/svg+xml",
                         headers={"content-security-policy": CHART_CSP, "cache-control": "private, max-age=60"})
 
