@@ -10,7 +10,6 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
-
 import pytest
 
 from agentledger.agents import runner
