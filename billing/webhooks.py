@@ -56,7 +56,13 @@ async def settle(purchase: Row, event_id: str) -> str:
 
 async def _session_event(obj: Row, event_id: str, outcome: str | None) -> tuple[UUID | None, str]:
     """A checkout session moved on: ``outcome`` is ``paid``, ``failed``, or None when the session only
-    completed (a payment that settles later). Paid stays paid; failed only replaces pending."""
+    completed (a payment that settles later). Paid stays paid; failed only replaces pending.
+
+    Both kinds of event lock the payment's facts row first, then the purchase: a refund delivered at the
+    same moment as the event that tells the purchase its payment intent waits for it (or it for the
+    refund), so neither settles without the other's facts, and the order of locks is always the same."""
+    if obj.get("payment_intent"):
+        await repository.merge_payment(obj["payment_intent"])  # no new facts: takes the row's lock
     purchase = await repository.purchase_by_session(obj["id"])
     if purchase is None:
         return None, "ignored: not a checkout agentledger made"

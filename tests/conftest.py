@@ -33,7 +33,7 @@ from agentledger.platform.devstack import ensure_database  # noqa: E402
 from tests.support.factories import Factory  # noqa: E402
 from tests.support.state import truncate_all  # noqa: E402
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.demo_site"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.demo_site", "tests.support.stripe"]
 
 
 @pytest.fixture(scope="session", autouse=True)

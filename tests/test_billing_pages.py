@@ -8,27 +8,14 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
-from tests.support.stripe import deliver, devstripe
+from tests.support.stripe import deliver
 
 PAGE = "/w/acme/billing"
 SHOTS = Path(__file__).resolve().parents[1] / ".data" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def stripe_server():
-    with devstripe() as server:
-        yield server
-
-
-@pytest.fixture
-def shop(stripe_server, override_settings):
-    override_settings(**stripe_server.settings, CREDIT_PACKS="starter:1000:1900,team:5000:8500")
-    return stripe_server
 
 
 async def _admin(client, factory):

@@ -12,21 +12,9 @@ import time
 import pytest
 
 from agentledger.platform.database import fetch
-from tests.support.stripe import deliver, devstripe, signed
+from tests.support.stripe import deliver, signed
 
 API = "/api/v1/workspaces/acme"
-
-
-@pytest.fixture(scope="module")
-def stripe_server():
-    with devstripe() as server:
-        yield server
-
-
-@pytest.fixture
-def shop(stripe_server, override_settings):
-    override_settings(**stripe_server.settings, CREDIT_PACKS="starter:1000:1900,team:5000:8500")
-    return stripe_server
 
 
 async def wallet(client, person) -> dict:
@@ -291,3 +279,21 @@ async def test_a_clawback_the_wallet_cannot_cover_is_owed_blocks_runs_and_is_rep
     assert await wallet(client, team.admin) == {"available": 200, "held": 0, "owed": 0}
     assert (await client.post(f"{API}/executions", json={"agent": "noop", "inputs": {}, "scope": 1},
                               headers=team.member.bearer)).status_code == 202
+
+
+async def test_a_refund_racing_the_paid_event_of_a_new_purchase_is_never_lost(shop, client, factory):
+    """The refund's event names only the payment intent, which the purchase learns from the paid event:
+    delivered at the same moment, each must see the other's effect (one waits for the other)."""
+    team = await factory.team()
+    expected = 0
+    for _ in range(8):
+        started = await checkout(client, team.admin)
+        shop.hosted(started["id"], "pay")
+        shop.client.v1.refunds.create({"payment_intent": shop.client.v1.checkout.sessions.retrieve(
+            started["id"]).payment_intent, "amount": 950})
+        events = {d["type"]: d for d in shop.session_deliveries(started["id"])}
+        answers = await asyncio.gather(deliver(client, events["checkout.session.completed"]),
+                                       deliver(client, events["charge.refunded"]))
+        assert [a.status_code for a in answers] == [200, 200]
+        expected += 500
+        assert (await wallet(client, team.admin))["available"] == expected

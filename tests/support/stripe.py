@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import stripe
 
 from agentledger.billing.devstripe import sign
@@ -70,3 +71,18 @@ async def deliver(client, delivery: dict[str, Any], signature: str | None = None
 
 def signed(payload: str, secret: str, timestamp: int | None = None) -> str:
     return sign(payload.encode(), secret, timestamp)
+
+
+@pytest.fixture(scope="module")
+def stripe_server() -> Iterator[DevStripe]:
+    """One devstripe per test module that asks for it."""
+    with devstripe() as server:
+        yield server
+
+
+@pytest.fixture
+def shop(stripe_server: DevStripe, override_settings) -> DevStripe:
+    """devstripe as this test's Stripe, selling two packs (ask for it before ``client``: the app reads the
+    settings when it is made)."""
+    override_settings(**stripe_server.settings, CREDIT_PACKS="starter:1000:1900,team:5000:8500")
+    return stripe_server
