@@ -61,9 +61,9 @@ async def main() -> None:
 
     async def ours(execution_id) -> None:
         async with atomic():
-            await ledger.reserve(workspace_id, execution_id, 3)
+            await ledger.reserve(workspace_id, execution_id, 3, agent="bench")
         async with atomic():
-            await ledger.resolve(workspace_id, execution_id, 3, 2)
+            await ledger.resolve(workspace_id, execution_id, 3, 2, agent="bench", reason="unused scope")
 
     reserve_sql = _numbered_placeholders(ledger.RESERVE_SQL)
     resolve_sql = _numbered_placeholders(ledger.RESOLVE_SQL)
@@ -73,11 +73,11 @@ async def main() -> None:
         async with pool.acquire() as conn:
             async with conn.transaction():
                 rows = await conn.fetch(reserve_sql, 3, 3, workspace_id, 3, f"{execution_id}:reserve", 3,
-                                        execution_id)
+                                        execution_id, "bench", None)
                 assert rows
             async with conn.transaction():
-                await conn.fetch(resolve_sql, 3, 1, workspace_id, 3, execution_id, f"{execution_id}:charge", 2,
-                                 f"{execution_id}:release", 1)
+                await conn.fetch(resolve_sql, 3, 1, workspace_id, 3, execution_id, "bench", None,
+                                 f"{execution_id}:charge", 2, f"{execution_id}:release", 1, "unused scope")
 
     await run_clients(raw)  # warm-up both paths
     raw_rate, ours_rate = [], []

@@ -138,7 +138,7 @@ async def test_the_credits_page_shows_the_apis_figures_and_links_each_to_the_run
         assert row and (int(row.group(1)), int(row.group(2).replace(",", ""))) == (
             group["runs"], group["credits_charged"])
     assert 'data-books="balanced"' in text
-    assert "run failed" in text and "canceled" in text  # the refunds, with why
+    assert 'status=failed">run failed</a>' in text and 'status=canceled">canceled</a>' in text  # refunds: why, and which runs
     assert "Approved per 100 credits" in text
     chart = await client.get("/w/acme/credits/charts/time?range=7d")
     assert chart.status_code == 200, re.findall(r"<p>(.*?)</p>", chart.text)

@@ -33,6 +33,12 @@ def run_cli(env_changes: dict[str, str | None]) -> subprocess.CompletedProcess:
         ({"DATABASE_URL": "mysql://x"}, "configuration error: DATABASE_URL is invalid: Value error, must start with postgresql://"),
         ({"BASE_URL": "not a url"}, "configuration error: BASE_URL is invalid"),
         ({"SMTP_PORT": "twenty-five"}, "configuration error: SMTP_PORT is invalid"),
+        ({"CREDIT_PACKS": "starter:1000"}, "configuration error: CREDIT_PACKS is invalid: Value error, 'starter:1000' "
+                                           "is not id:credits:price"),
+        ({"CREDIT_PACKS": "a:1:2,a:3:4"}, "configuration error: CREDIT_PACKS is invalid: Value error, pack 'a' is "
+                                          "listed twice"),
+        ({"CREDIT_PACKS": "free:100:0"}, "configuration error: CREDIT_PACKS is invalid"),
+        ({"BILLING_CURRENCY": "US dollars"}, "configuration error: BILLING_CURRENCY is invalid"),
     ],
 )
 def test_bad_settings_stop_start_up_with_one_line_naming_them(change, expected):
