@@ -171,3 +171,20 @@ async def update_account(scope: Scope, billing_name: str, billing_address: str,
     await audit.record("billing.updated", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        billing_name=billing_name, low_balance_threshold=low_balance_threshold)
     return await account(scope)
+
+
+async def warning(scope: Scope) -> str | None:
+    """What admins should see where they start runs: credits owed (no run can start), or a balance under
+    the workspace's threshold. None for members, and when all is well."""
+    if not scope.is_admin:
+        return None
+    state = await repository.wallet_state(scope.workspace_id)
+    if state is None:
+        return None
+    if state["owed"]:
+        return ledger.owed_message(state["owed"])
+    threshold = state["low_balance_threshold"]
+    if threshold is not None and state["available"] < threshold:
+        return (f"The balance is low: {state['available']:,} credits available, under the warning threshold of "
+                f"{threshold:,}. Buy credits on the Billing page.")
+    return None

@@ -94,3 +94,18 @@ async def test_billing_details_are_saved_checked_and_printed_on_the_receipt(shop
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt.content)).pages)
     for expected in ("Receipt", "Acme Corporation", "1 Main St", "Springfield", "1,000", "19.00 USD", "Total paid"):
         assert expected in text, (expected, text)
+
+
+async def test_admins_see_a_low_balance_where_they_start_runs_and_members_do_not(shop, client, factory):
+    team = await _admin(client, factory)
+    await factory.credits("acme", 300)
+    assert "data-wallet-warning" not in (await client.get("/w/acme/executions")).text  # no threshold set
+    page = await client.get(PAGE)
+    saved = await client.post(f"{PAGE}/account", data={"_csrf_token": csrf_from(page.text), "billing_name": "",
+                                                        "billing_address": "", "low_balance_threshold": "500"})
+    assert saved.status_code == 303
+    listed = await client.get("/w/acme/executions")
+    assert "data-wallet-warning" in listed.text and "300 credits available, under the warning threshold of 500" in listed.text
+    await client.post("/logout", data={"_csrf_token": csrf_from(listed.text)})
+    await sign_in(client, team.member.email, team.member.password)
+    assert "data-wallet-warning" not in (await client.get("/w/acme/executions")).text

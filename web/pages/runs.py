@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from agentledger.agents import launch
 from agentledger.agents.registry import all_agents
+from agentledger.billing import purchases
 from agentledger.platform import workspaces
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
@@ -213,7 +214,7 @@ class RunPages(Controller):
                             older=older, newer=newer, view=view, members=members,
                             live_rows=first_page and only_status, live_statuses=statuses,
                             agents=[a for a in all_agents() if not a.name.startswith("test-")],
-                            status_code=status_code, **context)
+                            wallet_warning=await purchases.warning(caller), status_code=status_code, **context)
 
     @get("/executions")
     async def list_runs(self, request: Request, ws: FromPath[str]) -> Template:
