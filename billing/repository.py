@@ -176,6 +176,6 @@ async def insert_history_purchase(purchase: Row, payment: Row | None = None) -> 
 async def wallet_state(workspace_id: UUID) -> Row | None:
     """Available, owed and the low-balance threshold in one read (the run list's warning for admins)."""
     rows = await fetch("SELECT w.available, w.owed, a.low_balance_threshold FROM wallets w "
-                       f"LEFT JOIN billing_accounts a ON a.workspace = w.workspace WHERE {workspace_sql('w')}",
+                       f"LEFT JOIN billing_accounts a USING (workspace) WHERE {workspace_sql('w')}",
                        workspace_id)
     return rows[0] if rows else None
