@@ -4,15 +4,19 @@ movements), seeded once."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from agentledger.billing import reconcile
 from agentledger.platform.database import fetch
 from agentledger.platform.demo import seed
 from tests.support.books import assert_books_balance
+from tests.support.fixtures import sign_in
 
 SHOP = ("http://127.0.0.1:9", "demo-connector-token-long-enough")
 
 
-async def test_the_demo_has_a_year_behind_it_that_adds_up_and_is_seeded_once(tmp_path):
+async def test_the_demo_has_a_year_behind_it_that_adds_up_and_is_seeded_once(tmp_path, client):
     await seed(tmp_path / "demo.json", "http://127.0.0.1:8000", demo_site=SHOP)
     acme = (await fetch("SELECT id FROM workspaces WHERE slug = 'acme'"))[0]["id"]
     runs = await fetch("SELECT status, agent, started_by, queued_at FROM executions WHERE workspace = {}", acme)
@@ -38,3 +42,17 @@ async def test_the_demo_has_a_year_behind_it_that_adds_up_and_is_seeded_once(tmp
     counts = [len(await fetch(f"SELECT 1 FROM {t}")) for t in ("executions", "ledger_transfers", "purchases")]
     await seed(tmp_path / "demo.json", "http://127.0.0.1:8000", demo_site=SHOP)
     assert [len(await fetch(f"SELECT 1 FROM {t}")) for t in ("executions", "ledger_transfers", "purchases")] == counts
+
+    # what a person opens: the list, an old run's page, the Credits page over the year
+    alice = json.loads((tmp_path / "demo.json").read_text())["users"][0]
+    assert (await sign_in(client, alice["email"], alice["password"])).status_code == 303
+    listed = await client.get("/w/acme/executions")
+    assert listed.status_code == 200
+    oldest = (await fetch("SELECT id FROM executions WHERE workspace = {} ORDER BY queued_at LIMIT 1", acme))[0]["id"]
+    page = await client.get(f"/w/acme/executions/{oldest}")
+    assert page.status_code == 200 and "credits" in page.text
+    year = await client.get("/w/acme/credits?range=custom&since=2000-01-01&until=2099-12-31")
+    assert year.status_code == 422  # more than three years is refused, in words
+    credits = await client.get(f"/w/acme/credits?range=custom&since={(datetime.now(UTC) - timedelta(days=370)):%Y-%m-%d}"
+                               f"&until={datetime.now(UTC):%Y-%m-%d}")
+    assert credits.status_code == 200 and "Carol Content" in credits.text and 'data-books="balanced"' in credits.text
