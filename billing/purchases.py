@@ -60,7 +60,13 @@ class Purchase:
     problem: str
     checkout_url: str | None
     stripe_session: str | None
+    payment_intent: str | None  # the payment's reference, once Stripe reported it
     receipt_url: str | None  # Stripe's own receipt, once the charge is known
+
+    @property
+    def has_receipt(self) -> bool:
+        """Ours comes once Stripe reported it paid, and never for a payment that granted nothing."""
+        return self.paid_at is not None and self.status != "failed"
 
 
 def status_of(row: dict[str, Any]) -> str:
@@ -79,7 +85,7 @@ def _purchase(row: dict[str, Any]) -> Purchase:
     return Purchase(row["id"], row["pack"], row["credits"], row["amount"], row["currency"], status_of(row),
                     row["credits_granted"], row["amount_refunded"] or 0, row["created_at"], row["paid_at"],
                     row["created_by_name"], row["problem"], row["checkout_url"] if row["outcome"] == "pending" and not row["payment_intent"] else None,
-                    row["stripe_session"], row["receipt_url"])
+                    row["stripe_session"], row["payment_intent"], row["receipt_url"])
 
 
 async def start(scope: Scope, pack_id: str, idempotency_key: str | None = None) -> Purchase:

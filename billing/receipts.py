@@ -36,17 +36,15 @@ def _environment() -> jinja2.Environment:
 async def receipt(scope: Scope, purchase_id: UUID) -> tuple[bytes, str]:
     """The PDF and its file name; 409 for a purchase that was never paid (nothing to give a receipt for)."""
     bought = await get(scope, purchase_id)
-    if bought.paid_at is None or bought.status == "failed":
+    if not bought.has_receipt:
         raise Conflict(f"this purchase is {bought.status}: a receipt comes once it is paid")
     account = await repository.account(scope.workspace_id)
-    row = await repository.purchase(scope.workspace_id, purchase_id)
-    assert row is not None
     refunded_credits = bought.credits * min(bought.amount_refunded, bought.amount) // bought.amount
     number = f"AL-{bought.paid_at:%Y%m%d}-{str(bought.id)[:8].upper()}"
     html = _environment().get_template("receipt.html").render(
         number=number, billing_name=account["billing_name"] or scope.workspace_name,
         address_lines=[line for line in account["billing_address"].splitlines() if line.strip()],
-        workspace=scope.workspace_name, paid_at=bought.paid_at, payment_intent=row["payment_intent"],
+        workspace=scope.workspace_name, paid_at=bought.paid_at, payment_intent=bought.payment_intent,
         status=bought.status, pack_title=f"{bought.pack.title()} pack: {bought.credits:,} agentledger credits",
         credits=bought.credits, amount=bought.amount, currency=bought.currency, amount_refunded=bought.amount_refunded,
         credits_refunded=refunded_credits, credits_net=bought.credits - refunded_credits,
