@@ -233,12 +233,14 @@ async def import_history(workspace_id: UUID, movements: list[Movement]) -> Balan
     """Write past movements with their own times (the demo's year of history, an import from another system)
     and move the wallet by their net effect. Each movement is still one double entry with a unique key; the
     wallet's CHECKs still refuse a negative balance; ``reconcile`` agrees afterwards."""
-    wallet = await _locked(workspace_id)
     net = {"available": 0, "held": 0, "owed": 0}
     for m in movements:
         for account, sign in ((m.credit, 1), (m.debit, -1)):
             if account in net:
                 net[account] += sign * m.amount
+    if net["held"]:
+        raise Invalid("imported history must leave nothing held", field="movements")
+    wallet = await _locked(workspace_id)
     fields = ("key", "debit", "credit", "amount", "created_at", "execution", "agent", "member", "memo")
     kinds = ("text", "text", "text", "bigint", "timestamptz", "uuid", "text", "uuid", "text")
     await fetch(
@@ -247,8 +249,6 @@ async def import_history(workspace_id: UUID, movements: list[Movement]) -> Balan
         + ", ".join(f"{{}}::{k}[]" for k in kinds) + ")",
         workspace_id, *[[getattr(m, f) for m in movements] for f in fields])
     await _record(workspace_id, wallet.available + net["available"], wallet.owed - net["owed"], [], None, "")
-    if net["held"]:
-        raise Invalid("imported history must leave nothing held", field="movements")
     await audit.record("credits.history_imported", workspace_id=workspace_id, actor_id=None,
                        movements=len(movements))
     return await balance(workspace_id)

@@ -78,20 +78,29 @@ def label(group_by: str, key: str, names: dict[UUID, str]) -> str:
     return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
 
 
-async def usage(scope: Scope, group_by: str, since: datetime | None = None,
-                until: datetime | None = None) -> tuple[list[Group], Group, Period]:
-    """Runs settled and credits charged and refunded per member, agent, day, week or month, with the total."""
+async def groups(scope: Scope, group_by: str, span: Period) -> list[Group]:
+    """Runs settled and credits charged and refunded per member, agent, day, week or month in ``span``."""
     if group_by not in GROUPS:
         raise Invalid(f"group_by must be one of {', '.join(GROUPS)}", field="group_by")
-    span, member = period(since, until), _whose(scope)
-    rows = await repository.grouped(scope.workspace_id, group_by, span.since, span.until, member)
+    rows = await repository.grouped(scope.workspace_id, group_by, span.since, span.until, _whose(scope))
     names = await repository.names([UUID(r["key"]) for r in rows if group_by == "member" and r["key"]])
-    groups = [Group(r["key"], label(group_by, r["key"], names), r["runs"], r["credits_charged"],
-                    r["credits_refunded"]) for r in rows]
+    found = [Group(r["key"], label(group_by, r["key"], names), r["runs"], r["credits_charged"],
+                   r["credits_refunded"]) for r in rows]
     if group_by in ("member", "agent"):
-        groups.sort(key=lambda g: (-g.credits_charged, g.label))
-    whole = await repository.total(scope.workspace_id, span.since, span.until, member)
-    return groups, Group("total", "Total", whole["runs"], whole["credits_charged"], whole["credits_refunded"]), span
+        found.sort(key=lambda g: (-g.credits_charged, g.label))
+    return found
+
+
+async def total(scope: Scope, span: Period) -> Group:
+    whole = await repository.total(scope.workspace_id, span.since, span.until, _whose(scope))
+    return Group("total", "Total", whole["runs"], whole["credits_charged"], whole["credits_refunded"])
+
+
+async def usage(scope: Scope, group_by: str, since: datetime | None = None,
+                until: datetime | None = None) -> tuple[list[Group], Group, Period]:
+    """The API's answer: the groups of the period asked for (30 days by default), with the total."""
+    span = period(since, until)
+    return await groups(scope, group_by, span), await total(scope, span), span
 
 
 @dataclass(frozen=True, slots=True)

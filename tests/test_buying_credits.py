@@ -297,3 +297,19 @@ async def test_a_refund_racing_the_paid_event_of_a_new_purchase_is_never_lost(sh
         assert [a.status_code for a in answers] == [200, 200]
         expected += 500
         assert (await wallet(client, team.admin))["available"] == expected
+
+
+async def test_a_declined_card_changes_nothing_and_an_expired_checkout_is_failed(shop, client, factory):
+    team = await factory.team()
+    started = await checkout(client, team.admin)
+    declined = shop.hosted(started["id"], "decline")
+    assert declined.status_code == 402 and "Your card was declined" in declined.text
+    assert shop.session_deliveries(started["id"]) == []  # Stripe says nothing of a decline: still pending
+    assert (await purchase(client, team.admin, started["purchase_id"]))["status"] == "pending"
+    shop.client.v1.checkout.sessions.expire(started["id"])
+    await replay(client, shop, started["id"])
+    gone = await purchase(client, team.admin, started["purchase_id"])
+    assert (gone["status"], gone["credits_granted"], gone["checkout_url"]) == ("failed", 0, None)
+    assert (await client.get(f"{API}/billing/purchases/{started['purchase_id']}/receipt.pdf",
+                             headers=team.admin.bearer)).status_code == 409
+    assert (await wallet(client, team.admin))["available"] == 0

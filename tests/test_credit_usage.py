@@ -151,3 +151,23 @@ async def test_the_credits_page_shows_the_apis_figures_and_links_each_to_the_run
     assert mine.status_code == 200 and "My usage" in mine.text and "By member" not in mine.text
     assert "Ada Admin" not in mine.text and "data-books" not in mine.text
     assert (await client.get("/w/acme/credits/charts/member")).status_code == 422
+
+
+async def test_what_each_agents_credits_bought_counts_reruns_failures_and_approvals(client, factory):
+    team, _ = await _history(client, factory)
+    done = next(r for r in (await client.get(f"{API}/executions", params={"agent": "noop"},
+                                             headers=team.member.bearer)).json()["items"] if r["status"] == "completed")
+    assert (await client.post(f"{API}/executions/{done['id']}/rerun", json={},
+                              headers=team.member.bearer)).status_code == 202
+    from agentledger.platform.executions import service as executions
+    from agentledger.platform.scoping import resolve_scope
+
+    admin = await resolve_scope("acme", team.admin.id)
+    since = datetime.now(UTC) - timedelta(days=1)
+    outcomes = await executions.agent_outcomes(admin, since, datetime.now(UTC) + timedelta(minutes=1))
+    assert outcomes["noop"]["rerun"] == 1 and outcomes["noop"]["runs"] == 4  # three noops and the re-run
+    assert outcomes["url-check"]["failed"] == 1 and outcomes["url-check"]["runs"] == 1
+    assert (outcomes["test-results"]["approved"], outcomes["test-results"]["applied"]) == (1, 0)
+    mine = await executions.agent_outcomes(await resolve_scope("acme", team.member.id), since,
+                                           datetime.now(UTC) + timedelta(minutes=1))
+    assert "test-results" not in mine and mine["noop"]["runs"] == 3  # a member's own runs only

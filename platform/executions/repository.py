@@ -280,11 +280,14 @@ async def agent_outcomes(scope: Scope, since: Any, until: Any, *, own: bool) -> 
     if own:
         where += " AND e.started_by = {}"
         args.append(scope.user_id)
+    # the workspace's re-run runs, read once as a set (rerun_of has no index: a per-row probe would scan the
+    # table once for every run of the period)
+    rerun = f"e.id IN (SELECT r2.rerun_of FROM executions r2 WHERE {workspace_sql('r2')} AND r2.rerun_of IS NOT NULL)"
     return await fetch(
         "SELECT e.agent, count(*) AS runs, count(*) FILTER (WHERE e.status IN ('failed', 'timed_out')) AS failed, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions r WHERE r.rerun_of = e.id)) AS rerun, "
+        f"count(*) FILTER (WHERE {rerun}) AS rerun, "
         "COALESCE(sum(x.approved), 0)::bigint AS approved, COALESCE(sum(x.applied), 0)::bigint AS applied "
         "FROM executions e LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE r.status IN ('approved', 'applied')) "
         "AS approved, count(*) FILTER (WHERE r.status = 'applied') AS applied FROM execution_results r "
         f"WHERE r.execution = e.id AND r.kind = 'recommendation') x ON TRUE WHERE {where} GROUP BY e.agent",
-        *args)
+        scope.workspace_id, *args)

@@ -123,9 +123,9 @@ class CreditsPages(Controller):
         view = PeriodView.of(request.query_params)
         span = view.span()
         step = view.step_for(span)
-        by_time, total, _ = await usage.usage(caller, step, span.since, span.until)
-        by_member = (await usage.usage(caller, "member", span.since, span.until))[0] if caller.is_admin else []
-        by_agent = (await usage.usage(caller, "agent", span.since, span.until))[0]
+        by_time, total = await usage.groups(caller, step, span), await usage.total(caller, span)
+        by_member = await usage.groups(caller, "member", span) if caller.is_admin else []
+        by_agent = await usage.groups(caller, "agent", span)
         audit = await usage.audit(caller, span, total.credits_charged)
         return await render(request, "credits.html", principal=principal, caller=caller, view=view, span=span,
                             step=step, ranges=RANGES, by_time=by_time, total=total, by_member=by_member,
@@ -145,7 +145,7 @@ class CreditsPages(Controller):
         view = PeriodView.of(request.query_params)
         span = view.span()
         key = view.step_for(span) if what == "time" else what
-        groups = (await usage.usage(caller, key, span.since, span.until))[0]
+        groups = await usage.groups(caller, key, span)
         if what == "time":
             groups = timeline(span, key, groups)
         return Response(render_svg(_chart(what, groups, key), size), media_type="image/svg+xml",
