@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from agentledger.notifications import service as notifications
 from agentledger.platform import audit
 from agentledger.platform.database import fetch
 from agentledger.platform.errors import Invalid, PaymentRequired
@@ -27,22 +28,43 @@ _INSERT_TRANSFER = (
     "agent, member) "
 )
 
+# Low-balance alerts ride in the same statements (no extra round trip on the hot path): a hold that takes
+# the wallet below the workspace's threshold disarms the alert and counts the crossing (the caller then
+# announces it once); a release that lifts it above the threshold arms it again.
+_ALERT = (
+    "alert AS (UPDATE billing_accounts a SET low_balance_armed = false, low_balance_alerts = a.low_balance_alerts + 1 "
+    f"FROM moved WHERE {workspace_sql('a')} AND a.low_balance_armed AND a.low_balance_threshold > moved.available "
+    "RETURNING a.low_balance_alerts AS crossing, a.low_balance_threshold AS threshold, moved.available AS available)"
+)
+_REARM = (
+    "rearm AS (UPDATE billing_accounts a SET low_balance_armed = true "
+    f"FROM moved WHERE {workspace_sql('a')} AND NOT a.low_balance_armed AND moved.available > a.low_balance_threshold)"
+)
+_ALERT_COLUMNS = ("(SELECT crossing FROM alert) AS crossing, (SELECT threshold FROM alert) AS threshold, "
+                  "(SELECT available FROM alert) AS left_over")
+
 RESERVE_SQL = (
     "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
-    f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace) "
+    f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace, available), {_ALERT} "
     + _INSERT_TRANSFER
     + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now(), {}, {} FROM moved "
-    "RETURNING amount"
+    f"RETURNING amount, {_ALERT_COLUMNS}"
 )
 
 RESOLVE_SQL = (
     "WITH moved AS (UPDATE wallets SET held = held - {}, available = available + {}, updated_at = now() "
-    f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace) "
+    f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace, available), {_REARM} "
     + _INSERT_TRANSFER
     + "SELECT gen_random_uuid(), moved.workspace, t.key, 'held', t.credit, t.amount, {}, NULL, t.memo, now(), {}, {} "
     "FROM moved, (VALUES ({}::text, 'spent'::text, {}::bigint, ''::text), "
     "({}::text, 'available'::text, {}::bigint, {}::text)) AS t(key, credit, amount, memo) "
     "WHERE t.amount > 0 RETURNING amount"
+)
+
+# After a grant or a clawback (rare, under the wallet's lock): alert or re-arm from the balance as it is now.
+LOW_BALANCE_SQL = (
+    f"WITH moved AS (SELECT workspace, available FROM wallets WHERE {workspace_sql()}), {_ALERT}, {_REARM} "
+    f"SELECT {_ALERT_COLUMNS}"
 )
 
 
@@ -81,13 +103,26 @@ async def reserve(workspace_id: UUID, execution_id: UUID, amount: int, *, agent:
     it) are written on the movement for the credit audit."""
     if amount <= 0:
         return
-    moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, f"{execution_id}:reserve", amount,
-                        execution_id, agent, member)
+    moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, workspace_id, f"{execution_id}:reserve",
+                        amount, execution_id, agent, member)
     if not moved:
         have = await balance(workspace_id)
         if have.owed:
             raise CreditsOwed(owed_message(have.owed))
         raise PaymentRequired(f"insufficient credits: need {amount}, have {have.available}")
+    await _announce_low(workspace_id, moved[0])
+
+
+async def _announce_low(workspace_id: UUID, alert: dict[str, Any]) -> None:
+    """Tell the admins once per crossing (the statement that crossed counted it, under the wallet's lock)."""
+    if alert["crossing"] is not None:
+        await notifications.emit("credits_low", workspace_id, available=alert["left_over"],
+                                 threshold=alert["threshold"], crossing=alert["crossing"])
+
+
+async def check_low_balance(workspace_id: UUID) -> None:
+    """Alert or re-arm from the balance as it is now (after a grant, a clawback, a new threshold)."""
+    await _announce_low(workspace_id, (await fetch(LOW_BALANCE_SQL, workspace_id, workspace_id, workspace_id))[0])
 
 
 async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge: int, *, agent: str | None = None,
@@ -98,7 +133,7 @@ async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge:
         return
     charge = max(0, min(charge, reserved))
     release = reserved - charge
-    moved = await fetch(RESOLVE_SQL, reserved, release, workspace_id, reserved, execution_id, agent, member,
+    moved = await fetch(RESOLVE_SQL, reserved, release, workspace_id, reserved, workspace_id, execution_id, agent, member,
                         f"{execution_id}:charge", charge, f"{execution_id}:release", release, reason)
     if not moved:
         raise RuntimeError(f"the hold of execution {execution_id} is not in the wallet")
@@ -142,6 +177,7 @@ async def grant(workspace_id: UUID, amount: int, *, actor_id: UUID | None, memo:
                   [(key, "external", "available", amount), (f"{key}:repay", "available", "owed", repay)], actor_id, memo)
     await audit.record("credits.granted", workspace_id=workspace_id, actor_id=actor_id, target=key, credits=amount,
                        memo=memo)
+    await check_low_balance(workspace_id)
     return await balance(workspace_id)
 
 
@@ -159,6 +195,7 @@ async def claw_back(workspace_id: UUID, amount: int, *, key: str, memo: str) -> 
                   [(key, "available", "external", take), (f"{key}:owed", "owed", "external", amount - take)], None, memo)
     await audit.record("credits.clawed_back", workspace_id=workspace_id, actor_id=None, target=key, credits=amount,
                        owed=amount - take, memo=memo)
+    await check_low_balance(workspace_id)
     return await balance(workspace_id)
 
 

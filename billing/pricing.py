@@ -32,3 +32,9 @@ def refund_reason(status: str) -> str:
     """Why a run's unspent hold came back, in the ledger's words: it failed (everything back), timed out or
     was canceled (what it did not process), or it finished using less than its scope (the estimate)."""
     return REFUND_REASONS.get(status, "unused scope")
+
+
+def money(cents: int, currency: str) -> str:
+    """1900, usd -> 19.00 USD, in exact integers (every currency we sell in has two decimals)."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d} {currency.upper()}"

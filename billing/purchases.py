@@ -174,6 +174,7 @@ async def update_account(scope: Scope, billing_name: str, billing_address: str,
     if len(billing_address) > 1000:
         raise Invalid("the billing address is at most 1,000 characters", field="billing_address")
     await repository.update_account(scope.workspace_id, billing_name, billing_address.strip(), low_balance_threshold)
+    await ledger.check_low_balance(scope.workspace_id)  # already below a new threshold: the admins hear now
     await audit.record("billing.updated", workspace_id=scope.workspace_id, actor_id=scope.user_id,
                        billing_name=billing_name, low_balance_threshold=low_balance_threshold)
     return await account(scope)

@@ -11,6 +11,7 @@ from uuid import UUID
 import jinja2
 
 from agentledger.billing import repository
+from agentledger.billing.pricing import money
 from agentledger.billing.purchases import get
 from agentledger.platform import pdf
 from agentledger.platform.clock import now
@@ -18,11 +19,6 @@ from agentledger.platform.errors import Conflict
 from agentledger.platform.scoping import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def money(cents: int, currency: str) -> str:
-    """1900, usd -> 19.00 USD (every currency we sell in has two decimals)."""
-    return f"{cents / 100:,.2f} {currency.upper()}"
 
 
 @lru_cache(maxsize=1)

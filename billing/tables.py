@@ -1,7 +1,7 @@
 """Billing tables: one wallet per workspace, the append-only, double-entry ledger of credit transfers, and
 buying credits through Stripe (the buyer, purchases, what Stripe said about each payment, the webhook inbox)."""
 
-from piccolo.columns import JSONB, UUID, BigInt, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -51,6 +51,8 @@ class BillingAccount(Table, tablename="billing_accounts"):
     billing_name = Varchar(length=200, default="")
     billing_address = Text(default="")
     low_balance_threshold = BigInt(null=True, default=None)  # credits; None: no warning
+    low_balance_armed = Boolean(default=True)  # False from an alert until the balance rises above again
+    low_balance_alerts = Integer(default=0)  # how many crossings were announced (each alert's own key)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from agentledger.billing import ledger, repository, stripe_api
+from agentledger.billing import ledger, pricing, repository, stripe_api
+from agentledger.notifications import service as notifications
 from agentledger.platform.clock import now
 from agentledger.platform.errors import BadRequest
 
@@ -47,10 +48,16 @@ async def settle(purchase: Row, event_id: str) -> str:
         key = first if not await ledger.has_moved(first) else f"stripe:{session}:restore:{event_id}"
         await ledger.grant(workspace, delta, actor_id=None, memo=f"purchase: {memo}", key=key)
     elif delta < 0:
-        await ledger.claw_back(workspace, -delta, key=f"stripe:{session}:clawback:{event_id}",
-                               memo=f"refund or dispute: {memo}")
+        key = f"stripe:{session}:clawback:{event_id}"
+        await ledger.claw_back(workspace, -delta, key=key, memo=f"refund or dispute: {memo}")
     purchase["credits_granted"] = target
     await repository.save_purchase(purchase)
+    if delta:  # the admins' receipt, in the same transaction as the movement
+        wallet = await ledger.balance(workspace)
+        await notifications.emit("credits_moved", workspace, key=key, purchase=purchase, moved=delta,
+                                 price=pricing.money(purchase["amount"], purchase["currency"]),
+                                 available=wallet.available, owed=wallet.owed,
+                                 receipt=purchase["paid_at"] is not None and not purchase["problem"])
     return f"granted {delta}" if delta > 0 else f"clawed back {-delta}" if delta < 0 else "nothing to move"
 
 

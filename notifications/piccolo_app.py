@@ -8,5 +8,5 @@ from agentledger.platform.piccolo_app import MIGRATIONS
 APP_CONFIG = AppConfig(
     app_name="notifications",
     migrations_folder_path=MIGRATIONS / "notifications",
-    table_classes=[tables.EmailOutbox],
+    table_classes=[tables.EmailOutbox, tables.NotificationPreference, tables.DigestWeek],
 )

@@ -4,6 +4,7 @@ the outbox's SQL is not spread over the sender and the enqueueing side."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,7 +12,8 @@ from uuid import UUID
 from agentledger.platform.database import fetch
 from agentledger.platform.scoping import workspace_sql
 
-_COLUMNS = ("workspace", "kind", "event", "dedupe_key", "to_email", "subject", "body_text", "body_html")
+_COLUMNS = ("workspace", "kind", "event", "dedupe_key", "to_email", "subject", "body_text", "body_html", "message_id",
+            "headers")
 
 
 async def insert(rows: list[dict[str, Any]]) -> list[UUID]:
@@ -21,8 +23,9 @@ async def insert(rows: list[dict[str, Any]]) -> list[UUID]:
         return []
     values, args = [], []
     for row in rows:
-        values.append("(gen_random_uuid(), " + ", ".join("{}" for _ in _COLUMNS) + ", 0, now())")
-        args.extend(row[c] for c in _COLUMNS)
+        values.append("(gen_random_uuid(), " + ", ".join("{}::jsonb" if c == "headers" else "{}" for c in _COLUMNS)
+                      + ", 0, now())")
+        args.extend(json.dumps(row[c]) if c == "headers" else row[c] for c in _COLUMNS)
     inserted = await fetch(
         f"INSERT INTO email_outbox (id, {', '.join(_COLUMNS)}, attempts, created_at) VALUES {', '.join(values)} "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", *args)
@@ -30,31 +33,38 @@ async def insert(rows: list[dict[str, Any]]) -> list[UUID]:
 
 
 async def claim(outbox_id: UUID, lease: timedelta) -> dict[str, Any] | None:
-    """Take the sender's lease on an unsent row nobody else holds; its message, or None."""
+    """Take the sender's lease on an unsent, unfailed row nobody else holds (a row waiting out its backoff
+    is held until then); its message, or None."""
     rows = await fetch(
-        "UPDATE email_outbox SET claimed_until = now() + {} WHERE id = {} AND sent_at IS NULL "
+        "UPDATE email_outbox SET claimed_until = now() + {} WHERE id = {} AND sent_at IS NULL AND failed_at IS NULL "
         "AND (claimed_until IS NULL OR claimed_until < now()) "
-        "RETURNING to_email, subject, body_text, body_html", lease, outbox_id)
+        "RETURNING to_email, subject, body_text, body_html, headers, attempts", lease, outbox_id)
     return rows[0] if rows else None
 
 
-async def record_failure(outbox_id: UUID, error: str) -> None:
-    await fetch("UPDATE email_outbox SET attempts = attempts + 1, claimed_until = NULL, last_error = {} "
-                "WHERE id = {}", error[:500], outbox_id)
+async def record_retry(outbox_id: UUID, error: str, next_attempt: datetime) -> None:
+    """A temporary failure: counted and kept; the row is held until its next try."""
+    await fetch("UPDATE email_outbox SET attempts = attempts + 1, last_error = {}, next_attempt_at = {}, "
+                "claimed_until = {} WHERE id = {}", error[:500], next_attempt, next_attempt, outbox_id)
+
+
+async def record_failed(outbox_id: UUID, error: str, moment: datetime) -> None:
+    await fetch("UPDATE email_outbox SET attempts = attempts + 1, last_error = {}, failed_at = {}, claimed_until = NULL, "
+                "next_attempt_at = NULL WHERE id = {}", error[:500], moment, outbox_id)
 
 
 async def record_sent(outbox_id: UUID, moment: datetime) -> None:
-    await fetch("UPDATE email_outbox SET sent_at = {}, attempts = attempts + 1, last_error = NULL WHERE id = {}",
-                moment, outbox_id)
+    await fetch("UPDATE email_outbox SET sent_at = {}, attempts = attempts + 1, claimed_until = NULL, "
+                "next_attempt_at = NULL WHERE id = {}", moment, outbox_id)
 
 
-async def stranded(moment: datetime, older_than: timedelta, give_up_after: timedelta, max_attempts: int,
-                   limit: int = 500) -> list[UUID]:
-    """Unsent rows, old enough that their job was lost, young enough and tried few enough times to retry."""
+async def stranded(moment: datetime, older_than: timedelta, give_up_after: timedelta, limit: int = 500) -> list[UUID]:
+    """Unsent, unfailed rows young enough to retry that nobody works on: never claimed and older than
+    ``older_than``, or whose lease has run out."""
     rows = await fetch(
-        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND attempts < {} AND created_at < {} "
-        "AND created_at > {} AND (claimed_until IS NULL OR claimed_until < {}) LIMIT {}",
-        max_attempts, moment - older_than, moment - give_up_after, moment, limit)
+        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND created_at > {} "
+        "AND ((claimed_until IS NULL AND created_at < {}) OR claimed_until < {}) ORDER BY created_at LIMIT {}",
+        moment - give_up_after, moment - older_than, moment, limit)
     return [r["id"] for r in rows]
 
 
@@ -76,3 +86,84 @@ async def workspace(workspace_id: UUID) -> dict[str, Any]:
     """The workspace's name and slug, for subjects and links."""
     rows = await fetch("SELECT name, slug FROM workspaces WHERE id = {}", workspace_id)
     return rows[0]
+
+
+_PREFERENCES = ("run_finished", "run_finished_minutes", "run_failed", "credit_threshold", "credit_threshold_credits",
+                "low_balance", "purchase_receipt", "weekly_digest", "review_requested", "run_shared", "invitation",
+                "timezone")
+
+
+async def preferences(emails: list[str]) -> list[dict[str, Any]]:
+    """The stored preferences of these (lower-cased) addresses; an address with none has no row."""
+    if not emails:
+        return []
+    return await fetch(f"SELECT email, {', '.join(_PREFERENCES)} FROM notification_preferences WHERE email = ANY({{}})",
+                       emails)
+
+
+async def save_preferences(email: str, values: dict[str, Any]) -> None:
+    names = [n for n in _PREFERENCES if n in values]
+    await fetch(
+        f"INSERT INTO notification_preferences (id, email, {', '.join(names)}, updated_at) "
+        f"VALUES (gen_random_uuid(), {{}}, {', '.join('{}' for _ in names)}, now()) ON CONFLICT (email) DO UPDATE SET "
+        + ", ".join(f"{n} = EXCLUDED.{n}" for n in names) + ", updated_at = now()",
+        email, *(values[n] for n in names))
+
+
+async def set_category(email: str, category: str, on: bool) -> None:
+    """One category on or off for an address (``category`` is one of ``preferences.CATEGORIES``)."""
+    if category not in _PREFERENCES:
+        raise ValueError(category)
+    await save_preferences(email.lower(), {category: on})
+
+
+async def home_time_zone(user_id: UUID) -> str:
+    """The time zone of the first workspace the person joined (UTC with none)."""
+    rows = await fetch("SELECT w.timezone FROM memberships m JOIN workspaces w ON w.id = m.workspace "
+                       "WHERE m.\"user\" = {} ORDER BY m.created_at, m.id LIMIT 1", user_id)
+    return rows[0]["timezone"] if rows else "UTC"
+
+
+# --- the weekly digest ----------------------------------------------------------------------------------
+# A person's digest follows their own time zone, else the one of the first workspace they joined.
+_DUE = """
+WITH people AS (
+  SELECT u.id, u.email, u.name, COALESCE(p.timezone, (SELECT w.timezone FROM memberships m JOIN workspaces w
+           ON w.id = m.workspace WHERE m."user" = u.id ORDER BY m.created_at, m.id LIMIT 1)) AS tz
+  FROM users u LEFT JOIN notification_preferences p ON p.email = u.email
+  WHERE u.is_active AND COALESCE(p.weekly_digest, true) AND u.id > {}
+), local AS (
+  SELECT id, email, name, tz, ({}::timestamptz AT TIME ZONE tz) AS at FROM people WHERE tz IS NOT NULL
+)
+SELECT id, email, name, tz, at, to_char(at, 'IYYY-"W"IW') AS week FROM local
+WHERE extract(isodow FROM at) = 1 AND at::time >= time '08:00'
+  AND NOT EXISTS (SELECT 1 FROM digest_weeks d WHERE d."user" = local.id AND d.week = to_char(local.at, 'IYYY-"W"IW'))
+ORDER BY id LIMIT {}
+"""
+
+
+async def digest_due(moment: datetime, after: UUID, limit: int) -> list[dict[str, Any]]:
+    """People (after ``after`` by id, ``limit`` of them) for whom ``moment`` is Monday 08:00 or later in
+    their time zone, whose digest for that ISO week is not claimed yet, and who keep digests on."""
+    return await fetch(_DUE, after, moment, limit)
+
+
+async def claim_digests(people: list[UUID], weeks: list[str]) -> set[UUID]:
+    """Claim each person's digest for their week; answers whom this transaction claimed (a concurrent
+    pass waits for ours, then finds the pair taken)."""
+    rows = await fetch("INSERT INTO digest_weeks (id, \"user\", week, sent, created_at) SELECT gen_random_uuid(), u, w, "
+                       "false, now() FROM unnest({}::uuid[], {}::text[]) AS t(u, w) ON CONFLICT (\"user\", week) "
+                       "DO NOTHING RETURNING \"user\"", people, weeks)
+    return {r["user"] for r in rows}
+
+
+async def digest_sent(people: list[UUID], weeks: list[str]) -> None:
+    await fetch("UPDATE digest_weeks d SET sent = true FROM unnest({}::uuid[], {}::text[]) AS t(u, w) "
+                "WHERE d.\"user\" = t.u AND d.week = t.w", people, weeks)
+
+
+async def memberships(people: list[UUID]) -> list[dict[str, Any]]:
+    """Each person's workspaces (id, slug, name, role), in the order they joined them."""
+    return await fetch("SELECT m.\"user\" AS person, w.id, w.slug, w.name, m.role FROM memberships m "
+                       "JOIN workspaces w ON w.id = m.workspace WHERE m.\"user\" = ANY({}) ORDER BY m.created_at, m.id",
+                       people)

@@ -1,28 +1,54 @@
-"""SMTP delivery of outbox rows, each sent once under a short lease. Without SMTP settings, rows stay
-pending (the pages show invitation links instead)."""
+"""SMTP delivery of outbox rows: nothing lost, nothing doubled.
+
+Each row is handed to SMTP under a short lease (``EMAIL_LEASE_SECONDS``), so two senders never send it
+at once. A refused connection, a timeout, a dropped connection or a 4xx answer is temporary: the row keeps
+the error, and its next try waits out an exponential backoff (the lease lasts until then, and the actor
+re-sends itself with that delay). A 5xx answer to the message is permanent: the row is failed with the
+server's words, for the Emails page. After ``MAX_ATTEMPTS`` temporary failures the row is failed too.
+
+If the sender dies after the server took the message but before the row says so, the lease runs out and
+the sweep sends it again, with the ``Message-ID`` stored on the row: the reader's client folds the two.
+Without SMTP settings, rows stay pending (the pages show invitation links instead)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import smtplib
 import ssl
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
 from uuid import UUID
 
 from agentledger.notifications import repository
 from agentledger.platform.clock import now
 from agentledger.platform.config import Settings, get_settings
 
+MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(days=3)
+FIRST_BACKOFF, LAST_BACKOFF = 30.0, 3600.0  # seconds: 30 s, 1 min, 2 min … capped at an hour
 
-def _send(settings: Settings, to: str, subject: str, text: str, html: str) -> None:
+
+def build(settings: Settings, row: dict[str, Any]) -> EmailMessage:
+    """The message as it goes on the wire, from the row alone (a resend is the same message)."""
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(text)
-    if html:
-        message.add_alternative(html, subtype="html")
+    message["To"] = row["to_email"]
+    message["Subject"] = row["subject"]
+    message["Date"] = format_datetime(now())
+    headers = row["headers"] if isinstance(row["headers"], dict) else json.loads(row["headers"] or "{}")
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(row["body_text"])
+    if row["body_html"]:
+        message.add_alternative(row["body_html"], subtype="html")
+    return message
+
+
+def _send(settings: Settings, message: EmailMessage) -> None:
     with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=30) as smtp:
         smtp.ehlo()
         if settings.smtp_starttls:  # required when asked for: never fall back to plain text
@@ -33,33 +59,77 @@ def _send(settings: Settings, to: str, subject: str, text: str, html: str) -> No
         smtp.send_message(message)
 
 
-LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
-GIVE_UP_AFTER = timedelta(days=3)
+def _answer(code: int, text: bytes | str) -> str:
+    return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}".strip()
 
 
-async def deliver(outbox_id: UUID) -> bool:
-    """Send the row if it is unsent and no other sender holds it; True when it went out. Failures are kept
-    on the row and re-raised so the worker retries; a message that cannot be built is not retried."""
+def classify(error: Exception) -> tuple[bool, str]:
+    """Whether the server's answer is permanent (a 5xx about this message), and the words to keep."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = list(error.recipients.values())
+        return all(code >= 500 for code, _ in answers), "; ".join(_answer(c, t) for c, t in answers)
+    if isinstance(error, smtplib.SMTPAuthenticationError):  # our settings, not this message: fixable, retried
+        return False, _answer(error.smtp_code, error.smtp_error)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500, _answer(error.smtp_code, error.smtp_error)
+    return False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def backoff(attempts: int) -> float:
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LAST_BACKOFF)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one try did: ``sent``, ``retry`` (``retry_in`` seconds), ``failed``, or ``skipped`` (another
+    sender holds it, it is done, or there is no SMTP server configured)."""
+
+    outcome: str
+    retry_in: float | None = None
+    error: str = ""
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome == "sent"
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=get_settings().email_lease_seconds)
+
+
+async def deliver(outbox_id: UUID) -> Delivery:
+    """Send the row if it is due and no other sender holds it. Never raises for what the server said or
+    for a network failure: the row records it (see the module's docstring)."""
     settings = get_settings()
     if not settings.smtp_host:
-        return False
-    row = await repository.claim(outbox_id, LEASE)
+        return Delivery("skipped")
+    row = await repository.claim(outbox_id, lease())
     if row is None:
-        return False
+        return Delivery("skipped")
     try:
-        await asyncio.to_thread(_send, settings, row["to_email"], row["subject"], row["body_text"], row["body_html"])
-    except (OSError, smtplib.SMTPException, ValueError) as error:
-        await repository.record_failure(outbox_id, str(error))
-        if isinstance(error, ValueError):  # a message that cannot be built will not build next time either
-            return False
-        raise
+        message = build(settings, row)
+    except (ValueError, TypeError) as error:  # cannot be built now, nor next time
+        await repository.record_failed(outbox_id, f"the message cannot be built: {error}", now())
+        return Delivery("failed", error=str(error))
+    try:
+        await asyncio.to_thread(_send, settings, message)
+    except (OSError, smtplib.SMTPException) as error:
+        permanent, words = classify(error)
+        attempts = row["attempts"] + 1
+        if permanent or attempts >= MAX_ATTEMPTS:
+            await repository.record_failed(outbox_id, words, now())
+            return Delivery("failed", error=words)
+        wait = backoff(attempts)
+        await repository.record_retry(outbox_id, words, now() + timedelta(seconds=wait))
+        return Delivery("retry", retry_in=wait, error=words)
     await repository.record_sent(outbox_id, now())
-    return True
+    return Delivery("sent")
 
 
 async def stranded(older_than: timedelta = timedelta(minutes=5)) -> list[UUID]:
-    """Unsent rows whose delivery job was lost (say Redis was down at commit): the sweep sends them again."""
+    """Unsent rows nobody is working on: never claimed and older than ``older_than`` (their job was lost,
+    say Redis was down at commit), or whose lease ran out (a sender died, or the retry's job was lost).
+    The sweep sends them again; the lease keeps each one single."""
     if not get_settings().smtp_host:
         return []
-    return await repository.stranded(now(), older_than, GIVE_UP_AFTER, MAX_ATTEMPTS)
+    return await repository.stranded(now(), older_than, GIVE_UP_AFTER)

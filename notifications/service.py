@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from agentledger.notifications import outbox, repository
+from agentledger.notifications import outbox, preferences, repository
 from agentledger.notifications.outbox import Message
 from agentledger.platform.config import get_settings
 
@@ -30,11 +30,87 @@ def _run_link(slug: str, execution_id: UUID) -> str:
     return f"{get_settings().public_url}/w/{slug}/executions/{execution_id}"
 
 
+def duration_text(seconds: float) -> str:
+    """"42 s", "6 min 12 s", "2 h 05 min": how long a run took, as a person reads it."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s" if seconds % 60 else f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _first_line(text: str | None) -> str:
+    line = next((part.strip() for part in (text or "").splitlines() if part.strip()), "")
+    return (line[:197] + "…") if len(line) > 200 else line or "no error message was recorded"
+
+
 async def _run_finished(workspace_id: UUID | None, *, run: dict[str, Any], previous_status: str,
-                        **_: Any) -> list[Message]:
-    """A run ended (every way: runner, reaper, cancel, review timeout). No mail yet: issue 16 adds
-    preferences (who wants to hear, after how long)."""
-    return []
+                        failed_step_name: str | None = None, **_: Any) -> list[Message]:
+    """A run ended (every way: runner, reaper, cancel, review timeout). Whoever started it (for a schedule's
+    run, whoever made the schedule) hears, as they chose: at once when it failed or timed out; when it
+    completed after running longer than their N minutes; and when it charged more than their limit.
+    A run someone canceled sends nothing: a person ended it."""
+    if workspace_id is None or run["started_by"] is None or run["status"] == "canceled":
+        return []
+    person = await repository.person(run["started_by"])
+    if person is None or not person["is_active"]:
+        return []
+    email = person["email"]
+    choice = (await preferences.of([email]))[email]
+    workspace = await repository.workspace(workspace_id)
+    began = run["started_at"] or run["queued_at"]
+    seconds = (run["finished_at"] - began).total_seconds() if run["finished_at"] and began else 0.0
+    context = {"workspace": workspace["name"], "agent": run["agent"], "status": run["status"].replace("_", " "),
+               "duration": duration_text(seconds), "items": run["items_processed"], "items_failed": run["items_failed"],
+               "credits": run["credits_charged"], "refunded": run["credits_refunded"],
+               "started": began.strftime("%d %b %Y %H:%M UTC") if began else "",
+               "link": _run_link(workspace["slug"], run["id"]), "minutes": choice.run_finished_minutes,
+               "limit": choice.credit_threshold_credits}
+    messages = []
+    if run["status"] in ("failed", "timed_out"):
+        if choice.run_failed:
+            messages.append(Message(email, "run_failed", {**context, "error_line": _first_line(run["error_message"]),
+                                                          "failed_step": failed_step_name},
+                                    f"run_failed:{run['id']}:{email}"))
+    elif choice.run_finished and seconds > choice.run_finished_minutes * 60:
+        messages.append(Message(email, "run_finished", context, f"run_finished:{run['id']}:{email}"))
+    limit = choice.credit_threshold_credits
+    if choice.credit_threshold and limit is not None and run["credits_charged"] > limit:
+        messages.append(Message(email, "credit_threshold", context, f"credit_threshold:{run['id']}:{email}"))
+    return messages
+
+
+async def _wanted(workspace_id: UUID, category: str) -> list[str]:
+    """The workspace's active admins who keep ``category`` on."""
+    admins = await repository.admin_emails(workspace_id)
+    choices = await preferences.of(admins)
+    return [email for email in admins if choices[email].wants(category)]
+
+
+async def _credits_low(workspace_id: UUID | None, *, available: int, threshold: int, crossing: int) -> list[Message]:
+    """The wallet fell below the workspace's threshold (billing announces each crossing once, numbered)."""
+    assert workspace_id is not None, "a wallet belongs to a workspace"
+    workspace = await repository.workspace(workspace_id)
+    context = {"workspace": workspace["name"], "available": available, "threshold": threshold,
+               "link": f"{get_settings().public_url}/w/{workspace['slug']}/billing"}
+    return [Message(email, "low_balance", context, f"credits_low:{workspace_id}:{crossing}:{email}")
+            for email in await _wanted(workspace_id, "low_balance")]
+
+
+async def _credits_moved(workspace_id: UUID | None, *, key: str, purchase: dict[str, Any], moved: int, price: str,
+                         available: int, owed: int, receipt: bool) -> list[Message]:
+    """A purchase's credits were granted (``moved`` > 0) or clawed back (< 0), under ledger ``key``."""
+    assert workspace_id is not None, "a purchase belongs to a workspace"
+    workspace = await repository.workspace(workspace_id)
+    buyer = await repository.person(purchase["created_by"]) if purchase.get("created_by") else None
+    link = f"{get_settings().public_url}/w/{workspace['slug']}/billing/purchases/{purchase['id']}"
+    context = {"workspace": workspace["name"], "moved": moved, "pack": purchase["pack"], "price": price,
+               "available": available, "owed": owed, "buyer": buyer["name"] if buyer else "someone no longer here",
+               "link": link, "receipt_link": f"{get_settings().public_url}/api/v1/workspaces/{workspace['slug']}"
+               f"/billing/purchases/{purchase['id']}/receipt.pdf" if receipt else ""}
+    return [Message(email, "purchase_receipt", context, f"credits_moved:{key}:{email}")
+            for email in await _wanted(workspace_id, "purchase_receipt")]
 
 
 async def review_recipients(workspace_id: UUID, run: dict[str, Any]) -> list[str]:
@@ -53,15 +129,18 @@ async def _review_requested(workspace_id: UUID | None, *, run: dict[str, Any], s
     workspace = await repository.workspace(workspace_id)
     context = {"workspace": workspace["name"], "agent": run["agent"], "title": title, "summary": summary or "",
                "link": _run_link(workspace["slug"], run["id"])}
+    emails = await review_recipients(workspace_id, run)
+    choices = await preferences.of(emails)
     return [Message(email, "review_requested", context, f"review_requested:{run['id']}:{step}:{email}")
-            for email in await review_recipients(workspace_id, run)]
+            for email in emails if choices[email].wants("review_requested")]
 
 
 async def _run_shared(workspace_id: UUID | None, *, share_id: UUID, run: dict[str, Any], user_id: UUID,
                       shared_by: UUID) -> list[Message]:
     """A run was shared with the member ``user_id`` by ``shared_by``: the teammate hears, once per share."""
     teammate, sharer = await repository.person(user_id), await repository.person(shared_by)
-    if teammate is None or sharer is None:
+    if teammate is None or sharer is None or not (await preferences.of([teammate["email"]]))[teammate["email"]].wants(
+            "run_shared"):
         return []
     assert workspace_id is not None, "a run belongs to a workspace"
     workspace = await repository.workspace(workspace_id)
@@ -77,6 +156,8 @@ async def _invited(workspace_id: UUID | None, *, invitation_id: UUID, email: str
     """Someone was invited to the workspace: the invitee gets the link (the plain token is only in
     ``link``), once per invitation."""
     assert workspace_id is not None, "an invitation belongs to a workspace"
+    if not (await preferences.of([email]))[email].wants("invitation"):
+        return []  # the address said no more invitations (its unsubscribe link); the page still shows the link
     workspace = await repository.workspace(workspace_id)
     context = {"workspace": workspace["name"], "role": role, "link": link, "expires_at": expires_at}
     return [Message(email, "invitation", context, f"invited:{invitation_id}")]
@@ -95,6 +176,8 @@ async def _password_reset(workspace_id: UUID | None, *, reset_id: UUID, user_id:
 
 HANDLERS: dict[str, Handler] = {
     "run_finished": _run_finished,
+    "credits_low": _credits_low,
+    "credits_moved": _credits_moved,
     "review_requested": _review_requested,
     "run_shared": _run_shared,
     "invited": _invited,

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_ca_file: str | None = None  # a private CA for the SMTP server's certificate
     mail_from: str = "agentledger <no-reply@localhost>"
+    email_lease_seconds: float = Field(default=300, gt=0, description=(
+        "how long a sender holds an email while handing it to SMTP; a sender that dies is replaced after it"))
 
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None

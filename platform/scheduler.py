@@ -49,6 +49,8 @@ def jobs() -> list[Job]:
         Job("fire-due-schedules", "agentledger.agents.tasks:fire_due_schedules",
             IntervalTrigger(seconds=get_settings().schedule_poll_seconds)),
         Job("sweep-outbox", "agentledger.notifications.tasks:sweep_outbox", IntervalTrigger(minutes=5)),
+        # Monday 08:00 comes at a quarter hour somewhere (India, Nepal, Chatham): each person's is met within 15 min
+        Job("send-digests", "agentledger.notifications.tasks:send_digests", CronTrigger(minute="*/15", timezone="UTC")),
     ]
 
 

@@ -32,6 +32,7 @@ class Workspace(Table, tablename="workspaces"):
     id = UUID(primary_key=True)
     slug = Varchar(length=48, unique=True)
     name = Varchar(length=120)
+    timezone = Varchar(length=64, default="UTC")  # IANA name: its members' digests come at 08:00 here
     created_at = Timestamptz(default=TimestamptzNow())
 
 

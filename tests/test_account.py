@@ -204,7 +204,7 @@ def mailbox(override_settings):
 async def deliver_all() -> int:
     sent = 0
     for row in await EmailOutbox.select(EmailOutbox.id).where(EmailOutbox.sent_at.is_null()):
-        sent += await sender.deliver(row["id"])
+        sent += (await sender.deliver(row["id"])).sent
     return sent
 
 

@@ -294,6 +294,12 @@ async def skip_waiting_step(execution_id: UUID) -> None:
                 "WHERE execution = {} AND status = 'waiting'", execution_id)
 
 
+async def step_name(execution_id: UUID, position: int) -> str | None:
+    """The name of the run's step at ``position`` (the failed step, for the failure's email)."""
+    rows = await fetch("SELECT name FROM execution_steps WHERE execution = {} AND position = {}", execution_id, position)
+    return rows[0]["name"] if rows else None
+
+
 # --- review rows ---------------------------------------------------------------------------------------
 async def review_decided(execution_id: UUID, step: int) -> dict[str, Any] | None:
     rows = await fetch("SELECT r.status, r.comment, r.decided_by, u.name AS decided_by_name FROM execution_reviews r "

@@ -291,3 +291,40 @@ async def agent_outcomes(scope: Scope, since: Any, until: Any, *, own: bool) -> 
         "AS approved, count(*) FILTER (WHERE r.status = 'applied') AS applied FROM execution_results r "
         f"WHERE r.execution = e.id AND r.kind = 'recommendation') x ON TRUE WHERE {where} GROUP BY e.agent",
         scope.workspace_id, *args)
+
+
+# --- the weekly digest: each person's own runs over their own week, many people per statement ----------
+_WINDOWS = "unnest({}::uuid[], {}::timestamptz[], {}::timestamptz[]) AS p(person, since, until)"
+_THEIR_RUNS = (f"FROM {_WINDOWS} JOIN executions e ON e.started_by = p.person AND e.queued_at >= p.since "
+               "AND e.queued_at < p.until AND e.mode = 'live'")
+
+
+def _window_args(windows: list[tuple[UUID, Any, Any]]) -> list[list[Any]]:
+    return [[w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]]
+
+
+async def digest_activity(windows: list[tuple[UUID, Any, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """For each ``(person, since, until)``: the live runs they started in that window (their own, which
+    they always see), per workspace: counts and credits by status, the failures to look at (newest five),
+    the best scores (top three) and the recommendations applied. Set-based, so a batch of people costs a
+    few statements, not a few per person."""
+    args = _window_args(windows)
+    by_status = await fetch(
+        "SELECT p.person, e.workspace, e.status, count(*) AS runs, COALESCE(sum(e.credits_charged), 0)::bigint "
+        f"AS credits {_THEIR_RUNS} GROUP BY 1, 2, 3", *args)
+    failures = await fetch(
+        "SELECT person, workspace, id, agent, status, error_message, queued_at FROM (SELECT p.person, e.workspace, e.id, "
+        "e.agent, e.status, e.error_message, e.queued_at, row_number() OVER (PARTITION BY p.person, e.workspace "
+        f"ORDER BY e.queued_at DESC) AS n {_THEIR_RUNS} AND e.status IN ('failed', 'timed_out')) f WHERE n <= 5 "
+        "ORDER BY queued_at DESC", *args)
+    scores = await fetch(
+        "SELECT person, workspace, execution, agent, title, value, scale, unit FROM (SELECT p.person, e.workspace, "
+        "e.id AS execution, e.agent, r.title, (r.body->>'value')::float AS value, (r.body->>'scale')::float AS scale, "
+        "r.body->>'unit' AS unit, row_number() OVER (PARTITION BY p.person, e.workspace ORDER BY "
+        f"(r.body->>'value')::float / NULLIF((r.body->>'scale')::float, 0) DESC NULLS LAST) AS n {_THEIR_RUNS} "
+        "JOIN execution_results r ON r.execution = e.id AND r.kind = 'score') s WHERE n <= 3", *args)
+    applied = await fetch(
+        "SELECT p.person, e.workspace, count(*) AS applied "
+        f"{_THEIR_RUNS} JOIN execution_results r ON r.execution = e.id AND r.kind = 'recommendation' "
+        "AND r.status = 'applied' GROUP BY 1, 2", *args)
+    return {"by_status": by_status, "failures": failures, "scores": scores, "applied": applied}

@@ -181,7 +181,9 @@ async def finish(execution_id: UUID, status: str, *, items_processed: int | None
                          reason=pricing.refund_reason(status))
     if current["status"] == states.AWAITING_REVIEW:  # the review step nobody decided ends with its run
         await lifecycle.skip_waiting_step(execution_id)
-    await notifications.emit("run_finished", row["workspace"], run=row, previous_status=current["status"])
+    failed_step_name = None if row["failed_step"] is None else await lifecycle.step_name(execution_id, row["failed_step"])
+    await notifications.emit("run_finished", row["workspace"], run=row, previous_status=current["status"],
+                             failed_step_name=failed_step_name)
     return row
 
 
@@ -225,3 +227,8 @@ async def read(scope: Scope, execution_id: UUID) -> tuple[dict[str, Any], dict[s
     behind its trigger, and its steps, log and items."""
     row = await repository.get_in_full(scope, execution_id)
     return row, await repository.children(scope, execution_id)
+
+
+async def digest_activity(windows: list[tuple[UUID, Any, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """For the weekly digest: each person's own runs in their week (``repository.digest_activity``)."""
+    return await repository.digest_activity(windows)
