@@ -46,7 +46,7 @@ async def update_account(workspace_id: UUID, billing_name: str, billing_address:
     return (await fetch(_UPSERT_ACCOUNT + "billing_name = EXCLUDED.billing_name, billing_address = "
                         "EXCLUDED.billing_address, low_balance_threshold = EXCLUDED.low_balance_threshold, "
                         # a new threshold arms the alert: the balance is judged against it from now on
-                        "low_balance_armed = billing_accounts.low_balance_armed OR billing_accounts.low_balance_threshold "
+                        "low_balance_armed = a.low_balance_armed OR a.low_balance_threshold "
                         "IS DISTINCT FROM EXCLUDED.low_balance_threshold, updated_at = now() RETURNING *", workspace_id, None, billing_name, billing_address,
                         low_balance_threshold))[0]
 
