@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from agentledger.platform.database import fetch
+from agentledger.platform.pagination import PageRequest, cut, decode_cursor
 from agentledger.platform.scoping import workspace_sql
 
 _COLUMNS = ("workspace", "kind", "event", "dedupe_key", "to_email", "subject", "body_text", "body_html", "message_id",
@@ -167,3 +168,46 @@ async def memberships(people: list[UUID]) -> list[dict[str, Any]]:
     return await fetch("SELECT m.\"user\" AS person, w.id, w.slug, w.name, m.role FROM memberships m "
                        "JOIN workspaces w ON w.id = m.workspace WHERE m.\"user\" = ANY({}) ORDER BY m.created_at, m.id",
                        people)
+
+
+# --- the Emails page -----------------------------------------------------------------------------------
+_STATUS = ("CASE WHEN sent_at IS NOT NULL THEN 'sent' WHEN failed_at IS NOT NULL THEN 'failed' ELSE 'pending' END")
+_LISTED = (f"id, to_email, kind, event, subject, {_STATUS} AS status, attempts, last_error, created_at, sent_at, "
+           "failed_at, next_attempt_at")
+_STATUS_SQL = {"sent": "sent_at IS NOT NULL", "failed": "failed_at IS NOT NULL",
+               "pending": "sent_at IS NULL AND failed_at IS NULL"}
+
+
+async def emails(workspace_id: UUID, category: str | None, status: str | None, to: str | None,
+                 request: PageRequest) -> tuple[list[dict[str, Any]], str | None]:
+    """One keyset page of a workspace's emails, newest first (``status`` is one of ``_STATUS_SQL``)."""
+    where, args = [workspace_sql()], [workspace_id]
+    if category:
+        where.append("kind = {}")
+        args.append(category)
+    if status:
+        where.append(_STATUS_SQL[status])
+    if to:
+        where.append("lower(to_email) = {}")
+        args.append(to)
+    if request.cursor:
+        at, last = decode_cursor(request.cursor)
+        where.append("(created_at, id) < ({}, {})")
+        args += [at, last]
+    rows = await fetch(f"SELECT {_LISTED} FROM email_outbox WHERE {' AND '.join(where)} "
+                       f"ORDER BY created_at DESC, id DESC LIMIT {request.limit + 1}", *args)
+    return cut(rows, request)
+
+
+async def email(workspace_id: UUID, email_id: UUID) -> dict[str, Any] | None:
+    rows = await fetch(f"SELECT {_LISTED}, message_id, headers, body_text AS text, body_html AS html "
+                       f"FROM email_outbox WHERE {workspace_sql()} AND id = {{}}", workspace_id, email_id)
+    return rows[0] if rows else None
+
+
+async def retry_failed(workspace_id: UUID, email_id: UUID) -> bool:
+    """A failed email becomes pending again with fresh attempts (its error stays until the next try)."""
+    rows = await fetch(f"UPDATE email_outbox SET failed_at = NULL, attempts = 0, next_attempt_at = NULL, "
+                       f"claimed_until = NULL WHERE {workspace_sql()} AND id = {{}} AND failed_at IS NOT NULL "
+                       "AND sent_at IS NULL RETURNING id", workspace_id, email_id)
+    return bool(rows)

@@ -30,6 +30,7 @@ from agentledger.web.api import (
     executions,
     exports,
     health,
+    notifications,
     people,
     results,
     schedules,
@@ -47,6 +48,7 @@ from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.billing import BillingPages
 from agentledger.web.pages.credits import CreditsPages
+from agentledger.web.pages.notifications import EmailPages, NotificationSettingsPages, UnsubscribePages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.run_start import RunStartPages
 from agentledger.web.pages.runs import RunPages
@@ -67,7 +69,8 @@ def _csrf(settings: Settings) -> CSRFConfig:
         cookie_secure=secure,
         cookie_httponly=True,  # pages embed the token; scripts never read the cookie
         cookie_samesite="lax",
-        exclude=["/healthz", "/readyz", "/webhooks/stripe"],  # Stripe signs its deliveries instead
+        exclude=["/healthz", "/readyz", "/webhooks/stripe",  # Stripe signs its deliveries instead
+                 "/unsubscribe/"],  # RFC 8058: a mail client posts it with no cookie; the signed token is the permission
     )
 
 
@@ -120,6 +123,7 @@ def create_app() -> Litestar:
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *credits.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
+            *notifications.controllers, NotificationSettingsPages, UnsubscribePages, EmailPages,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
             AutomationPages, BillingPages, CreditsPages,
             SharePages, LinkPages, AccountPages,

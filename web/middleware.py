@@ -104,7 +104,10 @@ class SecurityHeadersMiddleware:
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY")]
+                own = next((value for name, value in headers if name == b"content-security-policy"), b"")
+                # only a response whose own policy lets our pages frame it (an email shown on the Emails page)
+                framing = b"SAMEORIGIN" if b"frame-ancestors 'self'" in own else b"DENY"
+                headers += [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", framing)]
                 if not any(name == b"referrer-policy" for name, _ in headers):  # a stricter one of the page wins
                     headers.append((b"referrer-policy", b"same-origin"))
                 if strict and not any(name == b"content-security-policy" for name, _ in headers):  # own policy wins

@@ -17,14 +17,24 @@ from agentledger.platform.embedded import free_port
 
 
 class Inbox:
+    """What the server received. ``answer`` is its reply to DATA (``"451 4.3.0 Try later"`` to refuse for
+    now, ``"550 5.1.1 No such user"`` for good: a refused message is not kept); ``on_data`` runs when a
+    message arrives, before the server answers (the crash test kills the sender there)."""
+
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.encrypted: list[bool] = []
+        self.answer = "250 OK"
+        self.on_data = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if not self.answer.startswith("250"):
+            return self.answer
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.encrypted.append(session.ssl is not None)
-        return "250 OK"
+        if self.on_data is not None:
+            self.on_data(self.messages[-1])
+        return self.answer
 
     def wait_for(self, count: int = 1, timeout: float = 30.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
