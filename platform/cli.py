@@ -209,6 +209,20 @@ def devstripe(host: str, port: int, webhook_url: str | None, webhook_secret: str
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", timeout_graceful_shutdown=2)
 
 
+@main.command(help="Serve the demo's SMTP server: accepts every message and keeps it as an .eml file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True)
+@click.option("--folder", default=".data/mail", show_default=True, type=click.Path())
+def mailcatcher(host: str, port: int, folder: str) -> None:
+    from pathlib import Path
+
+    from agentledger.notifications.mailcatcher import serve
+
+    click.echo(f"mail catcher on smtp://{host}:{port}, keeping messages in {folder}")
+    sys.stdout.flush()
+    serve(host, port, Path(folder))
+
+
 @main.command(help="Developer stack: demo, test or bench with embedded services (used by ./run).",
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("what", type=click.Choice(["demo", "test", "bench"]))

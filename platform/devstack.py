@@ -90,6 +90,7 @@ def demo(args: list[str]) -> int:
         os.environ.setdefault("BASE_URL", f"http://127.0.0.1:{port}")
         os.environ.setdefault("AGENT_ALLOW_PRIVATE_NETWORKS", "true")  # the demo's own pages are on 127.0.0.1
         _stripe_settings()
+        _smtp_settings()
         from agentledger.platform.config import load_settings_or_exit
         from agentledger.platform.demo import seed
         from agentledger.platform.migrate import migrate
@@ -101,6 +102,9 @@ def demo(args: list[str]) -> int:
         shop = _devstripe(settings.public_url)
         if shop:
             children.append(shop.process)
+        catcher = _mailcatcher()
+        if catcher:
+            children.append(catcher.process)
 
         async def prepare() -> dict:
             await migrate()
@@ -114,9 +118,14 @@ def demo(args: list[str]) -> int:
             wait_for_port(site.port, timeout=30)
             if shop:
                 wait_for_port(shop.port, timeout=30)
+            if catcher:
+                wait_for_port(catcher.port, timeout=30)
             data = asyncio.run(prepare())
             if shop:
                 data["stripe"] = {"api_base": shop.url, "webhook_secret": shop.secret}
+            if catcher:
+                data["smtp"] = {"host": "127.0.0.1", "port": catcher.port, "folder": str(catcher.folder)}
+            if shop or catcher:
                 _write_demo_file(DATA / "demo.json", data)
         except BaseException:
             stop_children(children)
@@ -146,7 +155,8 @@ def demo(args: list[str]) -> int:
 SERVICES_ENV = "services.env"
 SHARED_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "AGENT_ALLOW_PRIVATE_NETWORKS",
                    "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY",
-                   "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
+                   "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "SMTP_HOST", "SMTP_PORT",
+                   "SMTP_STARTTLS")
 
 
 def _write_services_env(path: Path) -> None:
@@ -227,6 +237,33 @@ def _devstripe(public_url: str) -> DevStripe | None:
     return DevStripe(process, port, url, secret)
 
 
+@dataclass(frozen=True)
+class MailCatcher:
+    process: subprocess.Popen[bytes]
+    port: int
+    folder: Path
+
+
+def _smtp_settings() -> None:
+    """Without SMTP_HOST the demo delivers its mail to its own catcher (``agentledger mailcatcher``), on
+    SMTP_CATCHER_PORT (8025, or a free port when that one is taken), plain SMTP on 127.0.0.1."""
+    if os.environ.get("SMTP_HOST"):
+        return
+    wanted = int(os.environ.get("SMTP_CATCHER_PORT", "8025"))
+    with socket.socket() as probe:
+        port = wanted if probe.connect_ex(("127.0.0.1", wanted)) != 0 else free_port()
+    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false", MAIL_CATCHER="1")
+
+
+def _mailcatcher() -> MailCatcher | None:
+    """The catcher, when the demo chose it (``_smtp_settings``): messages are kept under .data/mail."""
+    if os.environ.get("MAIL_CATCHER") != "1":
+        return None
+    port, folder = int(os.environ["SMTP_PORT"]), DATA / "mail"
+    process = start_child(_cli("mailcatcher", "--port", str(port), "--folder", str(folder)), stdout=subprocess.DEVNULL)
+    return MailCatcher(process, port, folder)
+
+
 def _write_demo_file(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2))
     path.chmod(0o600)
@@ -238,6 +275,9 @@ def _banner(data: dict) -> None:
         print(f"  {user['role']:<6} {user['workspace']:<7} {user['email']:<22} password {user['password']}")
         print(f"         API token {user['token']}")
     print(f"\n  demo shop for the agents: {data['demo_site']} (connected to both workspaces)")
+    if data.get("smtp"):
+        print(f"  its email goes to a local catcher on port {data['smtp']['port']}: each message is a file in "
+              f"{data['smtp']['folder']}")
     if data.get("stripe"):
         print(f"  buying credits goes to devstripe, a local Stripe stand-in: {data['stripe']['api_base']} (no real money)")
     print("  admin commands against this demo: ./run cli --help, e.g. ./run cli grant-credits --workspace acme "

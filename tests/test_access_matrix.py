@@ -23,7 +23,8 @@ from agentledger.agents import launch, runner, scheduling
 from agentledger.platform import invitations, tokens
 from agentledger.platform.config import get_settings
 from agentledger.platform.connectors import service as connectors
-from agentledger.platform.database import atomic
+from agentledger.notifications import preferences as notification_preferences
+from agentledger.platform.database import atomic, fetch
 from agentledger.platform.results.tables import ExecutionResult
 from agentledger.platform.scoping import resolve_scope
 from agentledger.platform.sharing import links
@@ -200,6 +201,31 @@ CASES = [
          (LOGIN, 403, 200, 404), page=True),
     Case("GET", "/w/{ws:str}/billing/purchases/{purchase_id:uuid}/receipt.pdf",
          "/w/acme/billing/purchases/{purchase}/receipt.pdf", (LOGIN, 403, 200, 404), page=True),
+    # notifications: everyone their own preferences; the Emails page and previews for admins; the unsubscribe
+    # link needs no login (its signed token is the permission)
+    Case("GET", "/api/v1/me/notifications", "/api/v1/me/notifications", (401, 200, 200, 200)),
+    Case("PUT", "/api/v1/me/notifications", "/api/v1/me/notifications", (401, 200, 200, 200),
+         {"run_finished_minutes": 10}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/emails", "/api/v1/workspaces/acme/emails", (401, 403, 200, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/emails/{email_id:uuid}", "/api/v1/workspaces/acme/emails/{email}",
+         (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/emails/{email_id:uuid}/resend",
+         "/api/v1/workspaces/acme/emails/{email}/resend", (401, 403, 200, 404)),
+    Case("GET", "/settings/notifications", "/settings/notifications", (LOGIN, 200, 200, 200), page=True),
+    Case("POST", "/settings/notifications", "/settings/notifications", (LOGIN, 303, 303, 303),
+         {"run_finished": "on", "run_finished_minutes": "7"}, page=True),
+    Case("GET", "/unsubscribe/{token:str}", "/unsubscribe/{unsubscribe}", (200, 200, 200, 200), page=True),
+    Case("POST", "/unsubscribe/{token:str}", "/unsubscribe/{unsubscribe}", (200, 200, 200, 200), page=True),
+    Case("GET", "/w/{ws:str}/emails", "/w/acme/emails", (LOGIN, 403, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/emails/{email_id:uuid}", "/w/acme/emails/{email}", (LOGIN, 403, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/emails/{email_id:uuid}/body.html", "/w/acme/emails/{email}/body.html",
+         (LOGIN, 403, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/emails/{email_id:uuid}/resend", "/w/acme/emails/{email}/resend",
+         (LOGIN, 403, 303, 404), {}, page=True),
+    Case("GET", "/w/{ws:str}/emails/previews", "/w/acme/emails/previews?template=weekly_digest",
+         (LOGIN, 403, 200, 404), page=True),
+    Case("GET", "/w/{ws:str}/emails/previews/{template:str}/body.html", "/w/acme/emails/previews/low_balance/body.html",
+         (LOGIN, 403, 200, 404), page=True),
     # sharing: the member's own run, and an admin's run shared with the member (read, not change)
     Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/sharing",
          "/api/v1/workspaces/acme/executions/{done_run}/sharing", (401, 200, 200, 404)),
@@ -386,6 +412,9 @@ async def _world(factory, shop) -> dict:
     await runner.run_execution(done_run["id"])
     await runner.run_execution(admin_run["id"])
     purchase = await _paid_purchase(admin_scope, shop)
+    # the invitation's email, failed (so "send again" has something to do), and an unsubscribe link
+    email = (await fetch("UPDATE email_outbox SET failed_at = now(), last_error = '550 no such user' "
+                         "WHERE to_email = 'invitee@example.com' RETURNING id"))[0]["id"]
     by_kind = {r["kind"]: r["id"] for r in reversed(await ExecutionResult.select().where(
         ExecutionResult.execution == done_run["id"]))}
     return {
@@ -397,7 +426,8 @@ async def _world(factory, shop) -> dict:
                 "action": by_kind["action_item"], "report": by_kind["report"],
                 "connector": connector["id"], "schedule": schedule["id"], "shared_run": shared_run["id"],
                 "member": team.member.id, "link": share_link.id, "link_token": link_token,
-                "purchase": purchase},
+                "purchase": purchase, "email": email,
+                "unsubscribe": notification_preferences.unsubscribe_token("invitee@example.com", "invitation")},
     }
 
 

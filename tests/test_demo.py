@@ -22,14 +22,15 @@ pytestmark = pytest.mark.pure  # no database, no Redis of the tests: the clean f
 
 SERVICE_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BASE_URL", "TEST_ADMIN_DATABASE_URL",
                     "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY",
-                    "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"}
+                    "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET", "SMTP_HOST", "SMTP_PORT",
+                    "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD"}
 
 
 def demo_env(data_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
     # the shop's port from the kernel too: "port + 1" may be a client socket of a neighbouring test (seen in CI)
     env.update({"AGENTLEDGER_DATA_DIR": str(data_dir), "PORT": str(port), "DEMO_SITE_PORT": str(free_port()),
-                "DEVSTRIPE_PORT": str(free_port())})
+                "DEVSTRIPE_PORT": str(free_port()), "SMTP_CATCHER_PORT": str(free_port())})
     return env
 
 
@@ -138,6 +139,22 @@ def buy_on_devstripe(api: str, admin: dict[str, str], stripe: dict[str, str], av
     raise AssertionError("the purchase's credits never arrived")
 
 
+def receipt_delivered(api: str, admin: dict[str, str], smtp: dict) -> None:
+    """The demo's mail is really delivered: the purchase's receipt shows as sent on the Emails page's API,
+    and the demo's SMTP catcher kept it as a file."""
+    for _ in range(150):
+        sent = httpx.get(f"{api}/emails", headers=admin, params={"category": "purchase_receipt", "status": "sent"})
+        assert sent.status_code == 200, sent.text
+        if sent.json()["items"]:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the purchase receipt was never sent")
+    assert sent.json()["items"][0]["subject"] == "5000 credits added to Acme"
+    kept = [p.read_text() for p in Path(smtp["folder"]).glob("*.eml")]
+    assert any("5000 credits added to Acme" in text for text in kept)
+
+
 def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
     data_dir = tmp_path / "demo-data"
     port = free_port()
@@ -181,6 +198,7 @@ def test_demo_serves_works_stops_and_restarts_without_reseeding(tmp_path):
         wallet = httpx.get(f"{api}/wallet", headers=as_alice).json()
         assert wallet == {"available": before - 2, "held": 0, "owed": 0}
         buy_on_devstripe(api, as_alice, saved["stripe"], before - 2)
+        receipt_delivered(api, as_alice, saved["smtp"])
         # the admin commands reach this demo's services from another shell
         assert (data_dir / "services.env").stat().st_mode & 0o777 == 0o600  # it holds the secret key
         granted = run_cli(data_dir, "grant-credits", "--workspace", "acme", "--credits", "500", "--reason", "pilot")

@@ -255,6 +255,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "LinkIn": {"password": PASSWORD, "expires_in_days": 7},
         "CheckoutIn": {"pack": "starter"},
         "BillingAccountIn": {"billing_name": "Acme Corp", "billing_address": "1 Main St", "low_balance_threshold": 10},
+        "PreferencesIn": {"run_finished_minutes": 10, "timezone": "Europe/Paris", "credit_threshold_credits": 50},
     }
 
 
@@ -284,6 +285,7 @@ class World:
         self.ids["connector"] = (await self.ok("POST", f"{api}/connectors", {
             "name": "Shop", "base_url": "http://127.0.0.1:9", "secret": "a secret long enough"}))["id"]
         self.ids["invitation"] = (await self.ok("POST", f"{api}/invitations", {"email": "old@acme.example"}))["id"]
+        self.ids["email"] = (await fetch("SELECT id FROM email_outbox ORDER BY created_at LIMIT 1"))[0]["id"]
         self.ids["token"] = (await self.ok("GET", f"{api}/tokens"))["items"][0]["id"]
         runs = f"{api}/executions/{results['id']}"
         self.ids["link"] = (await self.ok("POST", f"{runs}/links", {"password": PASSWORD}))["id"]
@@ -306,7 +308,7 @@ class World:
             return "00000000-0000-4000-8000-000000000001"
         else:
             key = {"user_id": "member", "invitation_id": "invitation", "token_id": "token", "link_id": "link",
-                   "connector_id": "connector", "schedule_id": "schedule"}[name]
+                   "connector_id": "connector", "schedule_id": "schedule", "email_id": "email"}[name]
         return str(self.ids[key])
 
     def query_value(self, param: dict[str, Any]) -> str:

@@ -1,0 +1,448 @@
+"""Notifications at scale, two measurements in one run.
+
+1. The weekly digest: 10,000 people in 100 workspaces (two admins each) and 1,000,000 runs over six weeks
+   with their ledger movements (reserve, charge, release, a grant per workspace) and results (scores,
+   applied recommendations), loaded with INSERT … SELECT generate_series. Then `digest.run(moment)` at a
+   Monday 09:00 UTC, everyone in UTC: first with a quarter of the people due (the others already claimed
+   for the week), then, after the claims and digest emails are deleted, with all of them. Prints seconds
+   and digests queued per pass (goal: all 10,000 in 60 s or less) and each pass's peak RSS growth over the
+   same starting point, and their ratio (goal: flat, people are read in batches of 500: at most 1.5x for
+   four times the people). People outside this data (other benchmarks share the database) are claimed
+   for the week first, so each pass sees only the seeded people.
+2. Outbox delivery: invitations queued through `notifications.emit`, then delivered by
+   `sender.deliver(outbox_id)` to a local SMTP server (aiosmtpd on 127.0.0.1, counting what it receives),
+   against the very same messages (`sender.build` from the rows) sent raw through smtplib in the same run.
+   Both sides: 8 at once (8 tasks vs 8 threads), a connection per message as the sender opens. Prints
+   emails/s for each and the ratio (goal: 50% or more), best of 2 alternating rounds.
+
+The digest runs first, so its memory is measured before anything else grew the process.
+
+Run with `./run bench notify`. BENCH_EMAILS (default 2,000) sets emails per round and side, BENCH_PEOPLE
+(10,000) and BENCH_DIGEST_RUNS (1,000,000) the digest's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import smtplib
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from agentledger.platform.embedded import free_port  # noqa: E402
+
+EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "10000"))
+RUNS = int(os.environ.get("BENCH_DIGEST_RUNS", "1000000"))
+CONCURRENCY = 8
+WORKSPACES, ADMINS_EACH, WEEKS = 100, 2, 6
+QUIET_EVERY = 10  # every tenth person started no run: their pass claims the week and sends nothing
+GOAL_RATIO = 0.50
+GOAL_DIGEST_SECONDS = 60.0
+GOAL_MEMORY_RATIO = 1.5
+GRANT = 10**8
+AGENTS = "ARRAY['url-check', 'seo-audit', 'link-checker', 'content-writer', 'analytics-report', 'noop']"
+
+
+class Inbox:
+    """aiosmtpd handler: counts what it accepts (on the controller's own event-loop thread)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.size = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.count += 1
+        self.size += len(envelope.content)
+        return "250 OK"
+
+
+# --- the digest's data ----------------------------------------------------------------------------------
+def last_monday_nine() -> datetime:
+    """The latest Monday 09:00 UTC that has passed: the moment of the digest pass."""
+    today = datetime.now(UTC)
+    moment = datetime(today.year, today.month, today.day, 9, tzinfo=UTC) - timedelta(days=today.weekday())
+    return moment if moment <= today else moment - timedelta(days=7)
+
+
+async def load(conn, tag: str, moment: datetime) -> dict[str, float]:
+    """Everything with set-based SQL on one connection; answers the row counts and seconds per step."""
+    week_end = moment.replace(hour=0)
+    since, until = week_end - timedelta(weeks=WEEKS - 1, days=7), moment
+    before = since - timedelta(days=1)
+    found: dict[str, float] = {}
+    started = time.monotonic()
+    await conn.execute("SELECT setseed(0.2026)")
+    await conn.execute("CREATE TEMP TABLE bench_spaces AS SELECT w, gen_random_uuid() AS id "
+                       "FROM generate_series(0, $1::int - 1) w", WORKSPACES)
+    await conn.execute("CREATE TEMP TABLE bench_people AS SELECT n, gen_random_uuid() AS id, n % $1::int AS w "
+                       "FROM generate_series(0, $2::int - 1) n", WORKSPACES, PEOPLE)
+    await conn.execute("CREATE UNIQUE INDEX ON bench_people (n)")
+    await conn.execute("INSERT INTO workspaces (id, slug, name, timezone, created_at) SELECT id, "
+                       "'n' || $1 || '-' || w, 'Digest workspace ' || w, 'UTC', $2 FROM bench_spaces", tag, before)
+    await conn.execute("INSERT INTO users (id, email, name, created_at) SELECT id, 'notify-' || $1 || '-' || n || "
+                       "'@example.com', 'Person ' || n, $2 FROM bench_people", tag, before)
+    await conn.execute(
+        "INSERT INTO memberships (id, workspace, \"user\", role, created_at) SELECT gen_random_uuid(), s.id, p.id, "
+        "CASE WHEN p.n < $1::int THEN 'admin' ELSE 'member' END, $2 FROM bench_people p JOIN bench_spaces s ON s.w = p.w",
+        WORKSPACES * ADMINS_EACH, before)
+    found["people, workspaces, memberships"] = time.monotonic() - started
+
+    step = time.monotonic()
+    # who: a person whose n is not a multiple of QUIET_EVERY (those started nothing); st: the status; x: how
+    # far it got; at: when it was queued, anywhere in the six weeks and the Monday morning after
+    await conn.execute(f"""
+        INSERT INTO executions (id, workspace, started_by, triggered_by, agent, mode, status, scope, items_processed,
+            items_failed, base_cost, per_item_cost, estimate, credits_reserved, credits_charged, credits_refunded,
+            error_message, attempts, time_limit_seconds, queued_at, started_at, finished_at, heartbeat_at, created_at,
+            progress_done, progress_total)
+        SELECT gen_random_uuid(), s.id, p.id, q.triggered_by, q.agent, CASE WHEN q.test THEN 'test' ELSE 'live' END,
+            q.status, q.scope, q.processed, CASE WHEN q.status = 'partial' THEN q.scope - q.processed ELSE 0 END,
+            CASE WHEN q.test THEN 0 ELSE 1 END, CASE WHEN q.test THEN 0 ELSE 1 END, q.estimate, q.estimate,
+            q.charged, q.estimate - q.charged,
+            CASE q.status WHEN 'failed' THEN 'The site answered 503 three times' WHEN 'timed_out'
+                 THEN 'ran past its time limit' END,
+            1, 600, q.at, q.at + interval '1 second', q.at + q.took, q.at + q.took, q.at, q.processed, q.scope
+        FROM (
+            SELECT r.*, CASE WHEN r.test THEN 0 WHEN r.status = 'completed' THEN r.estimate
+                             WHEN r.status = 'partial' THEN 1 + r.processed
+                             WHEN r.status = 'canceled' THEN r.processed ELSE 0 END AS charged
+            FROM (
+                SELECT g.*, CASE WHEN g.st < 0.75 THEN 'completed' WHEN g.st < 0.83 THEN 'partial'
+                                 WHEN g.st < 0.93 THEN 'failed' WHEN g.st < 0.97 THEN 'canceled' ELSE 'timed_out' END
+                            AS status,
+                       CASE WHEN g.st < 0.75 THEN g.scope WHEN g.st < 0.83 OR (g.st >= 0.93 AND g.st < 0.97)
+                            THEN floor(g.x * g.scope)::int ELSE 0 END AS processed,
+                       CASE WHEN g.test THEN 0 ELSE 1 + g.scope END AS estimate
+                FROM (
+                    SELECT {QUIET_EVERY} * floor(random() * ($1::int / {QUIET_EVERY}))::int
+                               + 1 + floor(random() * {QUIET_EVERY - 1})::int AS who,
+                           random() AS st, random() AS x, 1 + floor(random() * 40)::int AS scope,
+                           random() < 0.05 AS test,
+                           (ARRAY['user', 'user', 'user', 'api', 'schedule'])[1 + floor(random() * 5)::int]
+                               AS triggered_by,
+                           ({AGENTS})[1 + floor(random() * 6)::int] AS agent,
+                           $3::timestamptz + random() * ($4::timestamptz - $3::timestamptz) AS at,
+                           interval '1 second' * (2 + floor(random() * 600)) AS took
+                    FROM generate_series(1, $2::int)
+                ) g
+            ) r
+        ) q
+        JOIN bench_people p ON p.n = q.who JOIN bench_spaces s ON s.w = p.w""", PEOPLE, RUNS, since, until)
+    found["executions"] = time.monotonic() - step
+
+    step = time.monotonic()
+    await conn.execute(
+        "INSERT INTO ledger_transfers (id, workspace, key, debit, credit, amount, memo, created_at) "
+        "SELECT gen_random_uuid(), id, 'grant:' || id, 'external', 'available', $1, 'bench grant', $2 FROM bench_spaces",
+        GRANT, before)
+    await conn.execute("""
+        INSERT INTO ledger_transfers (id, workspace, key, debit, credit, amount, execution, agent, member, memo, created_at)
+        SELECT gen_random_uuid(), e.workspace, e.id || m.suffix, m.debit, m.credit, m.amount, e.id, e.agent,
+               e.started_by, m.memo, m.at
+        FROM executions e JOIN bench_spaces s ON s.id = e.workspace
+        CROSS JOIN LATERAL (VALUES
+            (':reserve', 'available', 'held', e.credits_reserved, '', e.queued_at),
+            (':charge', 'held', 'spent', e.credits_charged, '', e.finished_at),
+            (':release', 'held', 'available', e.credits_refunded,
+             CASE WHEN e.status IN ('failed', 'timed_out') THEN 'run failed' WHEN e.status = 'canceled'
+                  THEN 'canceled' ELSE 'unused scope' END, e.finished_at)
+        ) AS m(suffix, debit, credit, amount, memo, at)
+        WHERE m.amount > 0""")
+    await conn.execute("""
+        INSERT INTO wallets (id, workspace, available, held, owed, created_at, updated_at)
+        SELECT gen_random_uuid(), s.id,
+               COALESCE(sum(t.amount) FILTER (WHERE t.credit = 'available'), 0)
+                 - COALESCE(sum(t.amount) FILTER (WHERE t.debit = 'available'), 0),
+               COALESCE(sum(t.amount) FILTER (WHERE t.credit = 'held'), 0)
+                 - COALESCE(sum(t.amount) FILTER (WHERE t.debit = 'held'), 0), 0, $1, $1
+        FROM bench_spaces s JOIN ledger_transfers t ON t.workspace = s.id GROUP BY s.id""", before)
+    found["ledger movements, wallets"] = time.monotonic() - step
+
+    step = time.monotonic()
+    await conn.execute("""
+        INSERT INTO execution_results (id, workspace, execution, kind, title, status, body, created_at, updated_at)
+        SELECT gen_random_uuid(), e.workspace, e.id, 'score',
+               CASE e.agent WHEN 'seo-audit' THEN 'SEO score' ELSE 'Conversion' END, NULL,
+               CASE e.agent WHEN 'seo-audit' THEN jsonb_build_object('value', 20 + floor(random() * 80), 'scale', 100,
+                    'explanation', 'weighted page checks', 'unit', NULL)
+                    ELSE jsonb_build_object('value', round((random() * 4)::numeric, 2), 'scale', 100,
+                    'explanation', 'orders per visit', 'unit', '%') END,
+               e.finished_at, e.finished_at
+        FROM executions e JOIN bench_spaces s ON s.id = e.workspace
+        WHERE e.status IN ('completed', 'partial') AND e.agent IN ('seo-audit', 'analytics-report') AND random() < 0.3""")
+    await conn.execute("""
+        INSERT INTO execution_results (id, workspace, execution, kind, title, target, priority, status, body,
+                                       created_at, updated_at)
+        SELECT gen_random_uuid(), e.workspace, e.id, 'recommendation', 'Add a meta description to /pricing',
+               'https://shop.example.com/pricing', 'medium', CASE WHEN random() < 0.4 THEN 'applied' ELSE 'open' END,
+               '{"detail": "The page has no meta description."}'::jsonb, e.finished_at, e.finished_at
+        FROM executions e JOIN bench_spaces s ON s.id = e.workspace, generate_series(1, 2)
+        WHERE e.status IN ('completed', 'partial') AND e.agent IN ('seo-audit', 'link-checker') AND random() < 0.2""")
+    found["execution results"] = time.monotonic() - step
+
+    step = time.monotonic()
+    for table in ("workspaces", "users", "memberships", "executions", "ledger_transfers", "wallets",
+                  "execution_results", "digest_weeks", "notification_preferences", "email_outbox"):
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    try:  # write the loaded pages out now rather than while measuring (needs superuser or pg_checkpoint)
+        await conn.execute("CHECKPOINT")
+    except Exception:  # noqa: BLE001 - not allowed on a managed database: measure with the writes pending
+        pass
+    found["VACUUM ANALYZE, CHECKPOINT"] = time.monotonic() - step
+    found["load in all"] = time.monotonic() - started
+    return found
+
+
+# Everyone not due in a pass is claimed for the week first (the claim is what a pass would have written),
+# with the time zone the pass reads: their own, else their first workspace's.
+CLAIM_OTHERS = """
+INSERT INTO digest_weeks (id, "user", week, sent, created_at)
+SELECT gen_random_uuid(), u.id, to_char($1::timestamptz AT TIME ZONE COALESCE(p.timezone, (SELECT w.timezone
+         FROM memberships m JOIN workspaces w ON w.id = m.workspace WHERE m."user" = u.id
+         ORDER BY m.created_at, m.id LIMIT 1), 'UTC'), 'IYYY-"W"IW'), false, now()
+FROM users u LEFT JOIN notification_preferences p ON p.email = u.email
+WHERE NOT CASE WHEN u.email LIKE $2 THEN split_part(split_part(u.email, '@', 1), '-', 3)::int < $3::int ELSE false END
+ON CONFLICT ("user", week) DO NOTHING
+"""
+MINE = "notify-{tag}-%@example.com"
+
+
+async def reset(conn) -> None:
+    """Forget every claim and digest email of the week, so the next pass starts over."""
+    await conn.execute("DELETE FROM email_outbox WHERE kind = 'weekly_digest' AND dedupe_key LIKE 'digest:%'")
+    await conn.execute("DELETE FROM digest_weeks")
+    await conn.execute("VACUUM ANALYZE digest_weeks")
+    await conn.execute("VACUUM ANALYZE email_outbox")
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+async def digest_passes(tag: str, moment: datetime) -> list[dict[str, float]]:
+    """In a process of its own (see ``main``): a quarter of the people due, then all of them, from the same
+    starting point, so each pass's ru_maxrss growth is its own peak."""
+    import asyncpg
+
+    from agentledger.notifications import digest
+    from agentledger.platform.broker import broker
+    from agentledger.platform.database import start_pool
+
+    await start_pool()
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    passes = []
+    try:
+        baseline = maxrss_mb()
+        for due in (PEOPLE // 4, PEOPLE):
+            await reset(conn)
+            await conn.execute(CLAIM_OTHERS, moment, MINE.format(tag=tag), due)
+            started = time.monotonic()
+            done = await digest.run(moment)
+            seconds = time.monotonic() - started
+            peak = maxrss_mb() - baseline
+            broker.flush("email")  # the delivery jobs the pass queued: nobody sends them here
+            mine = await conn.fetchval("SELECT count(*) FROM email_outbox WHERE kind = 'weekly_digest' "
+                                       "AND to_email LIKE $1", MINE.format(tag=tag))
+            if mine != done["digests"]:
+                raise RuntimeError(f"the pass says {done['digests']} digests, the outbox holds {mine} of ours")
+            passes.append({"due": due, "digests": done["digests"], "quiet": done["quiet"], "seconds": seconds,
+                           "rss": peak})
+    finally:
+        await conn.close()
+    return passes
+
+
+def digest_in_child(tag: str, moment: datetime) -> list[dict[str, float]]:
+    """The passes in a fresh process: this one's high-water mark already holds the loading and migrating."""
+    out = subprocess.run([sys.executable, __file__], env={**os.environ, "BENCH_NOTIFY_DIGEST": f"{tag} {moment.isoformat()}"},
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"the digest passes failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the outbox -----------------------------------------------------------------------------------------
+async def queue_invitations(count: int) -> tuple[list[uuid.UUID], float]:
+    """``count`` invitations through the notifications domain (as workspaces.invite emits them), 100 per
+    transaction; answers the outbox ids and the seconds it took."""
+    from agentledger.notifications import service
+    from agentledger.platform import accounts, workspaces
+    from agentledger.platform.broker import broker
+    from agentledger.platform.database import atomic
+
+    tag = uuid.uuid4().hex[:6]
+    async with atomic():
+        owner = await accounts.create_user(f"notify-owner-{tag}@example.com", "Olga Owner", "bench password 123")
+        info = await workspaces.create_workspace(f"notify-{tag}", "Notify bench", owner.id)
+    expires = datetime.now(UTC) + timedelta(days=3)
+    ids: list[uuid.UUID] = []
+    started = time.monotonic()
+    for first in range(0, count, 100):
+        async with atomic():
+            for n in range(first, min(first + 100, count)):
+                invitation = uuid.uuid4()
+                ids += await service.emit("invited", info.id, invitation_id=invitation,
+                                          email=f"invitee-{tag}-{n}@example.com", role="member",
+                                          link=f"https://ledger.example.com/invitations/{invitation.hex}",
+                                          expires_at=expires)
+    seconds = time.monotonic() - started
+    broker.flush("email")  # their delivery jobs: this benchmark delivers them itself
+    if len(ids) != count:
+        raise RuntimeError(f"{count} invitations queued {len(ids)} emails")
+    return ids, seconds
+
+
+def raw_send(host: str, port: int, message) -> None:
+    """What the sender does on the wire, plainly: a connection per message, EHLO, the message, QUIT."""
+    with smtplib.SMTP(host, port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.send_message(message)
+
+
+def raw_rate(host: str, port: int, messages: list, inbox: Inbox) -> float:
+    before = inbox.count
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(lambda m: raw_send(host, port, m), messages))
+    rate = len(messages) / (time.perf_counter() - started)
+    if inbox.count - before != len(messages):
+        raise RuntimeError(f"raw smtplib: sent {len(messages)}, the server took {inbox.count - before}")
+    return rate
+
+
+async def ours_rate(ids: list[uuid.UUID], inbox: Inbox) -> float:
+    from agentledger.notifications import sender
+
+    before, waiting, outcomes = inbox.count, list(ids), []
+
+    async def deliverer() -> None:
+        while waiting:
+            outcomes.append(await sender.deliver(waiting.pop()))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(deliverer() for _ in range(CONCURRENCY)))
+    rate = len(ids) / (time.perf_counter() - started)
+    if not all(o.sent for o in outcomes) or inbox.count - before != len(ids):
+        raise RuntimeError(f"sender.deliver: {sum(o.sent for o in outcomes)} of {len(ids)} sent, "
+                           f"the server took {inbox.count - before}")
+    return rate
+
+
+async def outbox_rounds(port: int, inbox: Inbox) -> tuple[list[float], list[float], float, int]:
+    from agentledger.notifications import sender
+    from agentledger.platform.config import get_settings
+    from agentledger.platform.database import fetch
+
+    warm = 50
+    ids, queue_seconds = await queue_invitations(warm + 2 * EMAILS)
+    settings = get_settings()
+    rows = await fetch("SELECT id, to_email, subject, body_text, body_html, headers, attempts FROM email_outbox "
+                       "WHERE id = ANY({})", ids)
+    by_id = {r["id"]: r for r in rows}
+    messages = [sender.build(settings, by_id[i]) for i in ids[:EMAILS]]  # the very messages, as rows become them
+    size = sum(len(m.as_bytes()) for m in messages) // len(messages)
+    await asyncio.to_thread(raw_rate, "127.0.0.1", port, messages[:warm], inbox)  # warm-up, both paths
+    await ours_rate(ids[:warm], inbox)
+    raw, ours = [], []
+    for n in range(2):  # alternate, so machine noise hits both alike
+        raw.append(await asyncio.to_thread(raw_rate, "127.0.0.1", port, messages, inbox))
+        ours.append(await ours_rate(ids[warm + n * EMAILS: warm + (n + 1) * EMAILS], inbox))
+    unsent = await fetch("SELECT count(*) AS n FROM email_outbox WHERE id = ANY({}) AND sent_at IS NULL", ids)
+    if unsent[0]["n"]:
+        raise RuntimeError(f"{unsent[0]['n']} queued emails were not marked sent")
+    return raw, ours, len(ids) / queue_seconds, size
+
+
+async def run(port: int, inbox: Inbox) -> None:
+    import asyncpg
+
+    from agentledger.platform.database import start_pool
+    from agentledger.platform.migrate import migrate
+
+    await migrate()
+    await start_pool(max_size=CONCURRENCY + 2)
+    tag = uuid.uuid4().hex[:6]
+    moment = last_monday_nine()
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        timings = await load(conn, tag, moment)
+        counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t} x JOIN bench_spaces s ON s.id = x.workspace")
+                  for t in ("executions", "ledger_transfers", "execution_results")}
+        in_week = await conn.fetchval(
+            "SELECT count(*) FROM executions e JOIN bench_spaces s ON s.id = e.workspace "
+            "WHERE e.queued_at >= $1 AND e.queued_at < $2 AND e.mode = 'live'", moment - timedelta(days=7, hours=9),
+            moment - timedelta(hours=9))
+    finally:
+        await conn.close()
+    print(f"digest data: {PEOPLE:,} people in {WORKSPACES} workspaces ({WORKSPACES * ADMINS_EACH} admins, every "
+          f"{QUIET_EVERY}th person idle), {counts['executions']:,} runs over {WEEKS} weeks ({in_week:,} live in the "
+          f"digest's week), {counts['ledger_transfers']:,} ledger movements, {counts['execution_results']:,} results; "
+          f"INSERT … SELECT generate_series in {timings['load in all']:.0f} s "
+          f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items() if k != 'load in all')})", flush=True)
+
+    passes = await asyncio.to_thread(digest_in_child, tag, moment)
+    week = f"{moment:%G-W%V}"
+    print(f"digest.run at {moment:%a %Y-%m-%d %H:%M} UTC (its week {week} for people in UTC), batches of 500; peak "
+          "RSS growth over the same starting point (ru_maxrss)")
+    head = f"{'people due':>10} | {'digests':>7} {'quiet':>5} | {'seconds':>7} {'people/s':>8} | {'peak RSS growth':>15}"
+    print(head)
+    print("-" * len(head))
+    for p in passes:
+        print(f"{p['due']:>10,} | {p['digests']:>7,} {p['quiet']:>5,} | {p['seconds']:>7.1f} "
+              f"{p['due'] / p['seconds']:>8.0f} | {p['rss']:>12.1f} MB")
+    small, full = passes
+    memory = full["rss"] / small["rss"] if small["rss"] > 0 else float("inf")
+    time_ok, memory_ok = full["seconds"] <= GOAL_DIGEST_SECONDS, memory <= GOAL_MEMORY_RATIO
+    print(f"{full['due']:,} people in {full['seconds']:.1f} s (goal <= {GOAL_DIGEST_SECONDS:.0f} s): "
+          f"{'GOAL MET' if time_ok else 'goal missed'}; memory {full['due']:,} vs {small['due']:,} people: "
+          f"{memory:.2f}x (goal: flat, <= {GOAL_MEMORY_RATIO}x): {'GOAL MET' if memory_ok else 'goal missed'}",
+          flush=True)
+
+    raw, ours, queued_rate, size = await outbox_rounds(port, inbox)
+    best_raw, best_ours = max(raw), max(ours)
+    print(f"outbox delivery to aiosmtpd on 127.0.0.1: {EMAILS} invitation emails per round and side (about "
+          f"{size / 1024:.0f} KB each), {CONCURRENCY} at once, a connection per message, best of 2 alternating rounds")
+    print(f"raw smtplib, same messages      {best_raw:7.0f} emails/s  ({', '.join(f'{r:.0f}' for r in raw)})")
+    print(f"agentledger sender.deliver      {best_ours:7.0f} emails/s  ({', '.join(f'{r:.0f}' for r in ours)})")
+    print(f"ratio ours/raw                  {best_ours / best_raw:7.1%}  (goal >= {GOAL_RATIO:.0%}: "
+          f"{'GOAL MET' if best_ours / best_raw >= GOAL_RATIO else 'goal missed'})")
+    print(f"(queued through notifications.emit, 100 per transaction: {queued_rate:.0f} emails/s; "
+          f"the server took {inbox.count:,} messages in all)")
+
+
+def main() -> int:
+    if "BENCH_NOTIFY_DIGEST" in os.environ:  # the digest passes' own process (digest_in_child)
+        tag, moment = os.environ["BENCH_NOTIFY_DIGEST"].split()
+        print(json.dumps(asyncio.run(digest_passes(tag, datetime.fromisoformat(moment)))))
+        return 0
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "false"})
+    for name in ("SMTP_USERNAME", "SMTP_PASSWORD"):
+        os.environ.pop(name, None)
+    from agentledger.platform.config import get_settings
+
+    get_settings.cache_clear()  # the sender reads its SMTP settings from here
+    try:
+        asyncio.run(run(port, inbox))
+    finally:
+        controller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
