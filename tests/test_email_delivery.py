@@ -124,3 +124,48 @@ async def test_members_cannot_see_the_emails_and_strangers_get_404(factory, clie
     for path in ("/api/v1/workspaces/acme/emails", f"/api/v1/workspaces/acme/emails/{outbox_id}"):
         answer = await client.get(path, headers=person.bearer)
         assert answer.status_code == (403 if who == "member" else 404), answer.text
+
+
+async def test_a_sender_killed_after_the_server_took_the_message_resends_it_with_the_same_message_id(
+        factory, override_settings):
+    """The worker is killed (kill -9) at exactly that point: the server has the message, and the row does
+    not say so yet. After the lease the sweep sends it again, once, under the same Message-ID."""
+    import threading
+
+    from agentledger.notifications.tasks import sweep_outbox
+    from tests.support.processes import kill_9, start_worker, worker
+
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false", EMAIL_LEASE_SECONDS="2")
+        process = start_worker(threads=1)
+        killed = threading.Event()
+
+        def die_before_the_answer(_message) -> None:
+            if not killed.is_set():
+                kill_9(process)  # the server holds the message; its "250" never reaches the sender
+                killed.set()
+
+        inbox.on_data = die_before_the_answer
+        try:
+            outbox_id = await invite(team)
+            assert await asyncio.to_thread(killed.wait, 60), "the worker never sent the email"
+        finally:
+            if process.poll() is None:
+                kill_9(process)
+        inbox.on_data = None
+        state = await row(outbox_id)
+        assert state["sent_at"] is None and state["attempts"] == 0 and len(inbox.messages) == 1
+        assert await sender.stranded() == []  # the dead sender's lease still holds it
+        await asyncio.sleep(2.2)
+        with worker():
+            assert await sweep_outbox.run_here() == 1
+            await asyncio.to_thread(inbox.wait_for, 2)
+            for _ in range(50):
+                if (await row(outbox_id))["sent_at"] is not None:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)  # the killed worker's own message, handed back, finds it sent
+    first, second = inbox.messages
+    assert len(inbox.messages) == 2 and first["Message-ID"] == second["Message-ID"]
+    assert (await row(outbox_id))["sent_at"] is not None
