@@ -139,7 +139,8 @@ async def load(conn, tag: str, moment: datetime) -> dict[str, float]:
                 ) g
             ) r
         ) q
-        JOIN bench_people p ON p.n = q.who JOIN bench_spaces s ON s.w = p.w""", PEOPLE, RUNS, since, until)
+        JOIN bench_people p ON p.n = q.who JOIN bench_spaces s ON s.w = p.w
+        ORDER BY s.id, q.at""", PEOPLE, RUNS, since, until)
     found["executions"] = time.monotonic() - step
 
     step = time.monotonic()
@@ -159,7 +160,8 @@ async def load(conn, tag: str, moment: datetime) -> dict[str, float]:
              CASE WHEN e.status IN ('failed', 'timed_out') THEN 'run failed' WHEN e.status = 'canceled'
                   THEN 'canceled' ELSE 'unused scope' END, e.finished_at)
         ) AS m(suffix, debit, credit, amount, memo, at)
-        WHERE m.amount > 0""")
+        WHERE m.amount > 0
+        ORDER BY e.id, m.suffix""")
     await conn.execute("""
         INSERT INTO wallets (id, workspace, available, held, owed, created_at, updated_at)
         SELECT gen_random_uuid(), s.id,
