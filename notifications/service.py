@@ -107,8 +107,7 @@ async def _credits_moved(workspace_id: UUID | None, *, key: str, purchase: dict[
     link = f"{get_settings().public_url}/w/{workspace['slug']}/billing/purchases/{purchase['id']}"
     context = {"workspace": workspace["name"], "moved": moved, "pack": purchase["pack"], "price": price,
                "available": available, "owed": owed, "buyer": buyer["name"] if buyer else "someone no longer here",
-               "link": link, "receipt_link": f"{get_settings().public_url}/api/v1/workspaces/{workspace['slug']}"
-               f"/billing/purchases/{purchase['id']}/receipt.pdf" if receipt else ""}
+               "link": link, "receipt_link": f"{link}/receipt.pdf" if receipt else ""}  # the page's: a browser is signed in
     return [Message(email, "purchase_receipt", context, f"credits_moved:{key}:{email}")
             for email in await _wanted(workspace_id, "purchase_receipt")]
 

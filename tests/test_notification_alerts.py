@@ -5,37 +5,46 @@ admins' receipt when a purchase's credits move."""
 
 from __future__ import annotations
 
-import asyncio
+import re
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from agentledger.agents import launch
 from agentledger.billing import ledger, purchases
-from agentledger.notifications import preferences, sender
-from agentledger.notifications.tables import EmailOutbox
+from agentledger.notifications import preferences
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import lifecycle_repository as lifecycle
 from agentledger.platform.executions import service as executions
 from agentledger.platform.scoping import resolve_scope
+from tests.support.factories import csrf_from
+from tests.support.fixtures import sign_in
 from tests.support.smtp import smtp_server
+from tests.test_notifications import deliver_all
+
+
+def links(mail) -> list[str]:
+    """Every address the HTML part links to."""
+    return re.findall(r'href="([^"]+)"', mail.get_body(("html",)).get_content())
+
+
+async def follow_as(client, person, mail) -> dict[str, int]:
+    """What a signed-in reader meets following each link of ``mail`` (paths on our server)."""
+    await sign_in(client, person.email, person.password)
+    found = {}
+    for link in links(mail):
+        assert link.startswith("http://127.0.0.1:8000/"), link  # absolute, from BASE_URL
+        found[httpx.URL(link).path] = (await client.get(link)).status_code
+    return found
 
 
 @pytest.fixture
 def mailbox(override_settings):
     with smtp_server() as (inbox, port):
         override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false",
-                          MAIL_FROM="agentledger <robot@example.com>", BASE_URL="https://ledger.example.com")
+                          MAIL_FROM="agentledger <robot@example.com>", BASE_URL="http://127.0.0.1:8000")
         yield inbox
-
-
-async def deliver_all(inbox) -> list:
-    sent = 0
-    for row in await EmailOutbox.select(EmailOutbox.id).where(EmailOutbox.sent_at.is_null()):
-        sent += (await sender.deliver(row["id"])).sent
-    if sent:
-        await asyncio.to_thread(inbox.wait_for, sent)
-    return inbox.messages
 
 
 async def ended_run(factory, person, status: str, *, minutes: float, items: int = 3, error: str | None = None,
@@ -67,7 +76,7 @@ async def test_a_long_run_tells_its_starter_when_it_ends_and_a_short_one_does_no
     [mail] = await deliver_all(mailbox)
     assert mail["To"] == team.member.email and mail["Subject"] == "noop finished: completed after 6 min"
     text = mail.get_body(("plain",)).get_content()
-    link = f"https://ledger.example.com/w/acme/executions/{long_run['id']}"
+    link = f"http://127.0.0.1:8000/w/acme/executions/{long_run['id']}"
     assert link in text and link in mail.get_body(("html",)).get_content()
     assert "Credits charged: 3" in text and "longer than 5 minutes" in text
     assert mail["Message-ID"] and mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -167,5 +176,23 @@ async def test_admins_get_a_receipt_when_a_purchase_grants_or_claws_back(shop, c
     assert [(m["To"], m["Subject"]) for m in mails] == [(team.admin.email, "1000 credits added to Acme"),
                                                         (team.admin.email, "500 credits taken back from Acme")]
     text = mails[0].get_body(("plain",)).get_content()
-    assert "19.00 USD" in text and f"/w/acme/billing/purchases/{paid['id']}" in text and "receipt.pdf" in text
+    assert "19.00 USD" in text and f"/w/acme/billing/purchases/{paid['id']}/receipt.pdf" in text
     assert team.member.email not in [m["To"] for m in mails]
+
+
+async def test_the_links_of_a_failure_and_a_receipt_work_when_the_reader_follows_them(shop, client, factory, mailbox):
+    from tests.test_buying_credits import bought
+
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    run = await ended_run(factory, team.member, "failed", minutes=1, error="boom")
+    [failure] = await deliver_all(mailbox)
+    followed = await follow_as(client, team.member, failure)
+    assert followed[f"/w/acme/executions/{run['id']}"] == 200 and followed["/settings/notifications"] == 200, followed
+    assert [code for path, code in followed.items() if path.startswith("/unsubscribe/")] == [200]  # it only asks
+    await client.post("/logout", data={"_csrf_token": csrf_from((await client.get("/settings/notifications")).text)})
+    paid = await bought(client, shop, team.admin)
+    receipt = (await deliver_all(mailbox))[-1]
+    followed = await follow_as(client, team.admin, receipt)
+    assert followed[f"/w/acme/billing/purchases/{paid['id']}"] == 200
+    assert followed[f"/w/acme/billing/purchases/{paid['id']}/receipt.pdf"] == 200
