@@ -8,9 +8,7 @@ person asks for it, and turning it off would lock them out."""
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import asdict, dataclass, fields
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from agentledger.notifications import repository
 from agentledger.platform.config import get_settings
 from agentledger.platform.errors import Invalid, NotFound
+from agentledger.platform.validation import check_time_zone
 
 
 @dataclass(frozen=True)
@@ -84,17 +83,6 @@ async def of(emails: list[str]) -> dict[str, Preferences]:
     """Each address's preferences (the defaults for one that never chose)."""
     rows = {r["email"]: r for r in await repository.preferences([e.lower() for e in emails])}
     return {email: _from_row(rows.get(email.lower())) for email in emails}
-
-
-@cache
-def time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def check_time_zone(name: str, field: str = "timezone") -> str:
-    if name not in time_zones():
-        raise Invalid(f"{name[:64]!r} is not a time zone name; use an IANA name such as Europe/Paris", field=field)
-    return name
 
 
 def validate(choice: Preferences) -> Preferences:

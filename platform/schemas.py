@@ -39,6 +39,15 @@ class MeOut(msgspec.Struct):
     auth: Literal["session", "token"]
 
 
+class WorkspaceSettingsIn(Input):
+    timezone: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+\-/]*$", description=(
+        "IANA time zone: members who chose none get their weekly digest at Monday 08:00 here"))]
+
+
+class WorkspaceSettingsOut(msgspec.Struct):
+    timezone: str
+
+
 class WorkspaceIn(Input):
     slug: Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
     name: Name

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zoneinfo
+from functools import cache
 from urllib.parse import urlsplit
 
 from agentledger.platform.errors import Invalid
@@ -50,3 +52,15 @@ def origin(url: str) -> str:
     default = {"http": 80, "https": 443}.get(parts.scheme)
     port = f":{parts.port}" if parts.port and parts.port != default else ""
     return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (the ``tzdata`` package ships them with the app)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_time_zone(name: str, field: str = "timezone") -> str:
+    if name not in time_zones():
+        raise Invalid(f"{name[:64]!r} is not a time zone name; use an IANA name such as Europe/Paris", field=field)
+    return name

@@ -19,7 +19,7 @@ from agentledger.platform.grant_cache import announce_change
 from agentledger.platform.pagination import ALL, Page, PageRequest, keyset
 from agentledger.platform.scoping import Scope, in_workspace
 from agentledger.platform.tables import ApiToken, Membership, Workspace
-from agentledger.platform.validation import is_slug
+from agentledger.platform.validation import check_time_zone, is_slug
 
 ROLES = ("member", "admin")
 
@@ -75,6 +75,21 @@ async def workspaces_of(user_id: UUID) -> list[WorkspaceInfo]:
         user_id,
     )
     return [WorkspaceInfo(r["id"], r["slug"], r["name"], r["role"]) for r in rows]
+
+
+async def time_zone(scope: Scope) -> str:
+    """Where the workspace's members who chose no time zone of their own get their digest at 08:00."""
+    rows = await fetch("SELECT timezone FROM workspaces WHERE id = {}", scope.workspace_id)
+    return rows[0]["timezone"] if rows else "UTC"
+
+
+async def set_time_zone(scope: Scope, name: str) -> str:
+    """Admins only; an IANA name (a 422 naming ``timezone`` otherwise)."""
+    scope.require_admin()
+    check_time_zone(name)
+    await fetch("UPDATE workspaces SET timezone = {} WHERE id = {}", name, scope.workspace_id)
+    await audit.record("workspace.timezone", workspace_id=scope.workspace_id, actor_id=scope.user_id, target=name)
+    return name
 
 
 async def list_members(scope: Scope, request: PageRequest = ALL) -> Page[Member]:

@@ -128,3 +128,21 @@ async def test_an_admins_digest_adds_the_workspace_and_a_members_does_not(factor
     assert "this week" not in member_text and "Your runs: 1, credits used: 30" in member_text
     html = mails[team.admin.email].get_body(("html",)).get_content()
     assert "<svg" not in html and "<script" not in html and 'href="https://ledger.example.com/w/acme/credits"' in html
+
+
+async def test_the_workspace_time_zone_is_the_default_and_admins_set_it(factory, client):
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    api = "/api/v1/workspaces/acme/settings"
+    assert (await client.get(api, headers=team.member.bearer)).json() == {"timezone": "UTC"}
+    assert (await client.put(api, json={"timezone": "Asia/Tokyo"}, headers=team.member.bearer)).status_code == 403
+    wrong = await client.put(api, json={"timezone": "Atlantis/Lost"}, headers=team.admin.bearer)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "timezone"
+    assert (await client.put(api, json={"timezone": "Asia/Tokyo"}, headers=team.admin.bearer)).json() == {
+        "timezone": "Asia/Tokyo"}
+    mine = (await client.get("/api/v1/me/notifications", headers=team.member.bearer)).json()
+    assert (mine["timezone"], mine["effective_timezone"]) == (None, "Asia/Tokyo")
+    await run_at(team.member, utc(2026, 11, 25, 3))
+    assert (await digest.run(utc(2026, 11, 29, 23, 0)))["digests"] == 1  # Monday 08:00 in Tokyo
+    await zone(team.admin, "UTC")  # a person's own choice wins over the workspace's
+    assert (await digest.run(utc(2026, 11, 29, 23, 30)))["digests"] == 0

@@ -255,6 +255,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "LinkIn": {"password": PASSWORD, "expires_in_days": 7},
         "CheckoutIn": {"pack": "starter"},
         "BillingAccountIn": {"billing_name": "Acme Corp", "billing_address": "1 Main St", "low_balance_threshold": 10},
+        "WorkspaceSettingsIn": {"timezone": "Europe/Paris"},
         "PreferencesIn": {"run_finished_minutes": 10, "timezone": "Europe/Paris", "credit_threshold_credits": 50},
     }
 

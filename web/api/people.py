@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from agentledger.platform import invitations, tokens, workspaces
 from agentledger.platform.database import atomic
@@ -24,6 +24,8 @@ from agentledger.platform.schemas import (
     UserOut,
     WorkspaceIn,
     WorkspaceOut,
+    WorkspaceSettingsIn,
+    WorkspaceSettingsOut,
 )
 from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
@@ -62,6 +64,20 @@ class MeController(Controller):
         async with atomic():
             info = await workspaces.create_workspace(data.slug, data.name, principal.user_id)
         return shaped(WorkspaceOut, info, role="admin")
+
+
+class WorkspaceSettingsController(Controller):
+    path = "/api/v1/workspaces/{ws:str}/settings"
+    tags = ["people"]
+
+    @get("/", summary="The workspace's settings: its time zone (members' digests come at 08:00 there)")
+    async def show(self, caller: Caller) -> WorkspaceSettingsOut:
+        return WorkspaceSettingsOut(await workspaces.time_zone(caller))
+
+    @put("/", raises=[Forbidden], status_code=HTTP_200_OK, summary="Change the workspace's time zone (admins)")
+    async def update(self, caller: Caller, data: JSONBody[WorkspaceSettingsIn]) -> WorkspaceSettingsOut:
+        async with atomic():
+            return WorkspaceSettingsOut(await workspaces.set_time_zone(caller, data.timezone))
 
 
 class MembersController(Controller):
@@ -132,4 +148,4 @@ class TokensController(Controller):
             await tokens.revoke_token(caller, token_id)
 
 
-controllers = [MeController, MembersController, InvitationsController, TokensController]
+controllers = [MeController, WorkspaceSettingsController, MembersController, InvitationsController, TokensController]

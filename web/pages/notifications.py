@@ -19,6 +19,7 @@ from agentledger.notifications import emails, preferences
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid
 from agentledger.platform.pagination import PageRequest
+from agentledger.platform.validation import time_zones
 from agentledger.web.pages.common import page_scope, render, signed_in, submit
 
 # a message alone: its own inline styles and data: images, nothing that runs or calls out
@@ -74,7 +75,7 @@ class NotificationSettingsPages(Controller):
         mine = await preferences.mine(principal.user_id)
         return await render(request, "notification_settings.html", principal=principal, mine=mine,
                             choice=context.pop("choice", mine.preferences.values()),
-                            categories=preferences.CATEGORIES.values(), zones=sorted(preferences.time_zones()),
+                            categories=preferences.CATEGORIES.values(), zones=sorted(time_zones()),
                             status_code=status_code, **context)
 
     @get("/")

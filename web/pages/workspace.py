@@ -15,6 +15,7 @@ from agentledger.platform import invitations, tokens, workspaces
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError
 from agentledger.platform.scoping import Scope
+from agentledger.platform.validation import time_zones
 from agentledger.web.auth import Principal, current_principal
 from agentledger.web.pages.common import page_scope, render, see_other, signed_in, submit
 
@@ -34,6 +35,11 @@ class InviteForm:
 @dataclass
 class RoleForm:
     role: str = "member"
+
+
+@dataclass
+class TimeZoneForm:
+    timezone: str = ""
 
 
 @dataclass
@@ -84,7 +90,7 @@ class WorkspacePages(Controller):
             if caller.is_admin else []
         return await render(request, "members.html", principal=principal, caller=caller, members=members,
                             invitations=pending, form=context.pop("form", InviteForm()), status_code=status_code,
-                            **context)
+                            timezone=await workspaces.time_zone(caller), zones=sorted(time_zones()), **context)
 
     @get("/members")
     async def members(self, request: Request, ws: FromPath[str]) -> Template:
@@ -114,6 +120,12 @@ class WorkspacePages(Controller):
                           data: URLEncodedBody[RoleForm]) -> Template | Redirect:
         principal, caller = await page_scope(request, ws)
         return await submit(lambda: workspaces.change_role(caller, user_id, data.role), f"/w/{ws}/members",
+                            self._refused(request, principal, caller))
+
+    @post("/timezone")
+    async def time_zone(self, request: Request, ws: FromPath[str], data: URLEncodedBody[TimeZoneForm]) -> Template | Redirect:
+        principal, caller = await page_scope(request, ws)
+        return await submit(lambda: workspaces.set_time_zone(caller, data.timezone.strip()), f"/w/{ws}/members",
                             self._refused(request, principal, caller))
 
     @post("/members/{user_id:uuid}/remove")
