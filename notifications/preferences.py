@@ -112,14 +112,15 @@ class Mine:
 
     preferences: Preferences
     effective_timezone: str
-
+    home_timezone: str  # the first workspace's, which applies while the person chose none
 
 async def mine(user_id: UUID) -> Mine:
     person = await repository.person(user_id)
     if person is None:
         raise NotFound("no such user")
     choice = (await of([person["email"]]))[person["email"]]
-    return Mine(choice, choice.timezone or await repository.home_time_zone(user_id))
+    home = await repository.home_time_zone(user_id)
+    return Mine(choice, choice.timezone or home, home)
 
 
 async def save(user_id: UUID, changes: dict[str, Any]) -> Mine:

@@ -58,6 +58,8 @@ async def test_the_settings_page_saves_what_the_form_says(factory, client):
     mine = (await client.get(API, headers=team.member.bearer)).json()
     assert (mine["run_finished_minutes"], mine["credit_threshold_credits"], mine["run_failed"], mine["timezone"]) == (
         20, 500, False, "America/Los_Angeles")  # an unchecked box is off
+    again = (await client.get("/settings/notifications")).text
+    assert '<option value="America/Los_Angeles" selected>' in again and "My workspace's (UTC)" in again
     wrong = await client.post("/settings/notifications", data={**form, "timezone": "Nowhere/Land"})
     assert wrong.status_code == 422 and "not a time zone name" in wrong.text
 
