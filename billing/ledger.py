@@ -28,44 +28,56 @@ _INSERT_TRANSFER = (
     "agent, member) "
 )
 
-# Low-balance alerts ride in the same statements (no extra round trip on the hot path): a hold that takes
-# the wallet below the workspace's threshold disarms the alert and counts the crossing (the caller then
-# announces it once); a release that lifts it above the threshold arms it again.
+RESERVE_SQL = (
+    "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
+    f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace) "
+    + _INSERT_TRANSFER
+    + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now(), {}, {} FROM moved "
+    "RETURNING amount"
+)
+
+# The low balance is one rule: credits not yet spent (available + held) under the workspace's threshold.
+# A hold does not change it (the credits are still the workspace's until charged), so a big run starting
+# alerts nobody; a charge, a clawback or a new threshold can cross it. Each crossing disarms the alert and
+# counts itself (the caller announces it once, keyed by that count); only money coming in (a grant, a
+# purchase) or a new threshold arms it again, when the balance is back above. The alert rides in the
+# settling statement itself: no extra round trip on the hot path.
 _ALERT = (
     "alert AS (UPDATE billing_accounts a SET low_balance_armed = false, low_balance_alerts = a.low_balance_alerts + 1 "
-    f"FROM moved WHERE {workspace_sql('a')} AND a.low_balance_armed AND a.low_balance_threshold > moved.available "
-    "RETURNING a.low_balance_alerts AS crossing, a.low_balance_threshold AS threshold, moved.available AS available)"
+    f"FROM moved WHERE {workspace_sql('a')} AND a.low_balance_armed "
+    "AND a.low_balance_threshold > moved.available + moved.held "
+    "RETURNING a.low_balance_alerts AS crossing, a.low_balance_threshold AS threshold, "
+    "moved.available + moved.held AS unspent)"
 )
 _REARM = (
     "rearm AS (UPDATE billing_accounts a SET low_balance_armed = true "
-    f"FROM moved WHERE {workspace_sql('a')} AND NOT a.low_balance_armed AND moved.available > a.low_balance_threshold)"
+    f"FROM moved WHERE {workspace_sql('a')} AND NOT a.low_balance_armed "
+    "AND moved.available + moved.held > a.low_balance_threshold)"
 )
 _ALERT_COLUMNS = ("(SELECT crossing FROM alert) AS crossing, (SELECT threshold FROM alert) AS threshold, "
-                  "(SELECT available FROM alert) AS left_over")
-
-RESERVE_SQL = (
-    "WITH moved AS (UPDATE wallets SET available = available - {}, held = held + {}, updated_at = now() "
-    f"WHERE {workspace_sql()} AND available >= {{}} AND owed = 0 RETURNING workspace, available), {_ALERT} "
-    + _INSERT_TRANSFER
-    + "SELECT gen_random_uuid(), workspace, {}, 'available', 'held', {}, {}, NULL, '', now(), {}, {} FROM moved "
-    f"RETURNING amount, {_ALERT_COLUMNS}"
-)
+                  "(SELECT unspent FROM alert) AS unspent")
 
 RESOLVE_SQL = (
     "WITH moved AS (UPDATE wallets SET held = held - {}, available = available + {}, updated_at = now() "
-    f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace, available), {_REARM} "
+    f"WHERE {workspace_sql()} AND held >= {{}} RETURNING workspace, available, held), {_ALERT} "
     + _INSERT_TRANSFER
     + "SELECT gen_random_uuid(), moved.workspace, t.key, 'held', t.credit, t.amount, {}, NULL, t.memo, now(), {}, {} "
     "FROM moved, (VALUES ({}::text, 'spent'::text, {}::bigint, ''::text), "
     "({}::text, 'available'::text, {}::bigint, {}::text)) AS t(key, credit, amount, memo) "
-    "WHERE t.amount > 0 RETURNING amount"
+    f"WHERE t.amount > 0 RETURNING amount, {_ALERT_COLUMNS}"
 )
 
-# After a grant or a clawback (rare, under the wallet's lock): alert or re-arm from the balance as it is now.
+# After a grant, a clawback or a new threshold (rare, under the wallet's lock): alert or re-arm from the
+# balance as it is now.
 LOW_BALANCE_SQL = (
-    f"WITH moved AS (SELECT workspace, available FROM wallets WHERE {workspace_sql()}), {_ALERT}, {_REARM} "
+    f"WITH moved AS (SELECT workspace, available, held FROM wallets WHERE {workspace_sql()}), {_ALERT}, {_REARM} "
     f"SELECT {_ALERT_COLUMNS}"
 )
+
+
+def is_low(available: int, held: int, threshold: int | None) -> bool:
+    """The same rule in Python, for the pages' warnings."""
+    return threshold is not None and available + held < threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +115,19 @@ async def reserve(workspace_id: UUID, execution_id: UUID, amount: int, *, agent:
     it) are written on the movement for the credit audit."""
     if amount <= 0:
         return
-    moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, workspace_id, f"{execution_id}:reserve",
+    moved = await fetch(RESERVE_SQL, amount, amount, workspace_id, amount, f"{execution_id}:reserve",
                         amount, execution_id, agent, member)
     if not moved:
         have = await balance(workspace_id)
         if have.owed:
             raise CreditsOwed(owed_message(have.owed))
         raise PaymentRequired(f"insufficient credits: need {amount}, have {have.available}")
-    await _announce_low(workspace_id, moved[0])
 
 
 async def _announce_low(workspace_id: UUID, alert: dict[str, Any]) -> None:
     """Tell the admins once per crossing (the statement that crossed counted it, under the wallet's lock)."""
     if alert["crossing"] is not None:
-        await notifications.emit("credits_low", workspace_id, available=alert["left_over"],
+        await notifications.emit("credits_low", workspace_id, available=alert["unspent"],
                                  threshold=alert["threshold"], crossing=alert["crossing"])
 
 
@@ -137,6 +148,7 @@ async def resolve(workspace_id: UUID, execution_id: UUID, reserved: int, charge:
                         f"{execution_id}:charge", charge, f"{execution_id}:release", release, reason)
     if not moved:
         raise RuntimeError(f"the hold of execution {execution_id} is not in the wallet")
+    await _announce_low(workspace_id, moved[0])
 
 
 async def _locked(workspace_id: UUID) -> Balance:

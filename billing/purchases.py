@@ -149,7 +149,7 @@ class Account:
     available: int
     held: int
     owed: int
-    low: bool  # available below the threshold
+    low: bool  # credits not yet spent (available + held) below the threshold: ``ledger.is_low``
     problems: list[dict[str, Any]]  # recent purchases that granted nothing, and why
 
 
@@ -158,7 +158,7 @@ async def account(scope: Scope) -> Account:
     row, wallet = await repository.account(scope.workspace_id), await ledger.balance(scope.workspace_id)
     threshold = row["low_balance_threshold"]
     return Account(row["billing_name"], row["billing_address"], threshold, wallet.available, wallet.held, wallet.owed,
-                   threshold is not None and wallet.available < threshold,
+                   ledger.is_low(wallet.available, wallet.held, threshold),
                    await repository.problems(scope.workspace_id, now() - timedelta(days=30)))
 
 
@@ -191,7 +191,7 @@ async def warning(scope: Scope) -> str | None:
     if state["owed"]:
         return ledger.owed_message(state["owed"])
     threshold = state["low_balance_threshold"]
-    if threshold is not None and state["available"] < threshold:
-        return (f"The balance is low: {state['available']:,} credits available, under the warning threshold of "
-                f"{threshold:,}. Buy credits on the Billing page.")
+    if ledger.is_low(state["available"], state["held"], threshold):
+        return (f"The balance is low: {state['available'] + state['held']:,} credits left, under the warning "
+                f"threshold of {threshold:,}. Buy credits on the Billing page.")
     return None

@@ -176,8 +176,8 @@ async def insert_history_purchase(purchase: Row, payment: Row | None = None) -> 
 
 
 async def wallet_state(workspace_id: UUID) -> Row | None:
-    """Available, owed and the low-balance threshold in one read (the run list's warning for admins)."""
-    rows = await fetch("SELECT w.available, w.owed, a.low_balance_threshold FROM wallets w "
+    """Available, held, owed and the low-balance threshold in one read (the run list's warning for admins)."""
+    rows = await fetch("SELECT w.available, w.held, w.owed, a.low_balance_threshold FROM wallets w "
                        f"LEFT JOIN billing_accounts a USING (workspace) WHERE {workspace_sql('w')}",
                        workspace_id)
     return rows[0] if rows else None

@@ -105,7 +105,7 @@ async def test_admins_see_a_low_balance_where_they_start_runs_and_members_do_not
                                                         "billing_address": "", "low_balance_threshold": "500"})
     assert saved.status_code == 303
     listed = await client.get("/w/acme/executions")
-    assert "data-wallet-warning" in listed.text and "300 credits available, under the warning threshold of 500" in listed.text
+    assert "data-wallet-warning" in listed.text and "300 credits left, under the warning threshold of 500" in listed.text
     await client.post("/logout", data={"_csrf_token": csrf_from(listed.text)})
     await sign_in(client, team.member.email, team.member.password)
     assert "data-wallet-warning" not in (await client.get("/w/acme/executions")).text

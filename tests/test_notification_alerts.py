@@ -6,6 +6,7 @@ admins' receipt when a purchase's credits move."""
 from __future__ import annotations
 
 import re
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -47,11 +48,16 @@ def mailbox(override_settings):
         yield inbox
 
 
-async def ended_run(factory, person, status: str, *, minutes: float, items: int = 3, error: str | None = None,
-                    step: str | None = None) -> dict:
-    """A noop run of ``items`` that ran ``minutes`` before ending in ``status`` (through the one ``finish``)."""
+async def started_run(person, scope: int) -> dict:
     async with atomic():
-        run = await launch.start(await resolve_scope("acme", person.id), launch.Request("noop", {}, scope=max(items, 1)))
+        return await launch.start(await resolve_scope("acme", person.id), launch.Request("noop", {}, scope=scope))
+
+
+async def ended_run(factory, person, status: str, *, minutes: float, items: int = 3, error: str | None = None,
+                    step: str | None = None, scope: int | None = None) -> dict:
+    """A noop run of ``scope`` items (``items`` by default) that processed ``items`` and ran ``minutes``
+    before ending in ``status`` (through the one ``finish``)."""
+    run = await started_run(person, scope or max(items, 1))
     await lifecycle.claim(run["id"])
     await fetch("UPDATE executions SET started_at = now() - {}::interval WHERE id = {}", timedelta(minutes=minutes),
                 run["id"])
@@ -151,6 +157,32 @@ async def test_low_balance_is_sent_once_per_crossing_to_admins_who_want_it(facto
     crossings = (await fetch("SELECT low_balance_alerts FROM billing_accounts"))[0]["low_balance_alerts"]
     assert crossings == 3
 
+
+async def test_a_big_hold_that_comes_back_alerts_nobody_and_a_charge_that_crosses_does_once(factory, mailbox):
+    """Held credits are still the workspace's: only what is charged can take the balance below."""
+    team = await factory.team()
+    admin = await resolve_scope("acme", team.admin.id)
+    await factory.credits("acme", 100)
+    async with atomic():
+        await purchases.update_account(admin, "", "", 50)
+    for _ in range(3):  # each holds 80 (20 available) and is charged 5
+        await ended_run(factory, team.member, "partial", minutes=1, items=5, scope=80)
+    assert await deliver_all(mailbox) == []  # 85 left: never below 50
+    first, second = await started_run(team.member, 20), await started_run(team.member, 20)
+    for run in (first, second):
+        await lifecycle.claim(run["id"])
+
+    async def finish(run) -> None:
+        async with atomic():
+            await executions.finish(run["id"], "completed", items_processed=20, items_failed=0)
+
+    await asyncio.gather(finish(first), finish(second))  # 85 - 40 = 45: crossed by whichever settles second
+    mails = await deliver_all(mailbox)
+    assert [m["Subject"] for m in mails] == ["Acme is low on credits: 45 left"]
+    await ended_run(factory, team.member, "failed", minutes=1, items=0, scope=10)  # a full release: still below
+    await ended_run(factory, team.member, "completed", minutes=1, items=5)
+    assert [m["Subject"] for m in await deliver_all(mailbox) if "low on credits" in m["Subject"]] == [
+        "Acme is low on credits: 45 left"]  # the same crossing: one alert
 
 async def test_a_new_threshold_above_the_balance_alerts_at_once(factory, mailbox):
     team = await factory.team()
