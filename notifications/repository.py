@@ -118,28 +118,40 @@ async def set_category(email: str, category: str, on: bool) -> None:
     await save_preferences(email.lower(), {category: on})
 
 
+def _home_zone(user: str) -> str:
+    """The time zone of the first workspace the person ``user`` (an SQL expression) joined: one rule for the
+    settings page and the digest."""
+    return ("(SELECT w.timezone FROM memberships m JOIN workspaces w ON w.id = m.workspace "
+            f"WHERE m.\"user\" = {user} ORDER BY m.created_at, m.id LIMIT 1)")
+
+
 async def home_time_zone(user_id: UUID) -> str:
     """The time zone of the first workspace the person joined (UTC with none)."""
-    rows = await fetch("SELECT w.timezone FROM memberships m JOIN workspaces w ON w.id = m.workspace "
-                       "WHERE m.\"user\" = {} ORDER BY m.created_at, m.id LIMIT 1", user_id)
-    return rows[0]["timezone"] if rows else "UTC"
+    rows = await fetch(f"SELECT {_home_zone('{}')} AS timezone", user_id)
+    return rows[0]["timezone"] or "UTC"
 
 
 # --- the weekly digest ----------------------------------------------------------------------------------
-# A person's digest follows their own time zone, else the one of the first workspace they joined.
-_DUE = """
-WITH people AS (
-  SELECT u.id, u.email, u.name, COALESCE(p.timezone, (SELECT w.timezone FROM memberships m JOIN workspaces w
-           ON w.id = m.workspace WHERE m."user" = u.id ORDER BY m.created_at, m.id LIMIT 1)) AS tz
+# A person's digest follows their own time zone, else the one of the first workspace they joined, else
+# UTC; a name PostgreSQL does not know (stored before a check, or from a newer tz database than the
+# server's) falls through to the next, so one bad row never stops everyone's digest.
+_DUE = f"""
+WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
+people AS (
+  SELECT u.id, u.email, u.name, p.timezone AS own, {_home_zone('u.id')} AS home
   FROM users u LEFT JOIN notification_preferences p ON p.email = u.email
-  WHERE u.is_active AND COALESCE(p.weekly_digest, true) AND u.id > {}
+  WHERE u.is_active AND COALESCE(p.weekly_digest, true) AND u.id > {{}}
+    AND EXISTS (SELECT 1 FROM memberships m WHERE m."user" = u.id)
+), placed AS (
+  SELECT id, email, name, CASE WHEN own IN (SELECT name FROM zones) THEN own
+    WHEN home IN (SELECT name FROM zones) THEN home ELSE 'UTC' END AS tz FROM people
 ), local AS (
-  SELECT id, email, name, tz, ({}::timestamptz AT TIME ZONE tz) AS at FROM people WHERE tz IS NOT NULL
+  SELECT id, email, name, tz, ({{}}::timestamptz AT TIME ZONE tz) AS at FROM placed
 )
 SELECT id, email, name, tz, at, to_char(at, 'IYYY-"W"IW') AS week FROM local
 WHERE extract(isodow FROM at) = 1 AND at::time >= time '08:00'
   AND NOT EXISTS (SELECT 1 FROM digest_weeks d WHERE d."user" = local.id AND d.week = to_char(local.at, 'IYYY-"W"IW'))
-ORDER BY id LIMIT {}
+ORDER BY id LIMIT {{}}
 """
 
 

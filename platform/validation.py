@@ -54,10 +54,13 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files in the zone folder, not places
+
+
 @cache
 def time_zones() -> frozenset[str]:
     """The IANA zone names this machine knows (the ``tzdata`` package ships them with the app)."""
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 def check_time_zone(name: str, field: str = "timezone") -> str:

@@ -142,7 +142,38 @@ async def test_the_workspace_time_zone_is_the_default_and_admins_set_it(factory,
         "timezone": "Asia/Tokyo"}
     mine = (await client.get("/api/v1/me/notifications", headers=team.member.bearer)).json()
     assert (mine["timezone"], mine["effective_timezone"]) == (None, "Asia/Tokyo")
-    await run_at(team.member, utc(2026, 11, 25, 3))
-    assert (await digest.run(utc(2026, 11, 29, 23, 0)))["digests"] == 1  # Monday 08:00 in Tokyo
     await zone(team.admin, "UTC")  # a person's own choice wins over the workspace's
-    assert (await digest.run(utc(2026, 11, 29, 23, 30)))["digests"] == 0
+    await run_at(team.member, utc(2026, 11, 25, 3))
+    await run_at(team.admin, utc(2026, 11, 25, 3))
+    assert await digest.run(utc(2026, 11, 29, 23, 0)) == {"digests": 1, "quiet": 0}  # Monday 08:00 in Tokyo
+    assert [m["to_email"] for m in await digests()] == [team.member.email]
+    assert (await digest.run(utc(2026, 11, 30, 8, 0)))["digests"] == 1  # the admin's, at 08:00 UTC
+
+
+async def test_a_time_zone_postgresql_does_not_know_falls_back_and_stops_nobody(factory, client):
+    team = await factory.team()
+    await factory.credits("acme", 100)
+    refused = await client.put("/api/v1/me/notifications", json={"timezone": "localtime"}, headers=team.member.bearer)
+    assert refused.status_code == 422 and refused.json()["field"] == "timezone"
+    await fetch("INSERT INTO notification_preferences (id, email, timezone) VALUES (gen_random_uuid(), {}, 'localtime')",
+                team.member.email)  # stored before there was a check
+    await fetch("UPDATE workspaces SET timezone = 'Nowhere/Atlantis' WHERE slug = 'globex'")
+    for person in (team.member, team.admin):
+        await run_at(person, utc(2026, 11, 25, 3))
+    assert (await digest.run(utc(2026, 11, 30, 8, 30)))["digests"] == 2  # the member at 08:00 UTC, the fallback
+
+
+async def test_people_are_taken_in_batches_and_each_gets_one_digest(factory):
+    team = await factory.team()
+    await factory.credits("acme", 500)
+    people = [team.member, team.admin]
+    for n in range(5):
+        person = await factory.user(f"p{n}@acme.example", f"Person {n}")
+        await factory.member("acme", person)
+        people.append(person)
+    for person in people[::2]:  # every other one did something
+        await run_at(person, utc(2026, 11, 26, 12))
+    done = await digest.run(utc(2026, 11, 30, 9), batch=2)
+    assert done == {"digests": 4, "quiet": 4}  # 7 in Acme and Globex's admin
+    assert sorted(m["to_email"] for m in await digests()) == sorted(p.email for p in people[::2])
+    assert await digest.run(utc(2026, 11, 30, 10), batch=2) == {"digests": 0, "quiet": 0}
