@@ -115,17 +115,21 @@ class Audit:
     books: reconcile.Reconciliation | None  # admins
 
 
-async def audit(scope: Scope, span: Period, charged: int) -> Audit:
+async def audit(scope: Scope, span: Period, charged: int, *, books: bool = True) -> Audit:
+    """``books=False`` (the weekly digest): the costliest runs, the balance and how long it lasts only,
+    without the refunds, the money from outside and the reconciliation (a sum of the whole ledger)."""
     member = _whose(scope)
     top = await repository.costliest(scope.workspace_id, span.since, span.until, member)
     names = await repository.names([r["member"] for r in top if r["member"]])
     top = [{**r, "member_name": names.get(r["member"])} for r in top]
-    refunds = await repository.refund_reasons(scope.workspace_id, span.since, span.until, member)
+    refunds = await repository.refund_reasons(scope.workspace_id, span.since, span.until, member) if books else []
     if member is not None:
         return Audit(top, refunds, [], None, None, None)
     balance = await ledger.balance(scope.workspace_id)
     per_day = charged / span.days
     lasts = int(balance.available // per_day) if per_day > 0 else None
+    if not books:
+        return Audit(top, [], [], balance, lasts, None)
     return Audit(top, refunds, await repository.outside(scope.workspace_id, span.since, span.until), balance, lasts,
                  await reconcile.workspace(scope.workspace_id))
 

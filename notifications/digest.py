@@ -8,8 +8,9 @@ runs. No activity, no digest.
 Exactly one per person and ISO week: each pass claims ``(person, week)`` in ``digest_weeks`` (unique) in
 the same transaction that queues the email, so a second scheduler, a retry or a pass after a crash finds
 the claim and sends nothing more; the outbox's dedupe key (``digest:<person>:<week>``) is a second lock on
-the same door. People are read in batches by id and their runs in a few set-based statements per batch,
-so memory stays flat as the number of people grows."""
+the same door. People are read in pages by id and their runs in four set-based statements per page (an
+index by starter and time serves them); each workspace's figures are read once per pass. Memory stays
+flat as the number of people grows."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ async def _team(workspace: dict[str, Any], person: UUID, since: datetime, until:
     total = await usage.total(scope, span)
     if not total.runs:
         return None
-    audit = await usage.audit(scope, span, total.credits_charged)
+    audit = await usage.audit(scope, span, total.credits_charged, books=False)
     base = f"{get_settings().public_url}/w/{workspace['slug']}"
     return {"runs": total.runs, "credits": total.credits_charged, "refunded": total.credits_refunded,
             "by_member": _bars(await usage.groups(scope, "member", span)),
@@ -72,8 +73,10 @@ async def _team(workspace: dict[str, Any], person: UUID, since: datetime, until:
             "credits_link": f"{base}/credits"}
 
 
-async def _build(people: list[dict[str, Any]]) -> list[tuple[UUID | None, Message]]:
-    """The digests of a batch of people (each with their local ``at`` and time zone); quiet people get none."""
+async def _build(people: list[dict[str, Any]], team_cache: dict[tuple[UUID, datetime, datetime], dict[str, Any] | None],
+                 ) -> list[tuple[UUID | None, Message]]:
+    """The digests of a batch of people (each with their local ``at`` and time zone); quiet people get none.
+    ``team_cache`` keeps each workspace's figures per window for the whole pass."""
     windows, zones = [], {}
     for person in people:
         zone = ZoneInfo(person["tz"])
@@ -96,7 +99,6 @@ async def _build(people: list[dict[str, Any]]) -> list[tuple[UUID | None, Messag
     joined = defaultdict(list)
     for row in await repository.memberships([p["id"] for p in people]):
         joined[row["person"]].append(row)
-    team_cache: dict[tuple[UUID, datetime, datetime], dict[str, Any] | None] = {}
     out = []
     base = get_settings().public_url
     for person in people:
@@ -136,19 +138,24 @@ async def _build(people: list[dict[str, Any]]) -> list[tuple[UUID | None, Messag
 
 
 async def run(moment: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
-    """One pass: queue every digest due at ``moment``. Each batch is one transaction (claims, emails)."""
+    """One pass: queue every digest due at ``moment``. Each page of people is one transaction (claims and
+    emails); the workspaces' figures are worked out once per pass and window."""
     moment = moment or now()
     done = {"digests": 0, "quiet": 0}
     after = UUID(int=0)
+    teams: dict[tuple[UUID, datetime, datetime], dict[str, Any] | None] = {}
     while True:
+        page = await repository.people_after(after, batch)
+        if not page:
+            return done
+        after = page[-1]
         async with atomic():
-            due = await repository.digest_due(moment, after, batch)
+            due = await repository.digest_due(moment, page)
             if not due:
-                return done
-            after = due[-1]["id"]
+                continue
             claimed = await repository.claim_digests([d["id"] for d in due], [d["week"] for d in due])
             people = [d for d in due if d["id"] in claimed]
-            built = await _build(people) if people else []
+            built = await _build(people, teams) if people else []
             by_workspace: dict[UUID | None, list[Message]] = defaultdict(list)
             for workspace_id, message in built:
                 by_workspace[workspace_id].append(message)

@@ -39,7 +39,7 @@ async def claim(outbox_id: UUID, lease: timedelta) -> dict[str, Any] | None:
     rows = await fetch(
         "UPDATE email_outbox SET claimed_until = now() + {} WHERE id = {} AND sent_at IS NULL AND failed_at IS NULL "
         "AND (claimed_until IS NULL OR claimed_until < now()) "
-        "RETURNING to_email, subject, body_text, body_html, headers, attempts", lease, outbox_id)
+        "RETURNING to_email, subject, body_text, body_html, headers, message_id, attempts", lease, outbox_id)
     return rows[0] if rows else None
 
 
@@ -59,14 +59,28 @@ async def record_sent(outbox_id: UUID, moment: datetime) -> None:
                 "next_attempt_at = NULL WHERE id = {}", moment, outbox_id)
 
 
+# a row's age counts from when it was last due: queued, or sent again from the Emails page
+_DUE_SINCE = "COALESCE(next_attempt_at, created_at)"
+
+
 async def stranded(moment: datetime, older_than: timedelta, give_up_after: timedelta, limit: int = 500) -> list[UUID]:
     """Unsent, unfailed rows young enough to retry that nobody works on: never claimed and older than
     ``older_than``, or whose lease has run out."""
     rows = await fetch(
-        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND created_at > {} "
+        f"SELECT id FROM email_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND {_DUE_SINCE} > {{}} "
         "AND ((claimed_until IS NULL AND created_at < {}) OR claimed_until < {}) ORDER BY created_at LIMIT {}",
         moment - give_up_after, moment - older_than, moment, limit)
     return [r["id"] for r in rows]
+
+
+async def give_up(due_before: datetime, moment: datetime) -> int:
+    """Fail the unsent rows last due before ``due_before`` (and not held by a sender), saying why."""
+    rows = await fetch(
+        "UPDATE email_outbox SET failed_at = {}, last_error = COALESCE(last_error || ' (then not sent for days: gave up)', "
+        "'not sent for days (no SMTP server answered or none is set up): gave up') "
+        f"WHERE sent_at IS NULL AND failed_at IS NULL AND {_DUE_SINCE} < {{}} "
+        "AND (claimed_until IS NULL OR claimed_until < {}) RETURNING id", moment, due_before, moment)
+    return len(rows)
 
 
 async def admin_emails(workspace_id: UUID) -> list[str]:
@@ -134,31 +148,37 @@ async def home_time_zone(user_id: UUID) -> str:
 # --- the weekly digest ----------------------------------------------------------------------------------
 # A person's digest follows their own time zone, else the one of the first workspace they joined, else
 # UTC; a name PostgreSQL does not know (stored before a check, or from a newer tz database than the
-# server's) falls through to the next, so one bad row never stops everyone's digest.
+# server's) falls through to the next, so one bad row never stops everyone's digest. People are read a page
+# of ids at a time and each one's zone is worked out once (not re-sorted and re-computed for everyone
+# left on every page: that grew with the square of the people).
 _DUE = f"""
 WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
-people AS (
+people AS MATERIALIZED (
   SELECT u.id, u.email, u.name, p.timezone AS own, {_home_zone('u.id')} AS home
   FROM users u LEFT JOIN notification_preferences p ON p.email = u.email
-  WHERE u.is_active AND COALESCE(p.weekly_digest, true) AND u.id > {{}}
-    AND EXISTS (SELECT 1 FROM memberships m WHERE m."user" = u.id)
+  WHERE u.id = ANY({{}}) AND u.is_active AND COALESCE(p.weekly_digest, true)
 ), placed AS (
   SELECT id, email, name, CASE WHEN own IN (SELECT name FROM zones) THEN own
-    WHEN home IN (SELECT name FROM zones) THEN home ELSE 'UTC' END AS tz FROM people
+    WHEN home IN (SELECT name FROM zones) THEN home ELSE 'UTC' END AS tz FROM people WHERE home IS NOT NULL
 ), local AS (
   SELECT id, email, name, tz, ({{}}::timestamptz AT TIME ZONE tz) AS at FROM placed
 )
 SELECT id, email, name, tz, at, to_char(at, 'IYYY-"W"IW') AS week FROM local
 WHERE extract(isodow FROM at) = 1 AND at::time >= time '08:00'
   AND NOT EXISTS (SELECT 1 FROM digest_weeks d WHERE d."user" = local.id AND d.week = to_char(local.at, 'IYYY-"W"IW'))
-ORDER BY id LIMIT {{}}
+ORDER BY id
 """
 
 
-async def digest_due(moment: datetime, after: UUID, limit: int) -> list[dict[str, Any]]:
-    """People (after ``after`` by id, ``limit`` of them) for whom ``moment`` is Monday 08:00 or later in
-    their time zone, whose digest for that ISO week is not claimed yet, and who keep digests on."""
-    return await fetch(_DUE, after, moment, limit)
+async def people_after(after: UUID, limit: int) -> list[UUID]:
+    """The next page of people by id (everyone: who is due is ``digest_due``'s to say)."""
+    return [r["id"] for r in await fetch("SELECT id FROM users WHERE id > {} ORDER BY id LIMIT {}", after, limit)]
+
+
+async def digest_due(moment: datetime, people: list[UUID]) -> list[dict[str, Any]]:
+    """Of ``people``, those for whom ``moment`` is Monday 08:00 or later in their time zone, whose digest for
+    that ISO week is not claimed yet, and who keep digests on (and belong to a workspace)."""
+    return await fetch(_DUE, people, moment)
 
 
 async def claim_digests(people: list[UUID], weeks: list[str]) -> set[UUID]:
@@ -219,7 +239,7 @@ async def email(workspace_id: UUID, email_id: UUID) -> dict[str, Any] | None:
 
 async def retry_failed(workspace_id: UUID, email_id: UUID) -> bool:
     """A failed email becomes pending again with fresh attempts (its error stays until the next try)."""
-    rows = await fetch(f"UPDATE email_outbox SET failed_at = NULL, attempts = 0, next_attempt_at = NULL, "
+    rows = await fetch(f"UPDATE email_outbox SET failed_at = NULL, attempts = 0, next_attempt_at = now(), "
                        f"claimed_until = NULL WHERE {workspace_sql()} AND id = {{}} AND failed_at IS NOT NULL "
                        "AND sent_at IS NULL RETURNING id", workspace_id, email_id)
     return bool(rows)

@@ -64,9 +64,15 @@ async def atomic() -> AsyncIterator[None]:
     try:
         async with db().transaction():
             yield
+    except BaseException:
+        callbacks.clear()  # dropped on rollback
+        raise
     finally:
         _after_commit.reset(token)
-    for callback in callbacks:
+    # emptied before they run: a context copied during the transaction (asyncpg's statement-cache timer
+    # keeps one for minutes) must not keep this transaction's hooks and what they hold alive
+    pending, callbacks[:] = list(callbacks), []
+    for callback in pending:
         try:
             result = callback()
             if inspect.isawaitable(result):

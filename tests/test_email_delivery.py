@@ -169,3 +169,62 @@ async def test_a_sender_killed_after_the_server_took_the_message_resends_it_with
     first, second = inbox.messages
     assert len(inbox.messages) == 2 and first["Message-ID"] == second["Message-ID"]
     assert (await row(outbox_id))["sent_at"] is not None
+
+
+async def test_a_5xx_about_our_setup_is_retried_not_failed(factory, override_settings):
+    """Refused at MAIL FROM (a relay that does not accept our sender): fixable on our side, so retried."""
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        outbox_id = await invite(team)
+        inbox.mail_answer = "553 5.7.1 Sender address rejected: not owned by you"
+        refused = await sender.deliver(outbox_id)
+        assert refused.outcome == "retry" and refused.error == "553 5.7.1 Sender address rejected: not owned by you"
+        inbox.mail_answer = "250 OK"
+        await expire_backoff(outbox_id)
+        assert (await sender.deliver(outbox_id)).sent
+        await asyncio.to_thread(inbox.wait_for, 1)
+
+
+async def test_an_email_left_unsent_for_days_is_failed_and_can_be_sent_again(factory, override_settings):
+    from datetime import timedelta
+
+    from agentledger.platform.scoping import resolve_scope as scope_of
+    from agentledger.notifications import emails
+
+    team = await factory.team()
+    outbox_id = await invite(team)  # no SMTP server set up: it stays pending
+    await fetch("UPDATE email_outbox SET created_at = created_at - {}::interval WHERE id = {}",
+                sender.GIVE_UP_AFTER + timedelta(hours=1), outbox_id)
+    assert await sender.stranded() == []
+    state = await row(outbox_id)
+    assert state["failed_at"] is not None and "gave up" in state["last_error"]
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        async with atomic():
+            await emails.resend(await scope_of("acme", team.admin.id), outbox_id)
+        await sender.stranded()  # the sweep: the resent one is due now, not given up again
+        assert (await row(outbox_id))["failed_at"] is None
+        assert (await sender.deliver(outbox_id)).sent
+
+
+async def test_a_row_queued_before_headers_were_stored_still_goes_out_with_its_message_id(factory, override_settings):
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        outbox_id = await invite(team)
+        await fetch("UPDATE email_outbox SET headers = jsonb_build_object(), message_id = '<legacy.1@agentledger>' "
+                    "WHERE id = {}", outbox_id)
+        assert (await sender.deliver(outbox_id)).sent
+        [mail] = await asyncio.to_thread(inbox.wait_for, 1)
+    assert mail["Message-ID"] == "<legacy.1@agentledger>"
+
+
+async def test_a_line_break_in_a_header_fails_the_email_instead_of_injecting(factory, override_settings):
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        outbox_id = await invite(team)
+        await fetch("UPDATE email_outbox SET subject = {} WHERE id = {}", "Hi\r\nBcc: victim@example.com", outbox_id)
+        delivery = await sender.deliver(outbox_id)
+    assert delivery.outcome == "failed" and "line break" in delivery.error and inbox.messages == []

@@ -17,7 +17,7 @@ from agentledger.platform.embedded import free_port
 
 
 class Inbox:
-    """What the server received. ``answer`` is its reply to DATA (``"451 4.3.0 Try later"`` to refuse for
+    """What the server received. ``mail_answer`` is its reply to MAIL FROM, ``answer`` its reply to DATA (``"451 4.3.0 Try later"`` to refuse for
     now, ``"550 5.1.1 No such user"`` for good: a refused message is not kept); ``on_data`` runs when a
     message arrives, before the server answers (the crash test kills the sender there)."""
 
@@ -25,7 +25,15 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.encrypted: list[bool] = []
         self.answer = "250 OK"
+        self.mail_answer = "250 OK"  # to MAIL FROM: a 5xx there is about the sender's setup, not the message
         self.on_data = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook
+        if not self.mail_answer.startswith("250"):
+            return self.mail_answer
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         if not self.answer.startswith("250"):
