@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from agentledger.billing import usage
 from agentledger.notifications import outbox, repository
 from agentledger.notifications.outbox import Message
+from agentledger.notifications.service import first_line
 from agentledger.platform.clock import now
 from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic
@@ -119,8 +120,7 @@ async def _build(people: list[dict[str, Any]], team_cache: dict[tuple[UUID, date
                 own = {**own, "by_status": sorted(own["by_status"], key=lambda s: STATUS_ORDER.index(s[0])
                                                   if s[0] in STATUS_ORDER else 99),
                        "failures": [{"agent": f["agent"], "status": f["status"].replace("_", " "),
-                                     "error": (f["error_message"] or "").strip().splitlines()[0][:160]
-                                     if (f["error_message"] or "").strip() else "no error message",
+                                     "error": first_line(f["error_message"]),
                                      "link": f"{link}/executions/{f['id']}"} for f in own["failures"]],
                        "scores": [{"agent": s["agent"], "title": s["title"], "score": _score_text(s),
                                    "link": f"{link}/executions/{s['execution']}"} for s in own["scores"]]}

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from agentledger.notifications import repository
 from agentledger.notifications.outbox import Rendered, render
-from agentledger.notifications.preferences import CATEGORIES
+from agentledger.notifications.preferences import CATEGORIES, unsubscribe_token
 from agentledger.platform import audit
 from agentledger.platform.broker import enqueue
 from agentledger.platform.config import get_settings
@@ -53,12 +53,22 @@ async def page(scope: Scope, filters: Filters, request: PageRequest) -> Page[dic
     return Page([_shape(r) for r in rows], cursor)
 
 
+REDACTED = "(the recipient's own signed link)"
+
+
 async def get(scope: Scope, email_id: UUID) -> dict[str, Any]:
+    """One email as sent, except the recipient's unsubscribe token: it is their key to their preferences,
+    and an admin reading the message must not be able to use it."""
     scope.require_admin()
     row = await repository.email(scope.workspace_id, email_id)
     if row is None:
         raise NotFound("no such email in this workspace")
-    return _shape(row)
+    email = _shape(row)
+    if email["category"] in CATEGORIES:
+        token = unsubscribe_token(email["to"], email["category"])
+        email["text"], email["html"] = email["text"].replace(token, REDACTED), email["html"].replace(token, REDACTED)
+        email["headers"] = {name: value.replace(token, REDACTED) for name, value in email["headers"].items()}
+    return email
 
 
 async def resend(scope: Scope, email_id: UUID) -> dict[str, Any]:
@@ -113,9 +123,6 @@ def _samples(scope: Scope) -> dict[str, dict[str, Any]]:
         "invitation": {"workspace": ws, "role": "member", "link": f"{get_settings().public_url}/invitations/sample",
                        "expires_at": expires},
     }
-
-
-TEMPLATES = tuple(CATEGORIES)
 
 
 async def preview(scope: Scope, template: str) -> Rendered:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from agentledger.notifications import outbox, preferences, repository
 from agentledger.notifications.outbox import Message
+from agentledger.platform.clock import duration
 from agentledger.platform.config import get_settings
 
 __all__ = ["HANDLERS", "Message", "UnknownEvent", "emit"]
@@ -30,17 +31,7 @@ def _run_link(slug: str, execution_id: UUID) -> str:
     return f"{get_settings().public_url}/w/{slug}/executions/{execution_id}"
 
 
-def duration_text(seconds: float) -> str:
-    """"42 s", "6 min 12 s", "2 h 05 min": how long a run took, as a person reads it."""
-    seconds = max(int(seconds), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s" if seconds % 60 else f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def _first_line(text: str | None) -> str:
+def first_line(text: str | None) -> str:
     line = next((part.strip() for part in (text or "").splitlines() if part.strip()), "")
     return (line[:197] + "…") if len(line) > 200 else line or "no error message was recorded"
 
@@ -62,7 +53,7 @@ async def _run_finished(workspace_id: UUID | None, *, run: dict[str, Any], previ
     began = run["started_at"] or run["queued_at"]
     seconds = (run["finished_at"] - began).total_seconds() if run["finished_at"] and began else 0.0
     context = {"workspace": workspace["name"], "agent": run["agent"], "status": run["status"].replace("_", " "),
-               "duration": duration_text(seconds), "items": run["items_processed"], "items_failed": run["items_failed"],
+               "duration": duration(int(seconds * 1000)), "items": run["items_processed"], "items_failed": run["items_failed"],
                "credits": run["credits_charged"], "refunded": run["credits_refunded"],
                "started": began.strftime("%d %b %Y %H:%M UTC") if began else "",
                "link": _run_link(workspace["slug"], run["id"]), "minutes": choice.run_finished_minutes,
@@ -70,7 +61,7 @@ async def _run_finished(workspace_id: UUID | None, *, run: dict[str, Any], previ
     messages = []
     if run["status"] in ("failed", "timed_out"):
         if choice.run_failed:
-            messages.append(Message(email, "run_failed", {**context, "error_line": _first_line(run["error_message"]),
+            messages.append(Message(email, "run_failed", {**context, "error_line": first_line(run["error_message"]),
                                                           "failed_step": failed_step_name},
                                     f"run_failed:{run['id']}:{email}"))
     elif choice.run_finished and seconds > choice.run_finished_minutes * 60:

@@ -102,8 +102,12 @@ async def test_the_emails_page_shows_the_failure_and_send_again_sends_the_same_m
         assert "dana@example.com" not in (await client.get("/w/acme/emails?status=sent")).text
         page = await client.get(f"/w/acme/emails/{outbox_id}")
         assert "Send again" in page.text and "List-Unsubscribe" in page.text
+        from agentledger.notifications.preferences import unsubscribe_token
+        token = unsubscribe_token("dana@example.com", "invitation")
+        assert token not in page.text and "/unsubscribe/(the recipient&#39;s own signed link)" in page.text
         body = await client.get(f"/w/acme/emails/{outbox_id}/body.html")
         assert "sandbox" in body.headers["content-security-policy"] and "Join Acme" in body.text
+        assert token not in body.text  # the admin reads the message, not the recipient's key
         assert body.headers["x-frame-options"] == "SAMEORIGIN"
         inbox.answer = "250 OK"
         again = await client.post(f"/w/acme/emails/{outbox_id}/resend", data={"_csrf_token": csrf_from(page.text)})
@@ -189,8 +193,8 @@ async def test_a_5xx_about_our_setup_is_retried_not_failed(factory, override_set
 async def test_an_email_left_unsent_for_days_is_failed_and_can_be_sent_again(factory, override_settings):
     from datetime import timedelta
 
-    from agentledger.platform.scoping import resolve_scope as scope_of
     from agentledger.notifications import emails
+    from agentledger.platform.scoping import resolve_scope as scope_of
 
     team = await factory.team()
     outbox_id = await invite(team)  # no SMTP server set up: it stays pending

@@ -108,3 +108,12 @@ async def test_every_template_has_a_preview_for_admins_only(factory, client):
     await sign_in(client, team.member.email, team.member.password)
     assert (await client.get("/w/acme/emails/previews")).status_code == 403
     assert (await client.get("/w/acme/emails")).status_code == 403
+
+
+async def test_a_number_in_other_digits_is_a_clear_422_on_the_settings_page(factory, client):
+    team = await factory.team()
+    await sign_in(client, team.member.email, team.member.password)
+    page = await client.get("/settings/notifications")
+    refused = await client.post("/settings/notifications", data={"_csrf_token": csrf_from(page.text),
+                                                                 "run_finished_minutes": "²"})
+    assert refused.status_code == 422 and "a whole number, please" in refused.text

@@ -70,7 +70,7 @@ def _csrf(settings: Settings) -> CSRFConfig:
         cookie_httponly=True,  # pages embed the token; scripts never read the cookie
         cookie_samesite="lax",
         exclude=["/healthz", "/readyz", "/webhooks/stripe",  # Stripe signs its deliveries instead
-                 "/unsubscribe/"],  # RFC 8058: a mail client posts it with no cookie; the signed token is the permission
+                 "^/unsubscribe/"],  # RFC 8058: a mail client posts it with no cookie; the signed token is the permission
     )
 
 

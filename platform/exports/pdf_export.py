@@ -22,7 +22,7 @@ import msgspec
 
 from agentledger.platform import pdf, storage
 from agentledger.platform.charts import render_svg
-from agentledger.platform.clock import now
+from agentledger.platform.clock import duration, now
 from agentledger.platform.config import get_settings
 from agentledger.platform.exports import reading
 from agentledger.platform.exports.reading import Run, Tally
@@ -191,16 +191,6 @@ def _artifact(row: dict[str, Any]) -> dict[str, Any]:
     b = row["body"]
     return {"name": row["title"], "description": b.get("description"), "content_type": b.get("content_type"),
             "size": b.get("size")}
-
-
-def duration(ms: int | None) -> str:
-    if ms is None:
-        return "–"
-    seconds = round(ms / 1000)
-    if seconds < 60:
-        return f"{seconds} s" if seconds else f"{ms} ms"
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
 def shown(value: Any) -> str:

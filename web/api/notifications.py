@@ -21,8 +21,7 @@ from agentledger.web.api.paging import Cursor, Limit
 from agentledger.web.auth import Caller, SignedIn
 from agentledger.web.responses import shaped
 
-Category = Literal["run_finished", "run_failed", "credit_threshold", "low_balance", "purchase_receipt", "weekly_digest",
-                   "review_requested", "run_shared", "invitation"]
+Category = Literal[tuple(preferences.CATEGORIES)]  # type: ignore[valid-type]  # the schema's enum, from the one list
 
 
 def _preferences(mine: preferences.Mine) -> PreferencesOut:

@@ -47,7 +47,7 @@ def _number(text: str, field: str) -> int | None:
     text = text.strip().replace(",", "")
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise Invalid("a whole number, please", field=field)
     return int(text)
 
