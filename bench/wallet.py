@@ -76,7 +76,7 @@ async def main() -> None:
                                         execution_id, "bench", None)
                 assert rows
             async with conn.transaction():
-                await conn.fetch(resolve_sql, 3, 1, workspace_id, 3, execution_id, "bench", None,
+                await conn.fetch(resolve_sql, 3, 1, workspace_id, 3, workspace_id, execution_id, "bench", None,
                                  f"{execution_id}:charge", 2, f"{execution_id}:release", 1, "unused scope")
 
     await run_clients(raw)  # warm-up both paths

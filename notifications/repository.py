@@ -17,20 +17,22 @@ _COLUMNS = ("workspace", "kind", "event", "dedupe_key", "to_email", "subject", "
             "headers")
 
 
+_INSERT = (
+    f"INSERT INTO email_outbox (id, {', '.join(_COLUMNS)}, attempts, created_at) "
+    f"SELECT gen_random_uuid(), {', '.join('c_' + c for c in _COLUMNS[:-1])}, c_headers::jsonb, 0, now() "
+    "FROM unnest({}::uuid[], " + ", ".join("{}::text[]" for _ in _COLUMNS[1:])
+    + f") AS t({', '.join('c_' + c for c in _COLUMNS)}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+
+
 async def insert(rows: list[dict[str, Any]]) -> list[UUID]:
     """Queue rows (dicts with ``_COLUMNS``) in the open transaction; a row whose dedupe key is already
-    queued is skipped. Answers the ids of the rows actually inserted."""
+    queued is skipped. Answers the ids of the rows actually inserted. One statement text whatever the
+    number of rows (arrays, not a VALUES list per row), so it is prepared once, not once per count."""
     if not rows:
         return []
-    values, args = [], []
-    for row in rows:
-        values.append("(gen_random_uuid(), " + ", ".join("{}::jsonb" if c == "headers" else "{}" for c in _COLUMNS)
-                      + ", 0, now())")
-        args.extend(json.dumps(row[c]) if c == "headers" else row[c] for c in _COLUMNS)
-    inserted = await fetch(
-        f"INSERT INTO email_outbox (id, {', '.join(_COLUMNS)}, attempts, created_at) VALUES {', '.join(values)} "
-        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", *args)
-    return [r["id"] for r in inserted]
+    columns = [[json.dumps(row[c]) if c == "headers" else row[c] for row in rows] for c in _COLUMNS]
+    return [r["id"] for r in await fetch(_INSERT, *columns)]
 
 
 async def claim(outbox_id: UUID, lease: timedelta) -> dict[str, Any] | None:
