@@ -56,7 +56,8 @@ def build(settings: Settings, row: dict[str, Any]) -> Message:
     message = MIMEMultipart("alternative") if row["body_html"] else MIMEText(row["body_text"], "plain", "utf-8")
     message["From"] = _header(settings.mail_from)
     message["To"] = _header(row["to_email"])
-    message["Subject"] = Header(_header(row["subject"]), "utf-8")
+    subject = _header(row["subject"])
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # plain when it can be
     message["Date"] = format_datetime(now())
     headers = row["headers"] if isinstance(row["headers"], dict) else json.loads(row["headers"] or "{}")
     for name, value in headers.items():

@@ -232,3 +232,20 @@ async def test_a_line_break_in_a_header_fails_the_email_instead_of_injecting(fac
         await fetch("UPDATE email_outbox SET subject = {} WHERE id = {}", "Hi\r\nBcc: victim@example.com", outbox_id)
         delivery = await sender.deliver(outbox_id)
     assert delivery.outcome == "failed" and "line break" in delivery.error and inbox.messages == []
+
+
+async def test_a_subject_goes_out_readable_and_a_non_ascii_one_encoded(factory, override_settings):
+    team = await factory.team()
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false")
+        plain = await invite(team, "plain@example.com")
+        accented = await invite(team, "accent@example.com")
+        await fetch("UPDATE email_outbox SET subject = 'Équipe Zürich: 5 000 crédits' WHERE id = {}", accented)
+        for outbox_id in (plain, accented):
+            assert (await sender.deliver(outbox_id)).sent
+        await asyncio.to_thread(inbox.wait_for, 2)
+    raw = {m["To"]: m for m in inbox.messages}
+    assert raw["plain@example.com"]["Subject"] == "You're invited to Acme on agentledger"
+    wire = next(b for b in inbox.raw if b"plain@example.com" in b)
+    assert b"\r\nSubject: You're invited to Acme on agentledger\r\n" in wire  # not an encoded word
+    assert raw["accent@example.com"]["Subject"] == "Équipe Zürich: 5 000 crédits"

@@ -102,7 +102,7 @@ async def test_a_share_reaches_the_teammate(client, factory, mailbox):
     assert [r["to_email"] for r in shares] == ["sam@acme.example"]
     assert shares[0]["kind"] == "run_shared" and shares[0]["dedupe_key"].startswith("run_shared:")
     mails = [m for m in await deliver_all(mailbox) if m["To"] == "sam@acme.example"]
-    assert [m["Subject"] for m in mails] == ["Max Member shared a test-review run with you"]
+    assert [m["Subject"] for m in mails] == ["Max Member shared a run with you: test-review"]
     body = mails[0].get_body(("plain",)).get_content()
     assert "Hello Sam Second," in body and f"/w/acme/executions/{run['id']}" in body
 

@@ -54,7 +54,7 @@ async def test_a_teammate_reads_a_shared_run_and_loses_it_when_unshared(client, 
     assert shared.status_code == 200, shared.text
     assert shared.json()["name"] == "Sam Second" and shared.json()["shared_by_name"] == "Max Member"
     mail = await EmailOutbox.select().where(EmailOutbox.to_email == "sam@acme.example").first()
-    assert mail["subject"] == "Max Member shared a test-results run with you"
+    assert mail["subject"] == "Max Member shared a run with you: test-results"
     assert f"/w/acme/executions/{run}" in mail["body_text"]
     again = await client.put(f"{API}/{run}/shares/{sam.id}", headers=team.member.bearer)
     assert again.status_code == 200

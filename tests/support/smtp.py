@@ -23,6 +23,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they came over the wire
         self.encrypted: list[bool] = []
         self.answer = "250 OK"
         self.mail_answer = "250 OK"  # to MAIL FROM: a 5xx there is about the sender's setup, not the message
@@ -39,6 +40,7 @@ class Inbox:
         if not self.answer.startswith("250"):
             return self.answer
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.raw.append(envelope.content)
         self.encrypted.append(session.ssl is not None)
         if self.on_data is not None:
             self.on_data(self.messages[-1])
