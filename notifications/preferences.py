@@ -106,6 +106,14 @@ def validate(choice: Preferences) -> Preferences:
     return choice
 
 
+async def of_user(user_id: UUID) -> tuple[str, Preferences] | None:
+    """An active user's address and preferences in one read (every run's end asks); None otherwise."""
+    row = await repository.user_preferences(user_id)
+    if row is None or not row["is_active"]:
+        return None
+    return row["email"], _from_row(row if row["has_choice"] else None)
+
+
 @dataclass(frozen=True)
 class Mine:
     """A person's preferences and the time zone their digest follows (their own, or their workspace's)."""

@@ -118,6 +118,14 @@ async def preferences(emails: list[str]) -> list[dict[str, Any]]:
                        emails)
 
 
+async def user_preferences(user_id: UUID) -> dict[str, Any] | None:
+    """A user's address and state, with their stored preferences (``has_choice`` false: none stored)."""
+    rows = await fetch(f"SELECT u.email, u.is_active, p.id IS NOT NULL AS has_choice, "
+                       f"{', '.join('p.' + n for n in _PREFERENCES)} FROM users u "
+                       "LEFT JOIN notification_preferences p ON p.email = u.email WHERE u.id = {}", user_id)
+    return rows[0] if rows else None
+
+
 async def save_preferences(email: str, values: dict[str, Any]) -> None:
     names = [n for n in _PREFERENCES if n in values]
     await fetch(

@@ -44,32 +44,31 @@ async def _run_finished(workspace_id: UUID | None, *, run: dict[str, Any], previ
     A run someone canceled sends nothing: a person ended it."""
     if workspace_id is None or run["started_by"] is None or run["status"] == "canceled":
         return []
-    person = await repository.person(run["started_by"])
-    if person is None or not person["is_active"]:
+    # every run ends here, inside the settling transaction: one read decides, and the rest is read only
+    # when there is something to send
+    found = await preferences.of_user(run["started_by"])
+    if found is None:
         return []
-    email = person["email"]
-    choice = (await preferences.of([email]))[email]
-    workspace = await repository.workspace(workspace_id)
+    email, choice = found
     began = run["started_at"] or run["queued_at"]
     seconds = (run["finished_at"] - began).total_seconds() if run["finished_at"] and began else 0.0
+    failed = run["status"] in ("failed", "timed_out")
+    kinds = [kind for kind, wanted in (
+        ("run_failed", failed and choice.run_failed),
+        ("run_finished", not failed and choice.run_finished and seconds > choice.run_finished_minutes * 60),
+        ("credit_threshold", choice.credit_threshold and choice.credit_threshold_credits is not None
+         and run["credits_charged"] > choice.credit_threshold_credits)) if wanted]
+    if not kinds:
+        return []
+    workspace = await repository.workspace(workspace_id)
     context = {"workspace": workspace["name"], "agent": run["agent"], "status": run["status"].replace("_", " "),
                "duration": duration(int(seconds * 1000)), "items": run["items_processed"], "items_failed": run["items_failed"],
                "credits": run["credits_charged"], "refunded": run["credits_refunded"],
                "started": began.strftime("%d %b %Y %H:%M UTC") if began else "",
                "link": _run_link(workspace["slug"], run["id"]), "minutes": choice.run_finished_minutes,
-               "limit": choice.credit_threshold_credits}
-    messages = []
-    if run["status"] in ("failed", "timed_out"):
-        if choice.run_failed:
-            messages.append(Message(email, "run_failed", {**context, "error_line": first_line(run["error_message"]),
-                                                          "failed_step": failed_step_name},
-                                    f"run_failed:{run['id']}:{email}"))
-    elif choice.run_finished and seconds > choice.run_finished_minutes * 60:
-        messages.append(Message(email, "run_finished", context, f"run_finished:{run['id']}:{email}"))
-    limit = choice.credit_threshold_credits
-    if choice.credit_threshold and limit is not None and run["credits_charged"] > limit:
-        messages.append(Message(email, "credit_threshold", context, f"credit_threshold:{run['id']}:{email}"))
-    return messages
+               "limit": choice.credit_threshold_credits, "error_line": first_line(run["error_message"]),
+               "failed_step": failed_step_name}
+    return [Message(email, kind, context, f"{kind}:{run['id']}:{email}") for kind in kinds]
 
 
 async def _wanted(workspace_id: UUID, category: str) -> list[str]:

@@ -75,7 +75,7 @@ class NotificationSettingsPages(Controller):
         mine = await preferences.mine(principal.user_id)
         return await render(request, "notification_settings.html", principal=principal, mine=mine,
                             choice=context.pop("choice", mine.preferences.values()),
-                            categories=preferences.CATEGORIES.values(), zones=sorted(time_zones()),
+                            zones=sorted(time_zones()),
                             status_code=status_code, **context)
 
     @get("/")
