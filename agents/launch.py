@@ -137,7 +137,7 @@ async def start(caller: Scope, request: Request, *, triggered_by: str = "user", 
 async def rerun(caller: Scope, execution_id: UUID, inputs: dict[str, Any] | None = None,
                 scope: int | None = None, mode: str | None = None) -> dict[str, Any]:
     """The same run again (inputs, scope and mode unless overridden), linked to the original."""
-    original = await repository.get(caller, execution_id)
+    original = await repository.get(caller, execution_id, whole=True)
     request = Request(original["agent"], inputs if inputs is not None else original["inputs"],
                       scope if scope is not None else (None if inputs is not None else original["scope"]),
                       mode or original["mode"])
@@ -178,7 +178,7 @@ def _nothing_left(run: dict[str, Any]) -> Conflict:
 async def continuation(caller: Scope, execution_id: UUID, kind: str | None = None) -> Continuation:
     """Where ``execution_id`` can go on from (``states.continuation_of``) and what it would hold; 409 when
     nothing is left to do, or when ``kind`` names another way than the one the run allows."""
-    return await _continuation(caller, await repository.get(caller, execution_id), kind)
+    return await _continuation(caller, await repository.get(caller, execution_id, whole=True), kind)
 
 
 async def _continuation(caller: Scope, original: dict[str, Any], kind: str | None) -> Continuation:
@@ -203,7 +203,7 @@ async def go_on(caller: Scope, execution_id: UUID, kind: str, *,
     linked run that reuses the steps that succeeded (a resume) and skips the items already processed (a
     resume where it stopped, a retry). With ``confirmed_estimate``, a cost that moved since the person
     saw it is a 409 on ``confirmed_estimate`` (the page asks again)."""
-    original = await repository.get(caller, execution_id)
+    original = await repository.get(caller, execution_id, whole=True)
     plan_ = await _continuation(caller, original, kind)
     if confirmed_estimate is not None and plan_.estimate != confirmed_estimate:
         raise Conflict(f"the cost is now {plan_.estimate} credits; confirm again", field="confirmed_estimate")

@@ -8,9 +8,9 @@ runs. No activity, no digest.
 Exactly one per person and ISO week: each pass claims ``(person, week)`` in ``digest_weeks`` (unique) in
 the same transaction that queues the email, so a second scheduler, a retry or a pass after a crash finds
 the claim and sends nothing more; the outbox's dedupe key (``digest:<person>:<week>``) is a second lock on
-the same door. People are read in pages by id and their runs in four set-based statements per page (an
-index by starter and time serves them); each workspace's figures are read once per pass. Memory stays
-flat as the number of people grows."""
+the same door. People are read in pages by id; those due go in groups of 500, each one transaction whose
+runs are read in four set-based statements (an index by starter and time serves them); each workspace's
+figures are read once per pass. Memory is set by the group, so it stays flat as the number of people grows."""
 
 from __future__ import annotations
 
@@ -138,32 +138,43 @@ async def _build(people: list[dict[str, Any]], team_cache: dict[tuple[UUID, date
 
 
 async def run(moment: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
-    """One pass: queue every digest due at ``moment``. Each page of people is one transaction (claims and
-    emails); the workspaces' figures are worked out once per pass and window."""
+    """One pass: queue every digest due at ``moment``. People are read in pages by id; those due are
+    gathered into groups of ``batch`` and each group is one transaction (claims and emails), so a
+    transaction holds the same number of digests however few of the people read are due: memory is set
+    by ``batch``, not by how many people there are. Workspaces' figures are worked out once per pass."""
     moment = moment or now()
     done = {"digests": 0, "quiet": 0}
     after = UUID(int=0)
     teams: dict[tuple[UUID, datetime, datetime], dict[str, Any] | None] = {}
+    waiting: list[dict[str, Any]] = []
     while True:
         page = await repository.people_after(after, batch)
+        if page:
+            after = page[-1]
+            waiting += await repository.digest_due(moment, page)
+        while len(waiting) >= batch or (waiting and not page):
+            group, waiting = waiting[:batch], waiting[batch:]
+            await _queue_group(group, teams, done)
         if not page:
             return done
-        after = page[-1]
-        async with atomic():
-            due = await repository.digest_due(moment, page)
-            if not due:
-                continue
-            claimed = await repository.claim_digests([d["id"] for d in due], [d["week"] for d in due])
-            people = [d for d in due if d["id"] in claimed]
-            built = await _build(people, teams) if people else []
-            by_workspace: dict[UUID | None, list[Message]] = defaultdict(list)
-            for workspace_id, message in built:
-                by_workspace[workspace_id].append(message)
-            for workspace_id, messages in by_workspace.items():
-                await outbox.queue(workspace_id, "weekly_digest", messages)
-            sent = {m.dedupe_key.split(":")[1] for _, m in built}
-            weeks = {d["id"]: d["week"] for d in people}
-            ids = [d["id"] for d in people if str(d["id"]) in sent]
-            await repository.digest_sent(ids, [weeks[i] for i in ids])
-            done["digests"] += len(ids)
-            done["quiet"] += len(people) - len(ids)
+
+
+async def _queue_group(due: list[dict[str, Any]],
+                       teams: dict[tuple[UUID, datetime, datetime], dict[str, Any] | None], done: dict[str, int]) -> None:
+    """Claim and queue the digests of ``due`` people in one transaction (a person claimed meanwhile by
+    another pass is skipped: the claim is the lock)."""
+    async with atomic():
+        claimed = await repository.claim_digests([d["id"] for d in due], [d["week"] for d in due])
+        people = [d for d in due if d["id"] in claimed]
+        built = await _build(people, teams) if people else []
+        by_workspace: dict[UUID | None, list[Message]] = defaultdict(list)
+        for workspace_id, message in built:
+            by_workspace[workspace_id].append(message)
+        for workspace_id, messages in by_workspace.items():
+            await outbox.queue(workspace_id, "weekly_digest", messages)
+        sent = {m.dedupe_key.split(":")[1] for _, m in built}
+        weeks = {d["id"]: d["week"] for d in people}
+        ids = [d["id"] for d in people if str(d["id"]) in sent]
+        await repository.digest_sent(ids, [weeks[i] for i in ids])
+        done["digests"] += len(ids)
+        done["quiet"] += len(people) - len(ids)

@@ -163,6 +163,18 @@ async def _password_reset(workspace_id: UUID | None, *, reset_id: UUID, user_id:
     return [Message(user["email"], "password_reset", context, f"password_reset:{reset_id}")]
 
 
+async def _run_restored(workspace_id: UUID | None, *, request: dict[str, Any], workspace: dict[str, Any],
+                        error: str | None) -> list[Message]:
+    """A restore someone asked for finished (``error``: why it could not be done). They asked for it, so
+    it is sent whatever their preferences say, like a password reset; once per request."""
+    person = await repository.person(request["requested_by"]) if request["requested_by"] else None
+    if person is None:
+        return []
+    context = {"name": person["name"], "agent": request["agent"], "workspace": workspace["name"], "error": error,
+               "link": _run_link(workspace["slug"], request["execution"])}
+    return [Message(person["email"], "run_restored", context, f"run_restored:{request['id']}")]
+
+
 HANDLERS: dict[str, Handler] = {
     "run_finished": _run_finished,
     "credits_low": _credits_low,
@@ -171,6 +183,7 @@ HANDLERS: dict[str, Handler] = {
     "run_shared": _run_shared,
     "invited": _invited,
     "password_reset": _password_reset,
+    "run_restored": _run_restored,
 }
 
 

@@ -8,6 +8,7 @@ from agentledger.platform import tables
 from agentledger.platform.connectors.tables import Connector
 from agentledger.platform.executions import tables as execution_tables
 from agentledger.platform.results.tables import ExecutionResult, ResultRevision
+from agentledger.platform.retention.tables import RestoreRequest, RetentionAlert, RetentionPolicy
 from agentledger.platform.schedules.tables import Schedule
 from agentledger.platform.sharing.tables import ExecutionShare, ShareLink
 
@@ -36,5 +37,8 @@ APP_CONFIG = AppConfig(
         Schedule,
         ExecutionShare,
         ShareLink,
+        RetentionPolicy,
+        RestoreRequest,
+        RetentionAlert,
     ],
 )

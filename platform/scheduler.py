@@ -51,6 +51,8 @@ def jobs() -> list[Job]:
         Job("sweep-outbox", "agentledger.notifications.tasks:sweep_outbox", IntervalTrigger(minutes=5)),
         # Monday 08:00 comes at a quarter hour somewhere (India, Nepal, Chatham): each person's is met within 15 min
         Job("send-digests", "agentledger.notifications.tasks:send_digests", CronTrigger(minute="*/15", timezone="UTC")),
+        # batched and resumable: each pass stops within its budget, the next goes on (first one at start)
+        Job("retention-pass", "agentledger.platform.retention.tasks:retention_pass", IntervalTrigger(minutes=10)),
     ]
 
 

@@ -80,6 +80,100 @@ async def get(key: str) -> bytes:
     return await asyncio.to_thread(answer["Body"].read)
 
 
+async def put_stream(key: str, stream: Any, content_type: str) -> None:
+    """Upload a file-like object as it is read (multipart above 8 MB): archives are not held in memory whole."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    def upload() -> None:
+        _client().upload_fileobj(stream, bucket(), key, ExtraArgs={"ContentType": content_type})
+
+    try:
+        await asyncio.to_thread(upload)
+    except ClientError as error:
+        raise StorageUnavailable(f"file storage refused the upload ({error.response.get('Error', {}).get('Code')})") from None
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"file storage cannot be reached right now ({type(error).__name__})") from None
+
+
+def _missing(error: Any) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+async def digests(key: str, sizes: list[int]) -> list[str]:
+    """Read an object back as a stream and answer the SHA-256 of each of its consecutive parts (``sizes``
+    bytes each, from the start): how a pack's documents are checked without holding the pack."""
+    import hashlib
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    def read() -> list[str]:
+        body = _client().get_object(Bucket=bucket(), Key=key)["Body"]
+        found, part, left, hasher = [], 0, sizes[0] if sizes else 0, hashlib.sha256()
+        for chunk in body.iter_chunks(1 << 20):
+            view = memoryview(chunk)
+            while view:
+                if part >= len(sizes):
+                    return [*found, "(longer than written)"]
+                take = view[:left]
+                hasher.update(take)
+                view, left = view[len(take):], left - len(take)
+                if left == 0:
+                    found.append(hasher.hexdigest())
+                    part, hasher = part + 1, hashlib.sha256()
+                    left = sizes[part] if part < len(sizes) else 0
+        return found
+
+    try:
+        return await asyncio.to_thread(read)
+    except ClientError as error:
+        if _missing(error):
+            raise NotFound("the archive is not in storage") from None
+        raise StorageUnavailable(f"file storage refused the read ({type(error).__name__})") from None
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"file storage cannot be reached right now ({type(error).__name__})") from None
+
+
+async def get_range(key: str, offset: int, size: int) -> bytes:
+    """``size`` bytes of an object from ``offset``; 404 when the object is gone."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = await _call("get_object", Key=key, Range=f"bytes={offset}-{offset + size - 1}")
+    except ClientError as error:
+        if _missing(error):
+            raise NotFound("the archive is not in storage") from None
+        raise StorageUnavailable(f"file storage refused the download ({error.response.get('Error', {}).get('Code')})")
+    return await asyncio.to_thread(answer["Body"].read)
+
+
+async def delete(key: str) -> None:
+    await _call("delete_object", Key=key)
+
+
+async def delete_prefix(prefix: str) -> int:
+    """Delete every object under ``prefix`` (a run's files); answers how many there were."""
+    return await _delete_where(prefix, lambda item: True)
+
+
+async def delete_older(prefix: str, before: datetime) -> int:
+    """Delete the objects under ``prefix`` written before ``before``; answers how many."""
+    return await _delete_where(prefix, lambda item: item["LastModified"] < before)
+
+
+async def _delete_where(prefix: str, chosen: Any) -> int:
+    gone = 0
+    token: dict[str, Any] = {}
+    while True:
+        page = await _call("list_objects_v2", Prefix=prefix, **token)
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", []) if chosen(item)]
+        if keys:
+            await _call("delete_objects", Delete={"Objects": keys, "Quiet": True})
+            gone += len(keys)
+        if not page.get("IsTruncated"):
+            return gone
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
 async def stored_at(key: str) -> datetime | None:
     """When the object was written, or None when there is none."""
     from botocore.exceptions import ClientError

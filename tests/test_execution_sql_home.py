@@ -1,6 +1,6 @@
 """Every statement on the execution tables lives in the executions package's two repository modules
-(DESIGN.md section 2): ``repository`` (caller-scoped reads) and ``lifecycle_repository`` (what a run's
-lifecycle writes and reads by id). Agents, the runner, the rescue, exports, sharing and the list call them.
+(DESIGN.md section 2): ``repository`` (caller-scoped reads), ``lifecycle_repository`` (what a run's
+lifecycle writes and reads by id) and ``archive_repository`` (a run's archive document, tombstone and restore). Agents, the runner, the rescue, exports, sharing and the list call them.
 
 Walks the product's modules and fails on a string constant with SQL on executions, execution_steps,
 execution_items, execution_logs or execution_reviews (``FROM``/``JOIN``/``INTO``/``UPDATE`` the table), or
@@ -19,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.pure  # source only: no database, no Redis
 PACKAGES = ["platform", "agents", "billing", "notifications", "web"]
-HOMES = {ROOT / "platform" / "executions" / "repository.py", ROOT / "platform" / "executions" / "lifecycle_repository.py"}
+HOMES = {ROOT / "platform" / "executions" / name for name in ("repository.py", "lifecycle_repository.py",
+                                                              "archive_repository.py")}
 SQL = re.compile(r"\b(FROM|JOIN|INTO|UPDATE)\s+execution(s|_steps|_items|_logs|_reviews)\b")
 TABLES = {"Execution", "ExecutionStep", "ExecutionItem", "ExecutionLog", "ExecutionReview"}
 QUERIES = {"select", "insert", "update", "delete", "objects", "raw", "count", "exists"}

@@ -33,6 +33,7 @@ from agentledger.web.api import (
     notifications,
     people,
     results,
+    retention,
     schedules,
     sharing,
 )
@@ -48,6 +49,7 @@ from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.billing import BillingPages
 from agentledger.web.pages.credits import CreditsPages
+from agentledger.web.pages.retention import RetentionPages
 from agentledger.web.pages.notifications import EmailPages, NotificationSettingsPages, UnsubscribePages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.run_start import RunStartPages
@@ -123,9 +125,9 @@ def create_app() -> Litestar:
         route_handlers=[
             health.healthz, health.readyz, *people.controllers, *executions.controllers, *billing.controllers, *credits.controllers, *results.controllers,
             *schedules.controllers, *exports.controllers, *events.controllers, *sharing.controllers,
-            *notifications.controllers, NotificationSettingsPages, UnsubscribePages, EmailPages,
+            *notifications.controllers, *retention.controllers, NotificationSettingsPages, UnsubscribePages, EmailPages,
             AuthPages, InvitationPages, HomePages, WorkspacePages, RunPages, RunStartPages, RunActionPages,
-            AutomationPages, BillingPages, CreditsPages,
+            AutomationPages, BillingPages, CreditsPages, RetentionPages,
             SharePages, LinkPages, AccountPages,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
         ],

@@ -12,6 +12,7 @@ import msgspec
 
 from agentledger.platform.executions import states
 from agentledger.platform.executions.schemas import (
+    ArchiveOut,
     ExecutionOut,
     ItemOut,
     LogOut,
@@ -53,15 +54,15 @@ COLUMNS = ("id", "agent", "version_label", "version_sha256", "status", "mode", "
            "progress_total", "items_processed", "items_failed", "estimate", "credits_reserved", "credits_charged",
            "credits_refunded", "queued_at", "started_at", "finished_at", "heartbeat_at", "triggered_by",
            "started_by", "rerun_of", "reuse_steps", "cancel_requested", "pause_requested", "error_message",
-           "error_traceback", "paused_at", "paused_ms", "attempts", "failed_step", "started_by_name", "preview")
-JOINED = frozenset({"version_label", "version_sha256", "started_by_name", "preview"})  # not every query has them
+           "error_traceback", "paused_at", "paused_ms", "attempts", "failed_step", "archived_at", "started_by_name", "preview")
+JOINED = frozenset({"version_label", "version_sha256", "started_by_name", "preview", "archived_at"})  # not every query has them
 
 
 def listed(values: Sequence[Any]) -> ExecutionOut:
     """A run from its ``COLUMNS`` values in that order (an asyncpg record of the run list, or a tuple)."""
     (id_, agent, label, sha256, status, mode, inputs, scope, done, total, processed, failed, estimate, reserved,
      charged, refunded, queued, started, finished, heartbeat, triggered_by, started_by, rerun_of, reuses_steps,
-     cancel, pause, error, traceback, paused_at, paused_ms, attempts, failed_step, starter, results, *_) = values
+     cancel, pause, error, traceback, paused_at, paused_ms, attempts, failed_step, archived, starter, results, *_) = values
     duration = None
     if started:  # time a worker spent on it: paused time and review waits do not count; a running run's
         # goes on until now (its last heartbeat may be seconds old: a reload must not jump back in time)
@@ -69,12 +70,12 @@ def listed(values: Sequence[Any]) -> ExecutionOut:
         duration = round((end - started).total_seconds() * 1000 - (paused_ms or 0))
         duration = max(duration, 0)
     state = {"status": status, "cancel_requested": cancel, "pause_requested": pause, "attempts": attempts,
-             "failed_step": failed_step, "items_failed": failed}
+             "failed_step": failed_step, "items_failed": failed, "archived_at": archived}
     return ExecutionOut(id_, agent, VersionOut(label, sha256) if sha256 else None, status, mode, _decoded(inputs),
                         scope, done, total, processed, failed, estimate, reserved, charged, refunded, queued, started,
                         finished, duration, triggered_by, started_by, rerun_of, reuses_steps, cancel, pause, error,
                         traceback, failed_step, list(states.actions(state)), states.status_note(state), paused_ms or 0, starter,
-                        preview(results))
+                        preview(results), archived_at=archived)
 
 
 def trigger(triggered_by: str, starter: str | None, token: str | None = None, schedule: str | None = None) -> str:
@@ -94,6 +95,10 @@ def present(row: Mapping[str, Any], children: dict[str, list[dict[str, Any]]] | 
     """A run row as read anywhere (a dict with the table's columns; version, starter's name and preview when
     the query joined them), with its steps, log and items when given."""
     out = listed([row.get(name) if name in JOINED else row[name] for name in COLUMNS])
+    out.files_removed_at = row.get("files_removed_at")
+    if row.get("archived_at") and row.get("archive_key"):
+        out.archive = ArchiveOut(row["archived_at"], row["archive_key"], row["archive_size"], row["archive_sha256"],
+                                 row["archive_files"], row.get("restore_request"))
     if "token_name" in row:  # a single read names its trigger in full (the list keeps it short)
         out.trigger = trigger(row["triggered_by"], row.get("started_by_name"), row["token_name"], row["schedule_name"])
     if children is not None:

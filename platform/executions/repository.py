@@ -18,7 +18,7 @@ from uuid import UUID
 from piccolo.columns.combination import Where, WhereRaw
 
 from agentledger.platform.database import fetch, records
-from agentledger.platform.errors import Forbidden, NotFound
+from agentledger.platform.errors import Conflict, Forbidden, NotFound
 from agentledger.platform.executions import states
 from agentledger.platform.executions.present import COLUMNS
 from agentledger.platform.executions.tables import Execution, ExecutionItem, ExecutionLog, ExecutionStep
@@ -28,6 +28,7 @@ from agentledger.platform.scoping import Scope, workspace_sql
 ALIVE = "{e}.deleted_at IS NULL"
 MINE = "{e}.started_by = {{}}"
 SHARES, SHARE_RUN, SHARE_FOR = "execution_shares s", "s.execution", 's."user" = {}'
+ARCHIVED = "this run is archived: restore it first (its record is in storage until then)"
 SHARED_WITH = f"SELECT {SHARE_RUN} FROM {SHARES} WHERE {SHARE_FOR}"
 """The runs shared with a member (``{}``: their user id)."""
 
@@ -60,16 +61,31 @@ _WITH_VERSION = (
 )
 
 
-async def get(scope: Scope, execution_id: UUID, *, to_act: bool = False) -> dict[str, Any]:
+async def get(scope: Scope, execution_id: UUID, *, to_act: bool = False, whole: bool = False) -> dict[str, Any]:
     """A run the caller may see (404 otherwise); ``to_act``: one they may also change (403 for a run
-    that was only shared with them)."""
+    that was only shared with them); ``whole``: its record is needed (inputs, steps, items: a re-run or a
+    continuation), so an archived run is a 409 that says to restore it."""
     row = await Execution.select(*_WITH_VERSION).where(visible(scope) & (Execution.id == execution_id)).output(
         load_json=True).first()
     if row is None:
         raise NotFound("execution not found")
-    if to_act and not may_act(scope, row):
-        raise Forbidden("this run was shared with you to read; only whoever started it or an admin can change it")
+    if whole and row["archived_at"] is not None:
+        raise Conflict(ARCHIVED, field="execution")
+    if to_act:
+        if not may_act(scope, row):
+            raise Forbidden("this run was shared with you to read; only whoever started it or an admin can change it")
+        await hold(scope, execution_id)
     return row
+
+
+async def hold(scope: Scope, execution_id: UUID) -> None:
+    """Before a change to a run's record (a decision, an edit, a share, a push): a share lock on the run
+    until the transaction ends, so an archiving pass (which locks the runs it takes ``FOR UPDATE``) never
+    archives a record half-changed, and a change never lands on a run archived meanwhile: 409."""
+    rows = await fetch(f"SELECT archived_at FROM executions WHERE id = {{}} AND {workspace_sql()} FOR KEY SHARE",
+                       execution_id, scope.workspace_id)
+    if rows and rows[0]["archived_at"] is not None:
+        raise Conflict(ARCHIVED, field="execution")
 
 
 def may_act(scope: Scope, row: dict[str, Any]) -> bool:

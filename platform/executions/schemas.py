@@ -101,6 +101,18 @@ class PreviewOut(msgspec.Struct, gc=False):
     counts: dict[str, int]
 
 
+class ArchiveOut(msgspec.Struct):
+    """Where an archived run's record is: one compressed document of ``size`` bytes in a pack at ``key``,
+    with that SHA-256; ``restore``: the open restore request, if any (pending or approved)."""
+
+    archived_at: datetime
+    key: str
+    size: int
+    sha256: str
+    files: int  # files of the run still in storage when it was archived
+    restore: dict[str, Any] | None = None
+
+
 class ExecutionOut(msgspec.Struct, gc=False):
     id: UUID
     agent: str
@@ -136,6 +148,9 @@ class ExecutionOut(msgspec.Struct, gc=False):
     started_by_name: str | None = None
     preview: PreviewOut | None = None
     trigger: str | None = None  # in full, on a single read: "API · token ci-nightly (Alice Admin)"
+    archived_at: datetime | None = None  # archived (retention): the list keeps it, its record is in storage
+    archive: ArchiveOut | None = None  # on a single read of an archived run
+    files_removed_at: datetime | None = None  # its files were deleted under the retention policy
     steps: list[StepOut] | None = None
     log: list[LogOut] | None = None
     items: list[ItemOut] | None = None

@@ -31,7 +31,10 @@ STOPPED_EARLY = (CANCELED, TIMED_OUT)  # it stopped before its end: "resume wher
 
 def actions(run: dict) -> tuple[str, ...]:
     """What may be done to a run in its current state: the one rule the API enforces and the pages show.
-    ``run`` needs status, cancel_requested, pause_requested, attempts, failed_step and items_failed."""
+    ``run`` needs status, cancel_requested, pause_requested, attempts, failed_step and items_failed (and
+    archived_at, where the caller has it)."""
+    if run.get("archived_at"):
+        return ("restore",)  # its record is in storage: nothing else until it is back
     status = run["status"]
     stopping = run["cancel_requested"]
     allowed: list[str] = []

@@ -60,6 +60,16 @@ class Execution(Table, tablename="executions"):
     paused_at = Timestamptz(null=True, default=None)  # since when it holds no worker (paused, or waiting a review)
     paused_ms = BigInt(default=0)  # time spent paused so far: neither duration nor the time limit counts it
     deleted_at = Timestamptz(null=True, default=None)  # deleted by a person: hidden, its credits stay on the ledger
+    # archived (platform/retention): the row stays as the run's tombstone, its record is one document
+    # in the pack at archive_key, archive_size bytes from archive_offset, with that SHA-256
+    archived_at = Timestamptz(null=True, default=None)
+    archive_key = Varchar(length=300, null=True, default=None)
+    archive_offset = BigInt(null=True, default=None)
+    archive_size = BigInt(null=True, default=None)
+    archive_sha256 = Varchar(length=64, null=True, default=None)
+    archive_files = Integer(default=0)  # files of the run still in storage when it was archived
+    restored_at = Timestamptz(null=True, default=None)  # brought back: not archived again for the grace period
+    files_removed_at = Timestamptz(null=True, default=None)  # its files were deleted under the retention policy
     created_at = Timestamptz(default=TimestamptzNow())
 
 

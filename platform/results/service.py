@@ -101,6 +101,7 @@ def _value(row: dict[str, Any]) -> str:
 async def _claim(scope: Scope, execution_id: UUID, result_id: UUID) -> tuple[dict[str, Any] | None, Outcome | None]:
     """Mark the result as being pushed (a short transaction); answer it, or the outcome that stops here."""
     async with atomic():
+        await executions.hold(scope, execution_id)  # an archiving pass waits for the claim, then skips the run
         rows = await repository.of_execution(scope, execution_id, [result_id], lock=True)
         if not rows:
             return None, Outcome(result_id, "not_found", "no such result in this run")

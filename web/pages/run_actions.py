@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Conflict, Invalid, NotFound
+from agentledger.platform.retention import service as retention
 from agentledger.platform.executions import service
 from agentledger.web.pages.common import page_scope, render, see_other, submit
 from agentledger.web.pages.runs import StartForm, run_page, start_request
@@ -45,6 +46,16 @@ class RunActionPages(Controller):
         return await submit(lambda: action(caller),
                             lambda target: target if isinstance(target, str) else f"/w/{ws}/executions/{execution_id}",
                             lambda error: run_page(request, ws, execution_id, error=error, status_code=error.status_code))
+
+    @post("/archive")
+    async def archive(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        """An admin archives a finished run now, the way a retention pass would."""
+        return await self._act(request, ws, execution_id, lambda caller: retention.archive_now(caller, execution_id))
+
+    @post("/restore")
+    async def restore(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
+        """Ask for an archived run back (admins' own requests, or all under auto-approve, start at once)."""
+        return await self._act(request, ws, execution_id, lambda caller: retention.ask_restore(caller, execution_id))
 
     @post("/cancel")
     async def cancel(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:

@@ -21,6 +21,7 @@ from agentledger.platform import workspaces
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid
+from agentledger.platform.retention import service as retention
 from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import service as executions
 from agentledger.platform.executions.present import listed, present
@@ -172,9 +173,10 @@ async def run_page(request: Request, ws: str, execution_id: UUID, *, status_code
     grouped, more = await results_by_kind(caller, execution_id, filters)
     pending = await reviews.pending(execution_id)
     decisions = await reviews.decisions(caller, execution_id)  # the review card: decision, comment, who, when
+    restore = await retention.latest_restore(caller, execution_id) if run.archived_at else None
     return await render(request, "execution.html", principal=principal, caller=caller, run=run,
                         results=grouped, more_results=more, filters=filters, review=pending, after=after,
-                        review_decisions=decisions,
+                        review_decisions=decisions, restore=restore,
                         credit_story=states.credit_story(row), can_act=executions.may_act(caller, row),
                         chart_base=f"/w/{ws}/results", shared_with=len(await sharing.shares(caller, row)),
                         status_code=status_code, **context)

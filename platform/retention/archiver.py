@@ -1,0 +1,174 @@
+"""Archiving: due runs become one compressed document each in a pack in object storage, and a tombstone.
+
+A batch is one transaction, and the only order that loses nothing:
+1. lock the batch's runs (``FOR UPDATE SKIP LOCKED``: a run someone is changing is skipped this time);
+2. read each run's document, write the pack (``archive.written``), read it back and compare every
+   document's SHA-256 (``archive.verified``);
+3. delete the records and set the tombstones (``archive.deleted``), and commit.
+A crash, a refused upload or a checksum that does not match anywhere before the commit rolls everything
+back: the runs are still hot, whole, and a later pass takes them again. The pack left behind is only an
+object no tombstone points at. After the commit, each run is archived and its document verified. So a run
+is never neither, and never both. The transaction spans the upload (seconds for a batch), which holds
+locks only on runs old enough to archive; ``idle_in_transaction_session_timeout`` bounds a hung worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from agentledger.platform import audit, failpoints, storage
+from agentledger.platform.clock import now
+from agentledger.platform.database import atomic, fetch
+from agentledger.platform.errors import Conflict, NotFound
+from agentledger.platform.executions import archive_repository as runs
+from agentledger.platform.executions import states
+from agentledger.platform.retention import policy as policies
+from agentledger.platform.retention import repository
+from agentledger.platform.retention.packs import Pack
+
+log = logging.getLogger(__name__)
+BATCH = 200
+PUSH_WINDOW = timedelta(minutes=2)  # results.service.IN_FLIGHT: a push older was lost
+MEDIA_TYPE = "application/gzip"
+
+
+class ChecksumMismatch(Exception):
+    """What storage gave back is not what was written: nothing may be deleted."""
+
+
+@dataclass
+class Report:
+    """What a pass did (or, in a dry run, would do), per workspace slug."""
+
+    due: dict[str, int] = field(default_factory=dict)
+    archived: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    files_removed: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def lines(self, dry_run: bool) -> list[str]:
+        out = []
+        for slug, due in sorted(self.due.items()):
+            if dry_run:
+                out.append(f"{slug}: {due} run{'s' if due != 1 else ''} due for archiving (dry run: nothing done)")
+                continue
+            line = f"{slug}: archived {self.archived.get(slug, 0)} of {due} due"
+            if self.files_removed.get(slug):
+                line += f"; removed the files of {self.files_removed[slug]} runs"
+            if slug in self.errors:
+                line += f"; stopped: {self.errors[slug]}"
+            out.append(line)
+        return out
+
+
+def pack_key(workspace_id: UUID, moment: datetime) -> str:
+    return storage.workspace_key(workspace_id, "archive", f"{moment:%Y/%m}", f"{uuid.uuid4()}.jsonl.gz")
+
+
+async def _limit_idle() -> None:
+    """A worker that hangs mid-batch (not one that dies: its connection closes) gives its locks back."""
+    await fetch("SET LOCAL idle_in_transaction_session_timeout = '120s'")
+
+
+async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int]:
+    """Archive runs already locked in the open transaction; answers (runs archived, pack bytes)."""
+    documents = await runs.documents(workspace_id, ids)
+    pack = Pack()
+    try:
+        entries = []
+        for row in documents:
+            member = pack.add(row["document"])
+            entries.append({"id": row["id"], "offset": member.offset, "size": member.size, "sha256": member.sha256,
+                            "files": row["files"]})
+        key = pack_key(workspace_id, now())
+        await storage.put_stream(key, pack.rewind(), MEDIA_TYPE)
+        size = pack.size
+    finally:
+        pack.close()
+    failpoints.reach("archive.written")
+    read_back = await storage.digests(key, [e["size"] for e in entries])
+    if read_back != [e["sha256"] for e in entries]:
+        raise ChecksumMismatch(f"the archive {key} read back different from what was written")
+    failpoints.reach("archive.verified")
+    for entry in entries:
+        entry["key"] = key
+    archived = await runs.tombstone(workspace_id, entries)
+    failpoints.reach("archive.deleted")
+    return archived, size
+
+
+async def archive_batch(workspace_id: UUID, policy: policies.Policy, moment: datetime, limit: int = BATCH) -> tuple[int, int]:
+    """One batch of a workspace's due runs, in one transaction (see the module's docstring)."""
+    async with atomic():
+        await _limit_idle()
+        ids = await runs.lock_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW, limit)
+        if not ids:
+            return 0, 0
+        return await _archive_locked(workspace_id, ids)
+
+
+async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
+    """Record what stopped a workspace's pass, for its admins, in a transaction of its own."""
+    if isinstance(error, ChecksumMismatch):
+        kind, message = "checksum_mismatch", (f"{error}. Nothing was deleted: the {runs_count} runs stay as they "
+                                              "were, and the next pass writes them again.")
+    else:
+        kind, message = "storage_unavailable", (f"Archiving stopped: {getattr(error, 'message', error)}. Nothing was "
+                                                "deleted; the next pass tries again.")
+    async with atomic():
+        await repository.add_alert(workspace_id, kind, message, runs_count)
+    log.warning("retention: workspace %s: %s", workspace_id, message)
+    return message
+
+
+async def archive_workspace(workspace_id: UUID, moment: datetime, report: Report, *, dry_run: bool = False,
+                            deadline: float | None = None) -> None:
+    """Every due run of one workspace, batch after batch (each committed: a pass cut short at
+    ``deadline``, a ``time.monotonic()`` value, resumes with the next)."""
+    slug = (await repository.workspace(workspace_id) or {}).get("slug", str(workspace_id))
+    policy = await policies.of(workspace_id)
+    report.due[slug] = await runs.count_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW)
+    if dry_run or not report.due[slug]:
+        return
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            archived, size = await archive_batch(workspace_id, policy, moment)
+        except (storage.StorageUnavailable, ChecksumMismatch, NotFound) as error:
+            report.errors[slug] = await _failed(workspace_id, error, min(report.due[slug], BATCH))
+            return
+        if not archived:
+            return
+        report.archived[slug] = report.archived.get(slug, 0) + archived
+        report.bytes += size
+
+
+async def archive_now(workspace_id: UUID, execution_id: UUID, actor_id: UUID | None) -> dict[str, Any]:
+    """An admin's "archive now": one finished run, the same path as a pass (its own pack). 409 for a run
+    that is not finished, already archived, or has a change being pushed to a site right now."""
+    async with atomic():
+        await _limit_idle()
+        row = await runs.lock_one(workspace_id, execution_id, PUSH_WINDOW)
+        if row is None:
+            raise NotFound("execution not found")
+        if row["archived_at"] is not None:
+            raise Conflict("this run is archived already", field="execution")
+        if row["status"] not in states.FINAL:
+            raise Conflict(f"only finished runs can be archived; this one is {row['status'].replace('_', ' ')}",
+                           field="status")
+        if row["pushing"]:
+            raise Conflict("a change of this run is being applied to the site right now; try again in a minute",
+                           field="execution")
+        try:
+            await _archive_locked(workspace_id, [execution_id])
+        except ChecksumMismatch as error:
+            raise Conflict(f"{error}; nothing was deleted", field="execution") from None
+        await audit.record("execution.archive", workspace_id=workspace_id, actor_id=actor_id, target=str(execution_id))
+    tomb = await runs.tombstone_of(workspace_id, execution_id)
+    assert tomb is not None
+    return tomb

@@ -1,0 +1,116 @@
+"""Retention: a finished run is archived to object storage (moto, in server mode) and comes back
+byte-identical; the tombstone keeps it in the list; the ledger never moves."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import timedelta
+
+import pytest
+
+from agentledger.platform import storage
+from agentledger.platform.clock import now
+from agentledger.platform.database import atomic, fetch
+from agentledger.platform.retention import passes
+from agentledger.platform.retention.tasks import restore_run
+from tests.support import agents  # noqa: F401 - registers the test agents
+from tests.test_exports import API, export, finished_run
+
+
+ARCHIVE_FIELDS = ("archived_at", "archive", "actions", "files_removed_at")
+
+
+def without_archive_fields(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in ARCHIVE_FIELDS}
+
+
+async def ledger_of(run_id) -> list[dict]:
+    return await fetch("SELECT id, amount, created_at FROM ledger_transfers WHERE execution = {} ORDER BY id", run_id)
+
+
+async def children(run_id) -> dict[str, int]:
+    counts = {}
+    for table in ("execution_steps", "execution_items", "execution_results"):
+        counts[table] = (await fetch(f"SELECT count(*) AS n FROM {table} WHERE execution = {{}}", run_id))[0]["n"]
+    return counts
+
+
+async def archive(client, team, run_id):
+    return await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+
+
+async def test_archive_now_then_restore_gives_back_the_same_record(client, factory):
+    team, workspace_id, run_id = await finished_run(factory)
+    before = (await export(client, team.member, run_id, "json")).json()
+    ledger = await ledger_of(run_id)
+    assert ledger and await children(run_id) == {"execution_steps": 1, "execution_items": 1, "execution_results": 8}
+
+    response = await archive(client, team, run_id)
+    assert response.status_code == 200, response.text
+    tomb = response.json()
+    assert tomb["key"].startswith(f"workspaces/{workspace_id}/archive/") and len(tomb["sha256"]) == 64
+    # the record is gone from the hot tables, the ledger is not
+    assert await children(run_id) == {"execution_steps": 0, "execution_items": 0, "execution_results": 0}
+    assert await ledger_of(run_id) == ledger
+    # the pack holds the whole record: gunzip gives the document
+    data = await storage.get_range(tomb["key"], 0, tomb["size"])
+    document = json.loads(gzip.decompress(data))
+    assert document["format"] == "agentledger.execution-archive" and document["version"] == 1
+    assert document["execution"]["inputs"] == before["inputs"] and before["inputs"]["site"] == "http://shop.example"
+    assert [r["kind"] for r in document["results"]][-1] == "artifact" and document["files"][0]["key"]
+    assert document["agent_version"]["source"] and len(document["steps"]) == 1
+
+    # the list keeps it where it was, marked archived; its page says so; its actions are a restore only
+    listed = (await client.get(f"{API}/executions", headers=team.member.bearer)).json()["items"]
+    assert [(r["id"], r["archived_at"] is not None) for r in listed] == [(str(run_id), True)]
+    read = (await client.get(f"{API}/executions/{run_id}", headers=team.member.bearer)).json()
+    assert read["actions"] == ["restore"] and read["archive"]["sha256"] == tomb["sha256"]
+    assert read["status"] == before["status"] and read["credits_charged"] == before["credits_charged"]
+    # nothing changes an archived run
+    results = await client.post(f"{API}/executions/{run_id}/rerun", headers=team.member.bearer)
+    assert results.status_code == 409, results.text
+
+    # the member asks, an admin approves, the job brings it back
+    asked = await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)
+    assert asked.status_code == 202 and asked.json()["status"] == "pending", asked.text
+    again = await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)
+    assert again.json()["id"] == asked.json()["id"]  # one open request per run
+    pending = (await client.get(f"{API}/retention/requests", headers=team.admin.bearer)).json()["items"]
+    assert [r["status"] for r in pending] == ["pending"]
+    approved = await client.post(f"{API}/retention/requests/{asked.json()['id']}/approve", headers=team.admin.bearer)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    assert await restore_run.run_here(asked.json()["id"]) == "done"
+
+    after = (await export(client, team.member, run_id, "json")).json()
+    assert without_archive_fields(after) == without_archive_fields(before)
+    assert after["archived_at"] is None and after["actions"] == before["actions"]
+    assert await ledger_of(run_id) == ledger
+    state = (await client.get(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)).json()
+    assert state["status"] == "done"
+    mail = await fetch("SELECT to_email, subject FROM email_outbox WHERE kind = 'run_restored'")
+    assert mail == [{"to_email": team.member.email, "subject": "Your test-results run is back"}]
+
+
+async def test_a_pass_archives_what_the_policy_says_and_nothing_that_still_runs(client, factory):
+    team, workspace_id, old = await finished_run(factory)
+    recent = (await finished_run_again(team))
+    async with atomic():  # the first run finished 400 days ago
+        await fetch("UPDATE executions SET finished_at = {} WHERE id = {}", now() - timedelta(days=400), old)
+    policy = (await client.get(f"{API}/retention", headers=team.admin.bearer)).json()
+    assert (policy["completed_days"], policy["failed_days"], policy["due"]) == (365, 90, 1)
+    report = await passes.run_pass(workspace_id)
+    assert report.archived == {"acme": 1} and not report.errors
+    rows = await fetch("SELECT id, archived_at IS NOT NULL AS archived FROM executions ORDER BY finished_at")
+    assert [(r["id"], r["archived"]) for r in rows] == [(old, True), (recent, False)]
+    again = await passes.run_pass(workspace_id)
+    assert again.archived == {} and again.due == {"acme": 0}
+
+
+async def finished_run_again(team):
+    from agentledger.agents import runner
+    from tests.test_exports import start
+
+    run_id = await start(team)
+    await runner.run_execution(run_id)
+    return run_id
