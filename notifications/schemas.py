@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+
+from agentledger.platform.schemas import PartialInput
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440, description="minutes a run must run before its end is mailed")]
 Credits = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000, description="mail when one run charges more than this")]
@@ -14,7 +16,7 @@ Zone = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_
                                    description="IANA time zone name, e.g. Europe/Paris")]
 
 
-class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class PreferencesIn(PartialInput):
     """Any subset: what is left out keeps its value."""
 
     run_finished: bool | msgspec.UnsetType = msgspec.UNSET
@@ -29,9 +31,6 @@ class PreferencesIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     run_shared: bool | msgspec.UnsetType = msgspec.UNSET
     invitation: bool | msgspec.UnsetType = msgspec.UNSET
     timezone: Zone | None | msgspec.UnsetType = msgspec.UNSET
-
-    def changes(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not msgspec.UNSET}
 
 
 class PreferencesOut(msgspec.Struct):

@@ -175,6 +175,31 @@ def reconcile(slug: str | None) -> None:
         sys.exit(1)
 
 
+@main.group(help="Retention: archive runs past the workspace's policy to object storage.")
+def retention() -> None:
+    pass
+
+
+@retention.command("run", help="One retention pass now (every workspace, or one); prints what it did.")
+@click.option("--workspace", "slug", default=None, help="Only this workspace.")
+@click.option("--dry-run", is_flag=True, help="Count what is due; archive and delete nothing.")
+def retention_run(slug: str | None, dry_run: bool) -> None:
+    from agentledger.platform.admin import lookup_workspace
+    from agentledger.platform.retention import passes
+
+    async def go() -> Any:
+        workspace_id = await lookup_workspace(slug) if slug else None
+        return await passes.run_pass(workspace_id, dry_run=dry_run, budget_seconds=None)
+
+    report = _run(go)
+    for line in report.lines(dry_run):
+        click.echo(line)
+    if not dry_run:
+        click.echo(f"{sum(report.archived.values())} runs archived ({report.bytes:,} bytes of archives)")
+    if report.errors:
+        sys.exit(1)
+
+
 @main.command("demo-site", help="Serve Northwind Outfitters, the demo shop agents audit (needs no database).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8100, show_default=True)

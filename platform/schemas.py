@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -18,6 +18,15 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 
 class Input(msgspec.Struct, forbid_unknown_fields=True):
     """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+
+class PartialInput(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Base for partial updates (every field ``… | msgspec.UnsetType = msgspec.UNSET``): what is left
+    out keeps its value."""
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller sent, by name."""
+        return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not msgspec.UNSET}
 
 
 class WorkspaceOut(msgspec.Struct):

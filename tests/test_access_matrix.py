@@ -20,12 +20,15 @@ import pytest
 import redis as sync_redis
 
 from agentledger.agents import launch, runner, scheduling
+from agentledger.notifications import preferences as notification_preferences
 from agentledger.platform import invitations, tokens
 from agentledger.platform.config import get_settings
 from agentledger.platform.connectors import service as connectors
-from agentledger.notifications import preferences as notification_preferences
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.results.tables import ExecutionResult
+from agentledger.platform.retention import archiver
+from agentledger.platform.retention import repository as retention_repository
+from agentledger.platform.retention import restore as restores
 from agentledger.platform.scoping import resolve_scope
 from agentledger.platform.sharing import links
 from agentledger.platform.sharing import service as sharing
@@ -38,6 +41,8 @@ from tests.support.stripe import devstripe
 
 pytestmark = pytest.mark.own_state  # the module keeps its world; see the docstring
 CALLERS = ("anonymous", "member", "admin", "outsider")
+RETENTION_FORM = {"completed_days": "400", "failed_days": "90", "files_days": "90", "downloads_days": "30",
+                  "restore_grace_days": "7"}
 LOGIN = "login"  # a 303 to the sign-in page
 
 
@@ -216,6 +221,39 @@ CASES = [
          {"timezone": "Europe/Paris"}),
     Case("POST", "/w/{ws:str}/timezone", "/w/acme/timezone", (LOGIN, 403, 303, 404), {"timezone": "Europe/Paris"},
          page=True),
+    # retention: admins set the policy, archive and decide; whoever sees an archived run may ask for it back
+    Case("GET", "/api/v1/workspaces/{ws:str}/retention", "/api/v1/workspaces/acme/retention", (401, 403, 200, 404)),
+    Case("PUT", "/api/v1/workspaces/{ws:str}/retention", "/api/v1/workspaces/acme/retention", (401, 403, 200, 404),
+         {"completed_days": 400}),
+    Case("POST", "/api/v1/workspaces/{ws:str}/retention/preview", "/api/v1/workspaces/acme/retention/preview",
+         (401, 403, 200, 404), {"failed_days": 30}),
+    Case("GET", "/api/v1/workspaces/{ws:str}/retention/requests", "/api/v1/workspaces/acme/retention/requests",
+         (401, 200, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/retention/requests/{request_id:uuid}/approve",
+         "/api/v1/workspaces/acme/retention/requests/{restore_request}/approve", (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/retention/requests/{request_id:uuid}/reject",
+         "/api/v1/workspaces/acme/retention/requests/{restore_request}/reject", (401, 403, 200, 404)),
+    Case("DELETE", "/api/v1/workspaces/{ws:str}/retention/alerts/{alert_id:uuid}",
+         "/api/v1/workspaces/acme/retention/alerts/{alert}", (401, 403, 204, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/archive",
+         "/api/v1/workspaces/acme/executions/{done_run}/archive", (401, 403, 200, 404)),
+    Case("POST", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/restore",
+         "/api/v1/workspaces/acme/executions/{archived_run}/restore", (401, 202, 202, 404)),
+    Case("GET", "/api/v1/workspaces/{ws:str}/executions/{execution_id:uuid}/restore",
+         "/api/v1/workspaces/acme/executions/{archived_run}/restore", (401, 200, 200, 404)),
+    Case("GET", "/w/{ws:str}/settings/retention", "/w/acme/settings/retention", (LOGIN, 403, 200, 404), page=True),
+    Case("POST", "/w/{ws:str}/settings/retention", "/w/acme/settings/retention", (LOGIN, 403, 303, 404),
+         RETENTION_FORM, page=True),
+    Case("POST", "/w/{ws:str}/settings/retention/preview", "/w/acme/settings/retention/preview",
+         (LOGIN, 403, 200, 404), RETENTION_FORM, page=True),
+    Case("POST", "/w/{ws:str}/settings/retention/requests/{request_id:uuid}/{decision:str}",
+         "/w/acme/settings/retention/requests/{restore_request}/approve", (LOGIN, 403, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/settings/retention/alerts/{alert_id:uuid}/dismiss",
+         "/w/acme/settings/retention/alerts/{alert}/dismiss", (LOGIN, 403, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/archive", "/w/acme/executions/{done_run}/archive",
+         (LOGIN, 403, 303, 404), {}, page=True),
+    Case("POST", "/w/{ws:str}/executions/{execution_id:uuid}/restore", "/w/acme/executions/{archived_run}/restore",
+         (LOGIN, 303, 303, 404), {}, page=True),
     Case("GET", "/settings/notifications", "/settings/notifications", (LOGIN, 200, 200, 200), page=True),
     Case("POST", "/settings/notifications", "/settings/notifications", (LOGIN, 303, 303, 303),
          {"run_finished": "on", "run_finished_minutes": "7"}, page=True),
@@ -416,6 +454,14 @@ async def _world(factory, shop) -> dict:
         share_link, link_token = await links.create(member_scope, done_run["id"], "a long enough password")
     await runner.run_execution(done_run["id"])
     await runner.run_execution(admin_run["id"])
+    async with atomic():  # a finished run of the member's, archived, with the member's request to restore it
+        archived_run = await launch.start(member_scope, launch.Request("test-results", {}))
+    await runner.run_execution(archived_run["id"])
+    await archiver.archive_now(admin_scope.workspace_id, archived_run["id"], team.admin.id)
+    async with atomic():
+        restore_request = await restores.ask(member_scope, archived_run["id"])
+        await retention_repository.add_alert(admin_scope.workspace_id, "storage_unavailable", "S3 was down", 3)
+    alert = (await fetch("SELECT id FROM retention_alerts"))[0]["id"]
     purchase = await _paid_purchase(admin_scope, shop)
     # the invitation's email, failed (so "send again" has something to do), and an unsubscribe link
     email = (await fetch("UPDATE email_outbox SET failed_at = now(), last_error = '550 no such user' "
@@ -431,7 +477,8 @@ async def _world(factory, shop) -> dict:
                 "action": by_kind["action_item"], "report": by_kind["report"],
                 "connector": connector["id"], "schedule": schedule["id"], "shared_run": shared_run["id"],
                 "member": team.member.id, "link": share_link.id, "link_token": link_token,
-                "purchase": purchase, "email": email,
+                "purchase": purchase, "email": email, "archived_run": archived_run["id"],
+                "restore_request": restore_request["id"], "alert": alert,
                 "unsubscribe": notification_preferences.unsubscribe_token("invitee@example.com", "invitation")},
     }
 

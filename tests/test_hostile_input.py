@@ -21,12 +21,14 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
 from agentledger.agents import launch, runner
 from agentledger.platform.database import atomic, fetch
+from agentledger.platform.retention import repository as retention_repository
 from agentledger.platform.scoping import resolve_scope
 from agentledger.web.app import MAX_BODY, create_app
 from tests.support import agents  # noqa: F401 - registers test-results and test-review
@@ -257,6 +259,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "BillingAccountIn": {"billing_name": "Acme Corp", "billing_address": "1 Main St", "low_balance_threshold": 10},
         "WorkspaceSettingsIn": {"timezone": "Europe/Paris"},
         "PreferencesIn": {"run_finished_minutes": 10, "timezone": "Europe/Paris", "credit_threshold_credits": 50},
+        "PolicyIn": {"completed_days": 400, "failed_days": 60, "auto_approve": True},
     }
 
 
@@ -287,6 +290,14 @@ class World:
             "name": "Shop", "base_url": "http://127.0.0.1:9", "secret": "a secret long enough"}))["id"]
         self.ids["invitation"] = (await self.ok("POST", f"{api}/invitations", {"email": "old@acme.example"}))["id"]
         self.ids["email"] = (await fetch("SELECT id FROM email_outbox ORDER BY created_at LIMIT 1"))[0]["id"]
+        # retention: an alert to dismiss, and a member's request to restore an archived run
+        archived = (await self.ok("POST", f"{api}/executions", {"agent": "test-results", "inputs": {}}))["id"]
+        await runner.run_execution(UUID(archived))
+        await self.ok("POST", f"{api}/executions/{archived}/archive")
+        self.ids["restore_request"] = (await self.ok("POST", f"{api}/executions/{archived}/restore"))["id"]
+        async with atomic():
+            await retention_repository.add_alert(admin.workspace_id, "storage_unavailable", "S3 was down", 1)
+        self.ids["alert"] = (await fetch("SELECT id FROM retention_alerts"))[0]["id"]
         self.ids["token"] = (await self.ok("GET", f"{api}/tokens"))["items"][0]["id"]
         runs = f"{api}/executions/{results['id']}"
         self.ids["link"] = (await self.ok("POST", f"{runs}/links", {"password": PASSWORD}))["id"]
@@ -309,7 +320,8 @@ class World:
             return "00000000-0000-4000-8000-000000000001"
         else:
             key = {"user_id": "member", "invitation_id": "invitation", "token_id": "token", "link_id": "link",
-                   "connector_id": "connector", "schedule_id": "schedule", "email_id": "email"}[name]
+                   "connector_id": "connector", "schedule_id": "schedule", "email_id": "email", "alert_id": "alert",
+                   "request_id": "restore_request"}[name]
         return str(self.ids[key])
 
     def query_value(self, param: dict[str, Any]) -> str:

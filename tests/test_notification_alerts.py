@@ -5,8 +5,8 @@ admins' receipt when a purchase's credits move."""
 
 from __future__ import annotations
 
-import re
 import asyncio
+import re
 from datetime import timedelta
 
 import httpx

@@ -7,8 +7,6 @@ import gzip
 import json
 from datetime import timedelta
 
-import pytest
-
 from agentledger.platform import storage
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic, fetch
@@ -16,7 +14,6 @@ from agentledger.platform.retention import passes
 from agentledger.platform.retention.tasks import restore_run
 from tests.support import agents  # noqa: F401 - registers the test agents
 from tests.test_exports import API, export, finished_run
-
 
 ARCHIVE_FIELDS = ("archived_at", "archive", "actions", "files_removed_at")
 
@@ -114,3 +111,24 @@ async def finished_run_again(team):
     run_id = await start(team)
     await runner.run_execution(run_id)
     return run_id
+
+
+async def test_the_command_line_pass_dry_runs_then_archives_and_says_so(factory):
+    import asyncio
+
+    from tests.test_cli import run
+
+    team, workspace_id, run_id = await finished_run(factory)
+    async with atomic():
+        await fetch("UPDATE executions SET status = 'failed', finished_at = {} WHERE id = {}",
+                    now() - timedelta(days=100), run_id)  # failed runs go after 90 days
+    dry = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "acme: 1 run due for archiving (dry run: nothing done)" in dry.stdout
+    assert (await children(run_id))["execution_results"] == 8
+    done = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
+    assert done.returncode == 0, done.stderr
+    assert "acme: archived 1 of 1 due" in done.stdout and "1 runs archived" in done.stdout
+    assert (await children(run_id))["execution_results"] == 0
+    missing = await asyncio.to_thread(run, "retention", "run", "--workspace", "nope")
+    assert missing.returncode != 0 and "nope" in (missing.stderr + missing.stdout)

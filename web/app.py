@@ -49,8 +49,8 @@ from agentledger.web.pages.auth import AuthPages, InvitationPages
 from agentledger.web.pages.automation import AutomationPages
 from agentledger.web.pages.billing import BillingPages
 from agentledger.web.pages.credits import CreditsPages
-from agentledger.web.pages.retention import RetentionPages
 from agentledger.web.pages.notifications import EmailPages, NotificationSettingsPages, UnsubscribePages
+from agentledger.web.pages.retention import RetentionPages
 from agentledger.web.pages.run_actions import RunActionPages
 from agentledger.web.pages.run_start import RunStartPages
 from agentledger.web.pages.runs import RunPages

@@ -63,6 +63,7 @@ MEANING = {
     415: "The body is not application/json",
     422: "A field or query parameter is invalid, unknown, or carries a NUL character",
     429: "Too many attempts: wait for Retry-After seconds",
+    503: "A service it needs (object storage) cannot be reached right now; nothing was changed: try again later",
     502: "An outside service (the site a connector names, Stripe) did not answer usably",
 }
 # What web/text_guard.py refuses, as JSON Schema patterns: in a body, control characters but tab and
@@ -173,7 +174,7 @@ def _operation(path: str, op: dict[str, Any], components: dict[str, Any], inputs
             declared |= {400, 413, 415}
     responses.pop("400", None)  # Litestar's own, for every handler: ours is only for bodies
     for code in sorted(declared):
-        if code != 503:
+        if code != 503 or path.startswith("/api/v1/workspaces/"):  # /readyz's 503 body says what is down
             responses[str(code)] = _error(code)
     for parameter in op.get("parameters", []):
         schema = parameter.get("schema") or {}

@@ -10,9 +10,8 @@ from uuid import UUID
 
 from agentledger.platform import storage
 from agentledger.platform.clock import now
-from agentledger.platform.retention import archiver, expiry
+from agentledger.platform.retention import archiver, expiry, repository
 from agentledger.platform.retention import policy as policies
-from agentledger.platform.retention import repository
 from agentledger.platform.retention.archiver import Report
 
 BUDGET_SECONDS = 240.0  # inside the scheduler's 300 s job limit

@@ -4,15 +4,17 @@ alerts and what archiving a run answers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
+from agentledger.platform.schemas import PartialInput
+
 Days = Annotated[int, msgspec.Meta(ge=1, le=3650, description="days, from 1 to 3650 (10 years)")]
 
 
-class PolicyIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class PolicyIn(PartialInput):
     """Any subset: what is left out keeps its value."""
 
     completed_days: Days | msgspec.UnsetType = msgspec.UNSET
@@ -21,9 +23,6 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     downloads_days: Days | msgspec.UnsetType = msgspec.UNSET
     restore_grace_days: Days | msgspec.UnsetType = msgspec.UNSET
     auto_approve: bool | msgspec.UnsetType = msgspec.UNSET
-
-    def changes(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not msgspec.UNSET}
 
 
 class AlertOut(msgspec.Struct):

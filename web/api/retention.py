@@ -11,10 +11,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict, Forbidden, NotFound
-from agentledger.platform.storage import StorageUnavailable
 from agentledger.platform.retention import service as retention
 from agentledger.platform.retention.schemas import AlertOut, PolicyIn, PolicyOut, RestoreOut, TombstoneOut
 from agentledger.platform.schemas import PageOut
+from agentledger.platform.storage import StorageUnavailable
 from agentledger.web.auth import Caller
 from agentledger.web.responses import shaped
 

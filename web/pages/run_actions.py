@@ -17,8 +17,8 @@ from litestar.response import Redirect, Template
 from agentledger.agents import launch
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Conflict, Invalid, NotFound
-from agentledger.platform.retention import service as retention
 from agentledger.platform.executions import service
+from agentledger.platform.retention import service as retention
 from agentledger.web.pages.common import page_scope, render, see_other, submit
 from agentledger.web.pages.runs import StartForm, run_page, start_request
 

@@ -21,7 +21,6 @@ from agentledger.platform import workspaces
 from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import AppError, Invalid
-from agentledger.platform.retention import service as retention
 from agentledger.platform.executions import events, listing, reviews, states
 from agentledger.platform.executions import service as executions
 from agentledger.platform.executions.present import listed, present
@@ -29,6 +28,7 @@ from agentledger.platform.pagination import ALL, MAX_LIMIT, PageRequest, encode_
 from agentledger.platform.results import notices, service
 from agentledger.platform.results.present import present as present_result
 from agentledger.platform.results.records import priority_rank
+from agentledger.platform.retention import service as retention
 from agentledger.platform.scoping import Scope
 from agentledger.platform.sharing import service as sharing
 from agentledger.web.pages import flash, run_form, run_start
