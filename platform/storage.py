@@ -58,6 +58,11 @@ async def _call(operation: str, **params: Any) -> Any:
         raise StorageUnavailable(f"file storage cannot be reached right now ({type(error).__name__})") from None
 
 
+def _missing(error: Any) -> bool:
+    """A ClientError that says the object (or key) is not there."""
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 EXPIRING_TAG = ("agentledger-expires", "yes")  # objects the bucket's lifecycle rule removes (generated exports)
 
 
@@ -74,7 +79,7 @@ async def get(key: str) -> bytes:
     try:
         answer = await _call("get_object", Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _missing(error):
             raise NotFound("the file is no longer in storage") from None
         raise StorageUnavailable(f"file storage refused the download ({error.response.get('Error', {}).get('Code')})")
     return await asyncio.to_thread(answer["Body"].read)
@@ -93,10 +98,6 @@ async def put_stream(key: str, stream: Any, content_type: str) -> None:
         raise StorageUnavailable(f"file storage refused the upload ({error.response.get('Error', {}).get('Code')})") from None
     except BotoCoreError as error:
         raise StorageUnavailable(f"file storage cannot be reached right now ({type(error).__name__})") from None
-
-
-def _missing(error: Any) -> bool:
-    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 async def digests(key: str, sizes: list[int]) -> list[str]:
@@ -181,7 +182,7 @@ async def stored_at(key: str) -> datetime | None:
     try:
         head = await _call("head_object", Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if _missing(error):
             return None
         raise
     return head["LastModified"]

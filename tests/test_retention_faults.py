@@ -132,3 +132,20 @@ async def test_restoring_a_missing_or_damaged_document_fails_clearly_and_keeps_t
     mail = await fetch("SELECT subject FROM email_outbox WHERE kind = 'run_restored' ORDER BY created_at")
     assert [m["subject"] for m in mail] == ["Your test-results run could not be restored"] * 2
     assert await alerts(client, team) == ["restore_failed"]
+
+
+async def test_archive_now_that_reads_back_different_is_a_409_an_alert_and_nothing_deleted(client, factory, monkeypatch):
+    team, workspace_id, run_id = await finished_run(factory)
+
+    def tamper(name: str) -> None:
+        if name == "archive.written":
+            client_ = storage._client()
+            found = client_.list_objects_v2(Bucket=storage.bucket(), Prefix=f"workspaces/{workspace_id}/archive/")
+            for item in found["Contents"]:
+                client_.put_object(Bucket=storage.bucket(), Key=item["Key"], Body=b"not what was written")
+
+    monkeypatch.setattr(failpoints, "reach", tamper)
+    refused = await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+    assert refused.status_code == 409 and "nothing was deleted" in refused.json()["message"]
+    assert await state(run_id) == (False, WHOLE)
+    assert await alerts(client, team) == ["checksum_mismatch"]

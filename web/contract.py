@@ -58,7 +58,7 @@ MEANING = {
     403: "Your role does not allow this",
     404: "No such workspace or resource, or not one you may see",
     409: "The resource's state does not allow this now (the message says why)",
-    410: "It has expired",
+    410: "It has expired, or was deleted under the workspace's retention policy (the message says when)",
     413: "The body is over 1 MiB",
     415: "The body is not application/json",
     422: "A field or query parameter is invalid, unknown, or carries a NUL character",

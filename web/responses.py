@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from agentledger.agents.registry import get_agent
 from agentledger.platform import storage
-from agentledger.platform.errors import Conflict, NotFound
+from agentledger.platform.errors import Conflict, Gone, NotFound
 from agentledger.platform.executions import states
 from agentledger.platform.exports import csv_export, json_export, pdf_export, reading
 from agentledger.platform.scoping import Scope
@@ -81,6 +81,9 @@ async def artifact_response(row: dict[str, Any], inline: bool) -> Response[bytes
     """An artifact's file, for a result row the caller may see (the API, and a shared link's pages)."""
     if row["kind"] != "artifact":
         raise Conflict("only artifacts have a file to download", field="kind")
+    if row.get("files_removed_at"):
+        raise Gone(f"this file was deleted on {row['files_removed_at']:%Y-%m-%d} under the workspace's retention "
+                   "policy; the run's other records are kept")
     data = await storage.get(row["body"]["key"])
     filename = row["body"]["key"].rsplit("/", 1)[-1].split("-", 1)[-1]
     shown = inline and row["body"]["content_type"] in PICTURES  # never SVG or HTML: they could carry script

@@ -98,7 +98,7 @@ def present(row: Mapping[str, Any], children: dict[str, list[dict[str, Any]]] | 
     out.files_removed_at = row.get("files_removed_at")
     if row.get("archived_at") and row.get("archive_key"):
         out.archive = ArchiveOut(row["archived_at"], row["archive_key"], row["archive_size"], row["archive_sha256"],
-                                 row["archive_files"], row.get("restore_request"))
+                                 row["archive_files"])
     if "token_name" in row:  # a single read names its trigger in full (the list keeps it short)
         out.trigger = trigger(row["triggered_by"], row.get("started_by_name"), row["token_name"], row["schedule_name"])
     if children is not None:

@@ -103,14 +103,13 @@ class PreviewOut(msgspec.Struct, gc=False):
 
 class ArchiveOut(msgspec.Struct):
     """Where an archived run's record is: one compressed document of ``size`` bytes in a pack at ``key``,
-    with that SHA-256; ``restore``: the open restore request, if any (pending or approved)."""
+    with that SHA-256 (its restore requests: ``GET …/executions/{id}/restore``)."""
 
     archived_at: datetime
     key: str
     size: int
     sha256: str
     files: int  # files of the run still in storage when it was archived
-    restore: dict[str, Any] | None = None
 
 
 class ExecutionOut(msgspec.Struct, gc=False):

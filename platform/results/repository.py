@@ -79,19 +79,21 @@ async def page(scope: Scope, execution_id: UUID, request: PageRequest, *, kind: 
 
 
 async def get(scope: Scope, result_id: UUID, *, lock: bool = False, to_act: bool = False) -> dict[str, Any]:
-    """One result the caller may see (its run must be visible to them); ``lock`` holds it until commit;
+    """One result the caller may see (its run must be visible to them), with its run's ``files_removed_at``;
+    ``lock`` holds it until commit;
     ``to_act``: the caller must also be allowed to change the run (403 when it was only shared with them)."""
     sql = f"SELECT * FROM execution_results WHERE id = {{}} AND {workspace_sql()}"
     rows = await fetch(sql, result_id, scope.workspace_id)
     if not rows:
         raise NotFound("result not found")
-    await executions.get(scope, rows[0]["execution"], to_act=to_act)
+    run = await executions.get(scope, rows[0]["execution"], to_act=to_act)
     if lock:  # after the run's own lock (``to_act``): every writer, and an archiving pass, locks run then result
         rows = await fetch(sql + " FOR UPDATE", result_id, scope.workspace_id)
         if not rows:
             raise NotFound("result not found")
     row = rows[0]
     row["body"] = json.loads(row["body"]) if isinstance(row["body"], str) else row["body"]
+    row["files_removed_at"] = run["files_removed_at"]  # an artifact's file may be gone (retention)
     return row
 
 

@@ -114,10 +114,11 @@ async def archive_batch(workspace_id: UUID, policy: policies.Policy, moment: dat
 
 
 async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
-    """Record what stopped a workspace's pass, for its admins, in a transaction of its own."""
+    """Record what stopped archiving, for the workspace's admins, in a transaction of its own (call it
+    after the failed one rolled back)."""
     if isinstance(error, ChecksumMismatch):
-        kind, message = "checksum_mismatch", (f"{error}. Nothing was deleted: the {runs_count} runs stay as they "
-                                              "were, and the next pass writes them again.")
+        kept = "the run stays as it was" if runs_count == 1 else f"the {runs_count} runs stay as they were"
+        kind, message = "checksum_mismatch", f"{error}. Nothing was deleted: {kept}, and archiving again writes a new copy."
     else:
         kind, message = "storage_unavailable", (f"Archiving stopped: {getattr(error, 'message', error)}. Nothing was "
                                                 "deleted; the next pass tries again.")
@@ -127,12 +128,10 @@ async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
     return message
 
 
-async def archive_workspace(workspace_id: UUID, moment: datetime, report: Report, *, dry_run: bool = False,
-                            deadline: float | None = None) -> None:
+async def archive_workspace(workspace_id: UUID, slug: str, policy: policies.Policy, moment: datetime,
+                            report: Report, *, dry_run: bool = False, deadline: float | None = None) -> None:
     """Every due run of one workspace, batch after batch (each committed: a pass cut short at
     ``deadline``, a ``time.monotonic()`` value, resumes with the next)."""
-    slug = (await repository.workspace(workspace_id) or {}).get("slug", str(workspace_id))
-    policy = await policies.of(workspace_id)
     report.due[slug] = await runs.count_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW)
     if dry_run or not report.due[slug]:
         return
@@ -150,7 +149,20 @@ async def archive_workspace(workspace_id: UUID, moment: datetime, report: Report
 
 async def archive_now(workspace_id: UUID, execution_id: UUID, actor_id: UUID | None) -> dict[str, Any]:
     """An admin's "archive now": one finished run, the same path as a pass (its own pack). 409 for a run
-    that is not finished, already archived, or has a change being pushed to a site right now."""
+    that is not finished, already archived, or has a change being pushed to a site right now; a 409 and
+    a Retention alert when the archive read back different. Call outside a transaction (the alert must
+    outlive the rolled-back archive)."""
+    try:
+        await _archive_one(workspace_id, execution_id, actor_id)
+    except ChecksumMismatch as error:
+        await _failed(workspace_id, error, 1)
+        raise Conflict(f"{error}; nothing was deleted", field="execution") from None
+    tomb = await runs.tombstone_of(workspace_id, execution_id)
+    assert tomb is not None
+    return tomb
+
+
+async def _archive_one(workspace_id: UUID, execution_id: UUID, actor_id: UUID | None) -> None:
     async with atomic():
         await _limit_idle()
         row = await runs.lock_one(workspace_id, execution_id, PUSH_WINDOW)
@@ -164,11 +176,5 @@ async def archive_now(workspace_id: UUID, execution_id: UUID, actor_id: UUID | N
         if row["pushing"]:
             raise Conflict("a change of this run is being applied to the site right now; try again in a minute",
                            field="execution")
-        try:
-            await _archive_locked(workspace_id, [execution_id])
-        except ChecksumMismatch as error:
-            raise Conflict(f"{error}; nothing was deleted", field="execution") from None
+        await _archive_locked(workspace_id, [execution_id])
         await audit.record("execution.archive", workspace_id=workspace_id, actor_id=actor_id, target=str(execution_id))
-    tomb = await runs.tombstone_of(workspace_id, execution_id)
-    assert tomb is not None
-    return tomb

@@ -25,15 +25,18 @@ async def run_pass(workspace_id: UUID | None = None, *, dry_run: bool = False, m
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     after = UUID(int=0)
     while True:
-        page = [workspace_id] if workspace_id else await repository.workspaces_after(after, WORKSPACE_PAGE)
-        for ws in page:
+        page = [await repository.workspace(workspace_id)] if workspace_id else \
+            await repository.workspaces_after(after, WORKSPACE_PAGE)
+        for row in page:
+            if row is None:
+                return report
             if deadline and time.monotonic() > deadline:
                 return report
-            await archiver.archive_workspace(ws, moment, report, dry_run=dry_run, deadline=deadline)
+            ws, slug = row["id"], row["slug"]
+            policy = await policies.of(ws)
+            await archiver.archive_workspace(ws, slug, policy, moment, report, dry_run=dry_run, deadline=deadline)
             if dry_run:
                 continue
-            policy = await policies.of(ws)
-            slug = (await repository.workspace(ws) or {}).get("slug", str(ws))
             try:
                 report.files_removed[slug] = await expiry.expire_files(ws, policy, moment)
                 await expiry.expire_downloads(ws, policy, moment)
@@ -41,4 +44,4 @@ async def run_pass(workspace_id: UUID | None = None, *, dry_run: bool = False, m
                 report.errors.setdefault(slug, error.message)
         if workspace_id or len(page) < WORKSPACE_PAGE:
             return report
-        after = page[-1]
+        after = page[-1]["id"]

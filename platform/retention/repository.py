@@ -27,10 +27,9 @@ async def save_policy(workspace_id: UUID, values: dict[str, Any], user_id: UUID 
         workspace_id, *(values[f] for f in POLICY_FIELDS), user_id)
 
 
-async def workspaces_after(after: UUID, limit: int) -> list[UUID]:
-    """Every workspace, in pages by id (a pass walks them all, resumably)."""
-    rows = await fetch("SELECT id FROM workspaces WHERE id > {} ORDER BY id LIMIT {}", after, limit)
-    return [row["id"] for row in rows]
+async def workspaces_after(after: UUID, limit: int) -> list[dict[str, Any]]:
+    """Every workspace (id, slug, name), in pages by id (a pass walks them all, resumably)."""
+    return await fetch("SELECT id, slug, name FROM workspaces WHERE id > {} ORDER BY id LIMIT {}", after, limit)
 
 
 async def workspace(workspace_id: UUID) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from typing_extensions import Annotated
 
 from agentledger.platform.connectors import service as connectors
 from agentledger.platform.database import atomic
-from agentledger.platform.errors import BadGateway, Conflict, Forbidden, Invalid
+from agentledger.platform.errors import BadGateway, Conflict, Forbidden, Gone, Invalid
 from agentledger.platform.executions import reviews
 from agentledger.platform.executions.present import present as present_execution
 from agentledger.platform.executions.schemas import ExecutionOut
@@ -124,7 +124,7 @@ class ResultsController(Controller):
                 return _out(caller, row, await service.revisions(result_id))
             return _out(caller, await service.set_done(caller, result_id, bool(data.done)))
 
-    @get("/{result_id:uuid}/download", raises=[Conflict], summary="Download an artifact file (?inline=1 shows a picture in place)")
+    @get("/{result_id:uuid}/download", raises=[Conflict, Gone], summary="Download an artifact file (?inline=1 shows a picture in place)")
     async def download(self, caller: Caller, result_id: Id,
                        inline: Annotated[bool, QueryParameter(description="pictures only")] = False) -> Response[bytes]:
         return await artifact_response(await service.get(caller, result_id), inline)

@@ -49,8 +49,14 @@ class RunActionPages(Controller):
 
     @post("/archive")
     async def archive(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
-        """An admin archives a finished run now, the way a retention pass would."""
-        return await self._act(request, ws, execution_id, lambda caller: retention.archive_now(caller, execution_id))
+        """An admin archives a finished run now, the way a retention pass would. Not in the request's
+        transaction: a checksum mismatch rolls the archive back but leaves its alert."""
+        _, caller = await page_scope(request, ws)
+        try:
+            await retention.archive_now(caller, execution_id)
+        except AppError as error:
+            return await run_page(request, ws, execution_id, error=error, status_code=error.status_code)
+        return see_other(f"/w/{ws}/executions/{execution_id}")
 
     @post("/restore")
     async def restore(self, request: Request, ws: FromPath[str], execution_id: FromPath[UUID]) -> Template | Redirect:
