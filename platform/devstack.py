@@ -82,7 +82,7 @@ def demo(args: list[str]) -> int:
     for sig in STOP_SIGNALS:
         signal.signal(sig, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
-    with EmbeddedServices(DATA) as services:
+    with EmbeddedServices(DATA, keep_files=True) as services:
         if "DATABASE_URL" in services:
             services["DATABASE_URL"] = create_database(services["DATABASE_URL"], "agentledger")
         os.environ.update(services)

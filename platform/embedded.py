@@ -76,6 +76,7 @@ def stop_children(children: list[subprocess.Popen[bytes]], timeout: float = 15) 
 @dataclass
 class EmbeddedServices:
     data_dir: Path
+    keep_files: bool = False  # the demo: S3 objects are saved under data_dir/s3 at stop and put back at start
     env: dict[str, str] = field(default_factory=dict)
     _pg_data: Path | None = None
     _pg_bin: Path | None = None
@@ -95,6 +96,13 @@ class EmbeddedServices:
 
     def stop(self) -> None:
         if self._s3 is not None:
+            if self.keep_files:
+                from agentledger.platform import kept_files
+
+                try:
+                    kept_files.save(self.env, self.data_dir / "s3")
+                except Exception as error:  # noqa: BLE001 - stopping must go on; say what was not kept
+                    print(f"the demo's files could not be saved: {error}", file=sys.stderr)
             self._s3.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._s3.wait(10)
@@ -154,15 +162,21 @@ class EmbeddedServices:
         return f"redis://127.0.0.1:{port}/0"
 
     def _start_s3(self) -> dict[str, str]:
-        """moto's S3 server (a dev dependency) in memory: files last as long as this process."""
+        """moto's S3 server (a dev dependency) in memory: files last as long as this process, or, with
+        ``keep_files`` (the demo), from one start to the next (``kept_files``)."""
         port = free_port()
         self._s3 = start_child(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, timeout=30)
-        return {"S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "agentledger",
-                "S3_ACCESS_KEY_ID": "dev", "S3_SECRET_ACCESS_KEY": "dev-secret"}
+        env = {"S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "S3_BUCKET": "agentledger",
+               "S3_ACCESS_KEY_ID": "dev", "S3_SECRET_ACCESS_KEY": "dev-secret"}
+        if self.keep_files:
+            from agentledger.platform import kept_files
+
+            kept_files.load(env, self.data_dir / "s3")
+        return env
 
     @staticmethod
     def _stop_leftover(pid_file: Path) -> None:

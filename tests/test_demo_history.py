@@ -56,3 +56,20 @@ async def test_the_demo_has_a_year_behind_it_that_adds_up_and_is_seeded_once(tmp
     credits = await client.get(f"/w/acme/credits?range=custom&since={(datetime.now(UTC) - timedelta(days=370)):%Y-%m-%d}"
                                f"&until={datetime.now(UTC):%Y-%m-%d}")
     assert credits.status_code == 200 and "Carol Content" in credits.text and 'data-books="balanced"' in credits.text
+
+    # the first retention pass archives what the default policy says is old, and the books still add up
+    from agentledger.platform.retention import passes
+
+    report = await passes.run_pass(acme)
+    archived = await fetch("SELECT status, finished_at FROM executions WHERE workspace = {} AND archived_at IS NOT NULL",
+                           acme)
+    assert report.archived["acme"] == len(archived) > 0 and not report.errors
+    ninety = datetime.now(UTC) - timedelta(days=90)
+    assert all(r["finished_at"] < ninety for r in archived)
+    assert {r["status"] for r in archived} >= {"failed", "canceled", "timed_out"}
+    assert (await reconcile.workspace(acme)).balanced
+    await assert_books_balance(acme)
+    # the list keeps them where they were, and its filters find them: failures up to 100 days ago
+    until = (datetime.now(UTC) - timedelta(days=100)).strftime("%Y-%m-%d")
+    old = await client.get(f"/w/acme/executions?tab=failed&since=2000-01-01&until={until}")
+    assert old.status_code == 200 and old.text.count('class="badge archived"') >= 1
