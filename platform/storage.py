@@ -63,13 +63,8 @@ def _missing(error: Any) -> bool:
     return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
-EXPIRING_TAG = ("agentledger-expires", "yes")  # objects the bucket's lifecycle rule removes (generated exports)
-
-
-async def put(key: str, data: bytes, content_type: str, *, expiring: bool = False) -> None:
-    """``expiring`` tags the object for the bucket's lifecycle rule (see ``lifecycle_rule``)."""
-    extra = {"Tagging": "=".join(EXPIRING_TAG)} if expiring else {}
-    await _call("put_object", Key=key, Body=data, ContentType=content_type, **extra)
+async def put(key: str, data: bytes, content_type: str) -> None:
+    await _call("put_object", Key=key, Body=data, ContentType=content_type)
 
 
 async def get(key: str) -> bytes:
@@ -197,21 +192,11 @@ def download_url(key: str, filename: str, expires_seconds: int = 3600) -> str:
     )
 
 
-def lifecycle_rule(days: int) -> dict[str, Any]:
-    """The rule that deletes generated exports (tagged objects) ``days`` after they were written; a
-    production bucket needs it too (README: Configuration)."""
-    key, value = EXPIRING_TAG
-    return {"ID": "agentledger-exports", "Status": "Enabled", "Expiration": {"Days": days},
-            "Filter": {"Tag": {"Key": key, "Value": value}}}
-
-
 def ensure_bucket() -> None:
-    """For the dev stack and tests: create the bucket if the server does not have it yet, with the
-    lifecycle rule for generated exports."""
+    """For the dev stack and tests: create the bucket if the server does not have it yet. (Generated
+    downloads are deleted by the retention pass, per workspace: the bucket needs no lifecycle rule.)"""
     client = _client()
     try:
         client.head_bucket(Bucket=bucket())
     except client.exceptions.ClientError:
         client.create_bucket(Bucket=bucket())
-    client.put_bucket_lifecycle_configuration(Bucket=bucket(), LifecycleConfiguration={
-        "Rules": [lifecycle_rule(get_settings().export_link_days + 1)]})

@@ -272,9 +272,14 @@ async def test_pdf_report_of_a_real_audit_is_stored_and_linked(client, factory, 
     assert "APPROVED" in pdf_text(await storage.get(key_of(changed.headers["location"])))[1]
 
 
-async def test_generated_pdfs_are_tagged_for_the_buckets_expiry_rule(client, factory):
+async def test_generated_pdfs_are_kept_for_the_workspaces_downloads_days_then_deleted(client, factory):
+    from datetime import timedelta
+
+    from agentledger.platform.clock import now
+    from agentledger.platform.retention import passes
+
     team = await factory.team()
-    await factory.credits("acme", 100)
+    workspace_id = await factory.credits("acme", 100)
     async with atomic():
         run = await launch.start(await resolve_scope("acme", team.member.id), launch.Request("test-results", {}))
     await runner.run_execution(run["id"])
@@ -282,8 +287,14 @@ async def test_generated_pdfs_are_tagged_for_the_buckets_expiry_rule(client, fac
                               headers=team.member.bearer)
     assert answer.status_code == 303
     key = key_of(answer.headers["location"])
-    tags = await asyncio.to_thread(storage._client().get_object_tagging, Bucket=storage.bucket(), Key=key)
-    assert {"Key": "agentledger-expires", "Value": "yes"} in tags["TagSet"]
-    rules = await asyncio.to_thread(storage._client().get_bucket_lifecycle_configuration, Bucket=storage.bucket())
-    assert rules["Rules"][0]["Expiration"]["Days"] == 31 and rules["Rules"][0]["Filter"]["Tag"]["Key"] == \
-        "agentledger-expires"
+    assert parse_qs(urlsplit(answer.headers["location"]).query)["X-Amz-Expires"] == ["604800"]  # S3's week
+    saved = await client.put(f"{API}/retention", json={"downloads_days": 60}, headers=team.admin.bearer)
+    assert saved.status_code == 200
+    await passes.run_pass(workspace_id, moment=now() + timedelta(days=31))  # 31 days on: kept (60)
+    assert await storage.stored_at(key) is not None
+    await client.put(f"{API}/retention", json={"downloads_days": 30}, headers=team.admin.bearer)
+    await passes.run_pass(workspace_id, moment=now() + timedelta(days=31))  # past 30 days: gone
+    assert await storage.stored_at(key) is None
+    again = await client.get(f"{API}/executions/{run['id']}/export", params={"format": "pdf"},
+                             headers=team.member.bearer)
+    assert key_of(again.headers["location"]) == key and await storage.stored_at(key) is not None  # made again

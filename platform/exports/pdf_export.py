@@ -23,10 +23,10 @@ import msgspec
 from agentledger.platform import pdf, storage
 from agentledger.platform.charts import render_svg
 from agentledger.platform.clock import duration, now
-from agentledger.platform.config import get_settings
 from agentledger.platform.exports import reading
 from agentledger.platform.exports.reading import Run, Tally
 from agentledger.platform.pdf import number, when
+from agentledger.platform.retention import policy as retention
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_ROWS = 200  # recommendations, action items and failed items printed; the rest are counted
@@ -34,23 +34,25 @@ MAX_TABLE_ROWS = 300  # rows of one report table printed
 SIGV4_MAX_SECONDS = 7 * 86400  # S3 (and MinIO) refuse presigned URLs that live longer than a week
 
 
-def link_seconds() -> int:
-    """A link lives EXPORT_LINK_DAYS, but at most the week S3 signatures allow; the API URL that hands out
-    links stays valid, and signs a fresh one each time."""
-    return min(get_settings().export_link_days * 86400, SIGV4_MAX_SECONDS)
+def link_seconds(keep_days: int) -> int:
+    """A link lives as long as the download is kept, but at most the week S3 signatures allow; the API URL
+    that hands out links stays valid, and signs a fresh one each time."""
+    return min(keep_days * 86400, SIGV4_MAX_SECONDS)
 
 
 async def link(run: Run, *, shared: bool = False) -> str:
     """A presigned download URL for the run's PDF, rendering and storing it first when needed. ``shared``:
-    the edition for a shared link, without credits, errors and the run's steps."""
+    the edition for a shared link, without credits, errors and the run's steps. A stored PDF is reused for
+    the workspace's ``downloads_days`` (its retention policy); the retention pass deletes older ones."""
     tally = await reading.tally(run)
     key = storage.workspace_key(run.scope.workspace_id, "exports", str(run.record.id),
                                 f"{fingerprint(run, tally)}{'-shared' if shared else ''}.pdf")
+    keep_days = (await retention.of(run.scope.workspace_id)).downloads_days
     written = await storage.stored_at(key)
-    if written is None or now() - written > timedelta(days=get_settings().export_link_days):  # kept that long
+    if written is None or now() - written > timedelta(days=keep_days):
         pdf = await render(run, tally, shared=shared)
-        await storage.put(key, pdf, "application/pdf", expiring=True)  # the bucket deletes it
-    return storage.download_url(key, run.filename("pdf"), expires_seconds=link_seconds())
+        await storage.put(key, pdf, "application/pdf")
+    return storage.download_url(key, run.filename("pdf"), expires_seconds=link_seconds(keep_days))
 
 
 def fingerprint(run: Run, tally: Tally) -> str:

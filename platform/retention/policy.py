@@ -1,8 +1,8 @@
 """A workspace's retention policy: how long each kind of thing stays hot, in days, with its bounds.
 
 Defaults (a workspace that never saved one): completed and partial runs 365 days, failed, canceled and
-timed-out runs 90, files agents made 90, generated downloads 30, and a restored run is not archived again
-for 7. Every value is 1 day to 10 years; anything else is a 422 naming the field."""
+timed-out runs 90, files agents made 90, generated downloads ``EXPORT_LINK_DAYS`` (30), and a restored run
+is not archived again for 7. Every value is 1 day to 10 years; anything else is a 422 naming the field."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from agentledger.platform.config import get_settings
 from agentledger.platform.errors import Invalid
 from agentledger.platform.retention import repository
 
@@ -44,12 +45,15 @@ class Policy:
         return asdict(self)
 
 
-DEFAULTS = Policy()
+def defaults() -> Policy:
+    """A workspace that never saved a policy: the dataclass's values, and downloads kept
+    ``EXPORT_LINK_DAYS`` (the setting that said it before there was a policy)."""
+    return Policy(downloads_days=min(max(get_settings().export_link_days, MIN_DAYS), MAX_DAYS))
 
 
 async def of(workspace_id: UUID) -> Policy:
     row = await repository.policy(workspace_id)
-    return Policy(**{name: row[name] for name in repository.POLICY_FIELDS}) if row else DEFAULTS
+    return Policy(**{name: row[name] for name in repository.POLICY_FIELDS}) if row else defaults()
 
 
 def changed(current: Policy, changes: dict[str, Any]) -> Policy:

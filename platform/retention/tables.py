@@ -12,7 +12,7 @@ from agentledger.platform.tables import User, Workspace
 
 
 class RetentionPolicy(Table, tablename="retention_policies"):
-    """A workspace's retention, in days; a workspace without a row has the defaults (policy.DEFAULTS)."""
+    """A workspace's retention, in days; a workspace without a row has the defaults (policy.defaults())."""
 
     id = UUID(primary_key=True)
     workspace = ForeignKey(Workspace, null=False, unique=True)
