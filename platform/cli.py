@@ -195,7 +195,8 @@ def retention_run(slug: str | None, dry_run: bool) -> None:
     for line in report.lines(dry_run):
         click.echo(line)
     if not dry_run:
-        click.echo(f"{sum(report.archived.values())} runs archived ({report.bytes:,} bytes of archives)")
+        click.echo(f"{sum(report.archived.values())} runs archived ({report.bytes:,} bytes of archives); "
+                   f"{report.packs_swept} packs nothing pointed at deleted")
     if report.errors:
         sys.exit(1)
 

@@ -7,6 +7,7 @@ deletes a tenant's files. boto3 is synchronous: calls run on a thread so the eve
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -148,22 +149,31 @@ async def delete(key: str) -> None:
 
 async def delete_prefix(prefix: str) -> int:
     """Delete every object under ``prefix`` (a run's files); answers how many there were."""
-    return await _delete_where(prefix, lambda item: True)
+    return await delete_where(prefix, _every)
 
 
 async def delete_older(prefix: str, before: datetime) -> int:
     """Delete the objects under ``prefix`` written before ``before``; answers how many."""
-    return await _delete_where(prefix, lambda item: item["LastModified"] < before)
+    async def older(items: list[dict[str, Any]]) -> list[str]:
+        return [item["Key"] for item in items if item["LastModified"] < before]
+
+    return await delete_where(prefix, older)
 
 
-async def _delete_where(prefix: str, chosen: Any) -> int:
+async def _every(items: list[dict[str, Any]]) -> list[str]:
+    return [item["Key"] for item in items]
+
+
+async def delete_where(prefix: str, chosen: Callable[[list[dict[str, Any]]], Awaitable[list[str]]]) -> int:
+    """Walk the objects under ``prefix`` a listing page (up to 1,000) at a time and delete the keys
+    ``chosen(page)`` names (each item has ``Key``, ``LastModified``, ``Size``); answers how many."""
     gone = 0
     token: dict[str, Any] = {}
     while True:
         page = await _call("list_objects_v2", Prefix=prefix, **token)
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", []) if chosen(item)]
+        keys = await chosen(page.get("Contents", []))
         if keys:
-            await _call("delete_objects", Delete={"Objects": keys, "Quiet": True})
+            await _call("delete_objects", Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
             gone += len(keys)
         if not page.get("IsTruncated"):
             return gone

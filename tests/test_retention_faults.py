@@ -81,6 +81,18 @@ async def test_a_pack_that_reads_back_different_deletes_nothing(client, factory,
     assert after == {k: v for k, v in before.items() if k != "files_removed_at"}
     assert await alerts(client, team) == ["checksum_mismatch"]
 
+    # the pass after writes a new pack; the damaged one, which nothing points at, is swept a day later
+    monkeypatch.setattr(failpoints, "reach", lambda name: None)
+    prefix = f"workspaces/{workspace_id}/archive/"
+    [damaged] = [o["Key"] for o in storage._client().list_objects_v2(Bucket=storage.bucket(), Prefix=prefix)["Contents"]]
+    assert (await passes.run_pass(workspace_id)).archived == {"acme": 1}
+    kept = (await fetch("SELECT archive_key FROM executions WHERE id = {}", run_id))[0]["archive_key"]
+    assert (await passes.run_pass(workspace_id)).packs_swept == 0  # not a day old yet
+    report = await passes.run_pass(workspace_id, moment=now() + timedelta(days=2))
+    assert report.packs_swept == 1
+    left = [o["Key"] for o in storage._client().list_objects_v2(Bucket=storage.bucket(), Prefix=prefix)["Contents"]]
+    assert left == [kept] and damaged != kept
+
 
 @pytest.mark.parametrize("point", ["archive.written", "archive.verified", "archive.deleted"])
 async def test_a_worker_killed_mid_pass_leaves_each_run_hot_or_archived_never_neither(client, factory, tmp_path, point):

@@ -188,3 +188,10 @@ async def with_files_due(workspace_id: UUID, before: datetime, limit: int) -> li
 async def files_removed(workspace_id: UUID, ids: list[UUID]) -> None:
     await fetch(f"UPDATE executions SET files_removed_at = now() WHERE id = ANY({{}}::uuid[]) AND {workspace_sql()} "
                 "AND files_removed_at IS NULL", ids, workspace_id)
+
+
+async def referenced(workspace_id: UUID, keys: list[str]) -> set[str]:
+    """Which of these pack keys some tombstone of the workspace still points at."""
+    rows = await fetch(f"SELECT DISTINCT archive_key FROM executions WHERE {workspace_sql()} "
+                       "AND archive_key = ANY({}::text[])", workspace_id, keys)
+    return {row["archive_key"] for row in rows}

@@ -50,6 +50,7 @@ class Report:
     archived: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
     files_removed: dict[str, int] = field(default_factory=dict)
+    packs_swept: int = 0  # packs no tombstone pointed at any more
     errors: dict[str, str] = field(default_factory=dict)
 
     def lines(self, dry_run: bool) -> list[str]:

@@ -1,5 +1,5 @@
 """One retention pass over every workspace (or one): archive the due runs, then delete files and
-downloads past their own retention. Batched and resumable: each batch commits, and a pass that runs out
+downloads past their own retention and packs nothing points at. Batched and resumable: each batch commits, and a pass that runs out
 of its time budget stops between batches; the next one goes on where it stopped."""
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ async def run_pass(workspace_id: UUID | None = None, *, dry_run: bool = False, m
             try:
                 report.files_removed[slug] = await expiry.expire_files(ws, policy, moment)
                 await expiry.expire_downloads(ws, policy, moment)
+                report.packs_swept += await expiry.sweep_packs(ws, moment)
             except storage.StorageUnavailable as error:
                 report.errors.setdefault(slug, error.message)
         if workspace_id or len(page) < WORKSPACE_PAGE:
