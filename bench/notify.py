@@ -42,6 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _memory import memory_mb, reset_peak  # noqa: E402
 from _notify_data import ADMINS_EACH, PEOPLE, QUIET_EVERY, WEEKS, WORKSPACES, last_monday_nine, load  # noqa: E402
 
 from agentledger.platform.embedded import free_port, wait_for_port  # noqa: E402
@@ -100,22 +101,6 @@ async def reset(conn) -> None:
     await conn.execute("DELETE FROM digest_weeks")
     await conn.execute("VACUUM ANALYZE digest_weeks")
     await conn.execute("VACUUM ANALYZE email_outbox")
-
-
-def memory_mb(field: str) -> float:
-    """``VmRSS`` (resident now) or ``VmHWM`` (its peak) of this process, from /proc (Linux). Not ru_maxrss:
-    a child started by subprocess (vfork) inherits its parent's high-water mark there."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    raise LookupError(field)
-
-
-def reset_peak() -> None:
-    """Set VmHWM back to the resident size now (Linux 4.0+), so the next peak is the next pass's own."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
 
 
 async def digest_passes(tag: str, moment: datetime) -> list[dict[str, float]]:

@@ -132,3 +132,20 @@ async def test_the_command_line_pass_dry_runs_then_archives_and_says_so(factory)
     assert (await children(run_id))["execution_results"] == 0
     missing = await asyncio.to_thread(run, "retention", "run", "--workspace", "nope")
     assert missing.returncode != 0 and "nope" in (missing.stderr + missing.stdout)
+
+
+async def test_batches_side_by_side_archive_every_due_run_exactly_once(client, factory, monkeypatch, override_settings):
+    from agentledger.platform.retention import archiver
+
+    team, workspace_id, first = await finished_run(factory)
+    others = [await finished_run_again(team) for _ in range(4)]
+    async with atomic():
+        await fetch("UPDATE executions SET finished_at = now() - interval '400 days'")
+    override_settings(RETENTION_CONCURRENCY="2")
+    monkeypatch.setattr(archiver, "BATCH", 2)  # three batches for two workers
+    report = await passes.run_pass(workspace_id)
+    assert report.archived == {"acme": 5} and not report.errors
+    rows = await fetch("SELECT id, archive_key, archive_offset FROM executions ORDER BY id")
+    assert {r["id"] for r in rows} == {first, *others} and all(r["archive_key"] for r in rows)
+    assert len({r["archive_key"] for r in rows}) == 3  # one pack a batch
+    assert len({(r["archive_key"], r["archive_offset"]) for r in rows}) == 5

@@ -9,7 +9,7 @@ VERSION = "1.38.0"
 DESCRIPTION = "retention: due-run index, one open restore request per run"
 
 STATEMENTS = [
-    "CREATE INDEX executions_retention_due_idx ON executions (workspace, finished_at) "
+    "CREATE INDEX executions_retention_due_idx ON executions (workspace, finished_at, id) "
     "WHERE archived_at IS NULL AND finished_at IS NOT NULL",
     "CREATE INDEX executions_archived_files_idx ON executions (workspace, finished_at) "
     "WHERE archived_at IS NOT NULL AND archive_files > 0 AND files_removed_at IS NULL",

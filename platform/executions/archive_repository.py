@@ -53,27 +53,35 @@ ARCHIVE_COLUMNS = ("archived_at", "archive_key", "archive_offset", "archive_size
 
 
 def _agg(table: str, order: str, belongs: str) -> str:
-    return f"coalesce((SELECT json_agg(to_jsonb(x) ORDER BY {order}) FROM {table} x WHERE {belongs}), '[]'::json)"
+    return f"coalesce((SELECT json_agg(row_to_json(x) ORDER BY {order}) FROM {table} x WHERE {belongs}), '[]'::json)"
 
 
+# ``row_to_json`` (text, columns in table order) rather than ``to_jsonb`` (binary, keys re-sorted): the same
+# values for ``jsonb_populate_record`` to read back, at a third less of the database's time; the document
+# leaves as bytes (``convert_to``), so it is never decoded and encoded again on its way to gzip.
 DOCUMENT_SQL = (
-    f"SELECT e.id, e.archive_files_now AS files, json_build_object('format', '{FORMAT}', 'version', {VERSION}, "
-    "'archived_at', now(), 'execution', to_jsonb(e) - 'archive_files_now', "
-    "'agent_version', (SELECT to_jsonb(v) FROM agent_versions v WHERE v.id = e.agent_version), "
+    f"SELECT e.id, (SELECT count(*) FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact' "
+    "AND e.files_removed_at IS NULL) AS files, "
+    f"convert_to(json_build_object('format', '{FORMAT}', 'version', {VERSION}, 'archived_at', now(), "
+    "'execution', row_to_json(e), "
+    "'agent_version', (SELECT row_to_json(v) FROM agent_versions v WHERE v.id = e.agent_version), "
     + ", ".join(f"'{key}', {_agg(table._meta.tablename, order, belongs)}" for key, (table, order, belongs) in PARTS.items())
     + ", " + ", ".join(f"'{key}', {_agg(table, order, 'x.execution = e.id')}" for key, (table, order) in KEPT.items())
     + ", 'files', coalesce((SELECT json_agg(json_build_object('result', r.id, 'name', r.title, 'key', r.body->>'key', "
     "'content_type', r.body->>'content_type', 'size', r.body->'size', 'removed_at', e.files_removed_at) ORDER BY r.seq) "
-    "FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact'), '[]'::json))::text AS document "
-    "FROM (SELECT e.*, (SELECT count(*) FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact' "
-    "AND e.files_removed_at IS NULL) AS archive_files_now FROM executions e "
-    f"WHERE e.id = ANY({{}}::uuid[]) AND {workspace_sql('e')}) e ORDER BY e.id"
+    "FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact'), '[]'::json))::text || E'\\n', "
+    "'UTF8') AS document "
+    f"FROM executions e WHERE e.id = ANY({{}}::uuid[]) AND {workspace_sql('e')}"  # unsorted: no sort of big text
 )
 
 
 def _due_sql(count: bool) -> str:
-    head = "SELECT count(*) AS n" if count else "SELECT e.id"
-    tail = "" if count else " ORDER BY e.finished_at, e.id LIMIT {} FOR UPDATE OF e SKIP LOCKED"
+    head = "SELECT count(*) AS n" if count else "SELECT e.id, e.finished_at"
+    # a pass walks the due runs oldest first from where its last batch ended: the runs it archived stay in
+    # the index as dead entries until a vacuum, and starting from the front each time would step over all
+    # of them again (measured: 100,000 runs took a third longer per run than 10,000)
+    tail = "" if count else (" AND (e.finished_at, e.id) > ({}::timestamptz, {}::uuid) ORDER BY e.finished_at, e.id "
+                             "LIMIT {} FOR UPDATE OF e SKIP LOCKED")
     return (
         f"{head} FROM executions e WHERE {workspace_sql('e')} AND e.archived_at IS NULL AND e.finished_at IS NOT NULL "
         f"AND ((e.status IN ({SUCCEEDED_SQL}) AND e.finished_at < {{}}) OR (e.status IN ({ENDED_SQL}) "
@@ -92,13 +100,14 @@ async def count_due(workspace_id: UUID, completed_before: datetime, ended_before
 
 
 async def lock_due(workspace_id: UUID, completed_before: datetime, ended_before: datetime,
-                   restored_before: datetime, push_window: timedelta, limit: int) -> list[UUID]:
-    """Up to ``limit`` due runs, oldest first, locked until the transaction ends. Skipped: runs another
-    pass holds, runs a person is changing right now (``hold`` takes a share lock first), and runs with a
-    change being pushed to a site (its outcome must find its result)."""
-    rows = await fetch(_due_sql(False), workspace_id, completed_before, ended_before, restored_before,
-                       datetime.now().astimezone() - push_window, limit)
-    return [row["id"] for row in rows]
+                   restored_before: datetime, push_window: timedelta, after: tuple[datetime, UUID],
+                   limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` due runs (id, finished_at) after ``after`` in (finished_at, id) order, locked until
+    the transaction ends. Skipped: runs another pass holds, runs a person is changing right now (``hold``
+    takes a share lock first), and runs with a change being pushed to a site (its outcome must find its
+    result); the next pass takes them."""
+    return await fetch(_due_sql(False), workspace_id, completed_before, ended_before, restored_before,
+                       datetime.now().astimezone() - push_window, *after, limit)
 
 
 async def lock_one(workspace_id: UUID, execution_id: UUID, push_window: timedelta) -> dict[str, Any] | None:
@@ -111,7 +120,8 @@ async def lock_one(workspace_id: UUID, execution_id: UUID, push_window: timedelt
 
 
 async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]:
-    """Each run's archive document (JSON text), and how many of its files are still in storage."""
+    """Each run's archive document (UTF-8 JSON and a newline, as bytes), and how many of its files are still
+    in storage."""
     return await fetch(DOCUMENT_SQL, ids, workspace_id)
 
 

@@ -14,16 +14,18 @@ locks only on runs old enough to archive; ``idle_in_transaction_session_timeout`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from agentledger.platform import audit, failpoints, storage
 from agentledger.platform.clock import now
+from agentledger.platform.config import get_settings
 from agentledger.platform.database import atomic, fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import archive_repository as runs
@@ -33,7 +35,7 @@ from agentledger.platform.retention import repository
 from agentledger.platform.retention.packs import Pack
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 500
 PUSH_WINDOW = timedelta(minutes=2)  # results.service.IN_FLIGHT: a push older was lost
 MEDIA_TYPE = "application/gzip"
 
@@ -82,11 +84,9 @@ async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int
     documents = await runs.documents(workspace_id, ids)
     pack = Pack()
     try:
-        entries = []
-        for row in documents:
-            member = pack.add(row["document"])
-            entries.append({"id": row["id"], "offset": member.offset, "size": member.size, "sha256": member.sha256,
-                            "files": row["files"]})
+        members = await asyncio.to_thread(pack.add, [row["document"] for row in documents])
+        entries = [{"id": row["id"], "offset": m.offset, "size": m.size, "sha256": m.sha256, "files": row["files"]}
+                   for row, m in zip(documents, members, strict=True)]
         key = pack_key(workspace_id, now())
         await storage.put_stream(key, pack.rewind(), MEDIA_TYPE)
         size = pack.size
@@ -104,14 +104,26 @@ async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int
     return archived, size
 
 
-async def archive_batch(workspace_id: UUID, policy: policies.Policy, moment: datetime, limit: int = BATCH) -> tuple[int, int]:
+@dataclass
+class Walk:
+    """Where a pass has got to in a workspace's due runs, (finished_at, id) order: each batch starts after
+    the last one taken, by whichever worker took it."""
+
+    finished_at: datetime = datetime(1, 1, 1, tzinfo=UTC)
+    id: UUID = UUID(int=0)
+
+
+async def archive_batch(workspace_id: UUID, policy: policies.Policy, moment: datetime, walk: Walk,
+                        limit: int | None = None) -> tuple[int, int]:
     """One batch of a workspace's due runs, in one transaction (see the module's docstring)."""
     async with atomic():
         await _limit_idle()
-        ids = await runs.lock_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW, limit)
-        if not ids:
+        due = await runs.lock_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW,
+                                  (walk.finished_at, walk.id), limit or BATCH)
+        if not due:
             return 0, 0
-        return await _archive_locked(workspace_id, ids)
+        walk.finished_at, walk.id = due[-1]["finished_at"], due[-1]["id"]  # the next batch starts here
+        return await _archive_locked(workspace_id, [row["id"] for row in due])
 
 
 async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
@@ -131,21 +143,29 @@ async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
 
 async def archive_workspace(workspace_id: UUID, slug: str, policy: policies.Policy, moment: datetime,
                             report: Report, *, dry_run: bool = False, deadline: float | None = None) -> None:
-    """Every due run of one workspace, batch after batch (each committed: a pass cut short at
-    ``deadline``, a ``time.monotonic()`` value, resumes with the next)."""
+    """Every due run of one workspace, batch after batch, ``RETENTION_CONCURRENCY`` at a time (each committed: a
+    pass cut short at ``deadline``, a ``time.monotonic()`` value, resumes with the next). The first
+    failure stops the workspace's pass and is reported once."""
     report.due[slug] = await runs.count_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW)
     if dry_run or not report.due[slug]:
         return
-    while deadline is None or time.monotonic() < deadline:
-        try:
-            archived, size = await archive_batch(workspace_id, policy, moment)
-        except (storage.StorageUnavailable, ChecksumMismatch, NotFound) as error:
-            report.errors[slug] = await _failed(workspace_id, error, min(report.due[slug], BATCH))
-            return
-        if not archived:
-            return
-        report.archived[slug] = report.archived.get(slug, 0) + archived
-        report.bytes += size
+    stop, walk = asyncio.Event(), Walk()
+
+    async def worker() -> None:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            try:
+                archived, size = await archive_batch(workspace_id, policy, moment, walk)
+            except (storage.StorageUnavailable, ChecksumMismatch, NotFound) as error:
+                if not stop.is_set():
+                    stop.set()
+                    report.errors[slug] = await _failed(workspace_id, error, min(report.due[slug], BATCH))
+                return
+            if not archived:
+                return
+            report.archived[slug] = report.archived.get(slug, 0) + archived
+            report.bytes += size
+
+    await asyncio.gather(*(worker() for _ in range(get_settings().retention_concurrency)))
 
 
 async def archive_now(workspace_id: UUID, execution_id: UUID, actor_id: UUID | None) -> dict[str, Any]:

@@ -1,0 +1,188 @@
+"""Archiving at scale: 100,000 finished runs (about 2,000,000 rows) archived by the retention pass, against
+a raw ``COPY … TO`` of the same rows plus one S3 upload of those bytes, in the same run; the run list's
+latency while a pass runs; and the pass's memory as the number of batches grows.
+
+- Throughput: the pass over the ``big`` workspace (every run due, batches of 500: lock, build each run's
+  document in PostgreSQL, gzip, upload the pack, read it back and check every checksum, delete the rows,
+  write the tombstones, commit) in runs per second, against the baseline's (``COPY (SELECT …) TO STDOUT``
+  of the same runs' rows from all six tables into a file, then one ``upload_fileobj`` of that file to the
+  same moto S3). Goal: at least 50%.
+- Latency: ``GET /api/v1/workspaces/{hot}/executions`` (another workspace's first page, over HTTP, one
+  keep-alive connection, one request at a time) p99 while the pass over ``small`` runs, against the same
+  without it. Goal: at most 20% higher. (The ``big`` pass then runs alone, so its throughput is its own.)
+- Memory: the pass in a process of its own, peak RSS growth over the ``small`` workspace (a tenth of the
+  runs, a tenth of the batches) and over ``big``. Goal: flat (at most 1.5x).
+
+Run with `./run bench archive`. BENCH_ARCHIVE_RUNS (100,000) sets the big workspace's runs, BENCH_SAMPLES
+(1,000) the list requests measured without the pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _archive_data import ROWS_PER_RUN, RUNS, World, load, prepare  # noqa: E402
+from _memory import memory_mb, reset_peak  # noqa: E402
+from history import Http, ms, serve  # noqa: E402
+
+from agentledger.platform.embedded import free_port  # noqa: E402
+from agentledger.platform.retention import archiver  # noqa: E402
+
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "1000"))
+GOAL_RATIO, GOAL_P99, GOAL_MEMORY = 0.5, 1.2, 1.5
+TABLES = {  # what the baseline copies: the same rows the pass archives
+    "executions": "SELECT * FROM executions WHERE workspace = $1",
+    "execution_steps": "SELECT s.* FROM execution_steps s JOIN executions e ON e.id = s.execution WHERE e.workspace = $1",
+    "execution_logs": "SELECT l.* FROM execution_logs l JOIN executions e ON e.id = l.execution WHERE e.workspace = $1",
+    "execution_items": "SELECT i.* FROM execution_items i JOIN executions e ON e.id = i.execution WHERE e.workspace = $1",
+    "execution_results": "SELECT * FROM execution_results WHERE workspace = $1",
+    "result_revisions": "SELECT v.* FROM result_revisions v JOIN execution_results r ON r.id = v.result "
+                        "WHERE r.workspace = $1",
+}
+
+
+async def baseline(world: World) -> dict[str, float]:
+    """COPY the big workspace's rows out to a file, then upload that file once."""
+    import asyncpg
+
+    from agentledger.platform import storage
+
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    with tempfile.TemporaryFile() as out:
+        started = time.monotonic()
+        for query in TABLES.values():
+            await conn.copy_from_query(query, world.big, output=out)
+        copied = time.monotonic() - started
+        size = out.tell()
+        out.seek(0)
+        started = time.monotonic()
+        await storage.put_stream(storage.workspace_key(world.big, "bench", "copy.tsv"), out, "text/tab-separated-values")
+        uploaded = time.monotonic() - started
+    await conn.close()
+    return {"copy": copied, "upload": uploaded, "bytes": size}
+
+
+async def passes(small: str, big: str, marker: str) -> list[dict[str, float]]:
+    """In the child: the pass over ``small`` (the parent reads the list meanwhile), then, once ``marker``
+    says the parent stopped, over ``big`` alone; each with its peak RSS growth."""
+    from agentledger.platform.clock import now
+    from agentledger.platform.database import start_pool
+    from agentledger.platform.retention import archiver
+    from agentledger.platform.retention.policy import defaults
+
+    await start_pool()
+    rest = memory_mb("VmRSS")
+    found = []
+    for name, workspace in (("small", small), ("big", big)):
+        if name == "big":
+            Path(marker).write_text("small done")
+            while Path(marker).read_text() != "go":
+                await asyncio.sleep(0.05)
+        report = archiver.Report()
+        reset_peak()
+        started = time.monotonic()
+        await archiver.archive_workspace(uuid.UUID(workspace), name, defaults(), now(), report)
+        found.append({"name": name, "seconds": time.monotonic() - started, "runs": report.archived.get(name, 0),
+                      "due": report.due[name], "bytes": report.bytes, "rss": memory_mb("VmHWM") - rest,
+                      "errors": report.errors})
+    return found
+
+
+async def list_latency(port: int, world: World, marker: Path | None) -> list[float]:
+    """List requests one after another: SAMPLES of them, or, with ``marker``, as many as fit until the
+    child's first pass is over."""
+    http = Http(port)
+    await http.open()
+    path = f"/api/v1/workspaces/{world.hot_slug}/executions?limit=20"
+    for _ in range(20):  # warm up: plans, caches, the pool
+        await http.get(path, world.admin_token)
+    times = []
+    while (marker is None and len(times) < SAMPLES) or (marker is not None and not marker.read_text()):
+        started = time.perf_counter_ns()
+        status, _ = await http.get(path, world.admin_token)
+        times.append(time.perf_counter_ns() - started)
+        assert status == 200, status
+    http.writer.close()
+    return times
+
+
+def main() -> int:
+    if "BENCH_ARCHIVE_CHILD" in os.environ:
+        small, big, marker = os.environ["BENCH_ARCHIVE_CHILD"].split()
+        print(json.dumps(asyncio.run(passes(small, big, marker))))
+        return 0
+    import asyncpg
+
+    world = asyncio.run(prepare())
+
+    async def do_load() -> dict[str, int]:
+        conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+        try:
+            return await load(conn, world)
+        finally:
+            await conn.close()
+
+    counts = asyncio.run(do_load())
+    print(f"loaded {counts['executions']:,} runs and {sum(counts.values()) - counts['executions']:,} child rows "
+          f"({ROWS_PER_RUN} rows a run) with INSERT … SELECT generate_series in {world.timings['load in all']:.0f} s")
+    base = asyncio.run(baseline(world))
+
+    port = free_port()
+    server = serve(port)
+    try:
+        quiet = asyncio.run(list_latency(port, world, None))
+        marker = Path(tempfile.mkdtemp()) / "phase"
+        marker.write_text("")
+        child = subprocess.Popen([sys.executable, __file__], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env={**os.environ, "BENCH_ARCHIVE_CHILD": f"{world.small} {world.big} {marker}"})
+        busy = asyncio.run(list_latency(port, world, marker))
+        marker.write_text("go")  # the big pass runs alone: its throughput is not shared with the list's load
+        out, err = child.communicate()
+    finally:
+        server.terminate()
+        server.wait(10)
+    if child.returncode:
+        raise RuntimeError(f"the pass failed:\n{err.decode()[-3000:]}")
+    small, big = json.loads(out.decode().strip().splitlines()[-1])
+    if big["errors"] or big["runs"] != RUNS:
+        raise RuntimeError(f"the pass archived {big['runs']} of {RUNS}: {big['errors']}")
+    report(base, small, big, quiet, busy)
+    return 0
+
+
+def report(base: dict[str, float], small: dict[str, Any], big: dict[str, Any], quiet: list[float],
+           busy: list[float]) -> None:
+    base_seconds = base["copy"] + base["upload"]
+    ours, raw = big["runs"] / big["seconds"], RUNS / base_seconds
+    print(f"baseline: COPY … TO of the {RUNS:,} runs' rows ({base['bytes'] / 1e6:,.0f} MB) {base['copy']:.1f} s + one "
+          f"upload of those bytes to S3 (moto) {base['upload']:.1f} s = {raw:,.0f} runs/s")
+    from agentledger.platform.config import get_settings
+
+    print(f"retention pass (RETENTION_CONCURRENCY={get_settings().retention_concurrency}): {big['runs']:,} runs in "
+          f"{big['seconds']:.1f} s, {-(-big['runs'] // archiver.BATCH)} batches, "
+          f"{big['bytes'] / 1e6:,.0f} MB of packs (gzip), each read back and checked = {ours:,.0f} runs/s")
+    ratio = ours / raw
+    print(f"throughput ours/baseline {ratio:.1%} (goal >= {GOAL_RATIO:.0%}: {'GOAL MET' if ratio >= GOAL_RATIO else 'goal missed'})")
+    q99, b99 = ms(quiet, 0.99), ms(busy, 0.99)
+    print(f"GET …/executions (another workspace's first page) p50/p99: {ms(quiet, 0.5):.2f}/{q99:.2f} ms alone "
+          f"({len(quiet)} requests), {ms(busy, 0.5):.2f}/{b99:.2f} ms while the pass runs ({len(busy)} requests): p99 "
+          f"{b99 / q99:.2f}x (goal <= {GOAL_P99}x: {'GOAL MET' if b99 / q99 <= GOAL_P99 else 'goal missed'})")
+    memory = big["rss"] / small["rss"] if small["rss"] > 0 else float("inf")
+    print(f"peak RSS growth of the pass: {small['rss']:.1f} MB over {small['runs']:,} runs ({-(-small['runs'] // archiver.BATCH)} "
+          f"batches), {big['rss']:.1f} MB over {big['runs']:,} ({-(-big['runs'] // archiver.BATCH)} batches): {memory:.2f}x "
+          f"(goal: flat, <= {GOAL_MEMORY}x: {'GOAL MET' if memory <= GOAL_MEMORY else 'goal missed'})", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
