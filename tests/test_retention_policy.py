@@ -89,6 +89,7 @@ async def test_the_run_page_and_the_list_show_an_archived_run_and_its_restore(cl
     assert re.search(rf'data-run="{run_id}"[\s\S]*?class="badge archived"[^>]*>archived \d{{4}}-\d\d-\d\d<', listing.text)
     page = await client.get(f"/w/acme/executions/{run_id}")
     assert "data-archived" in page.text and "Ask to restore" in page.text
+    assert "No steps yet." not in page.text and "Processing log" not in page.text  # in storage, not "none"
     assert 'action="/w/acme/executions/' + str(run_id) + '/cancel"' not in page.text
     asked = await client.post(f"/w/acme/executions/{run_id}/restore", data={"_csrf_token": csrf_from(page.text)})
     assert asked.status_code == 303
