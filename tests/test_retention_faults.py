@@ -161,3 +161,21 @@ async def test_archive_now_that_reads_back_different_is_a_409_an_alert_and_nothi
     assert refused.status_code == 409 and "nothing was deleted" in refused.json()["message"]
     assert await state(run_id) == (False, WHOLE)
     assert await alerts(client, team) == ["checksum_mismatch"]
+
+
+async def test_a_real_worker_restores_what_an_admin_asked_for(client, factory):
+    team, _, run_id = await old_run(factory)
+    await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+    process = start_worker()
+    try:
+        asked = await client.post(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)
+        assert asked.status_code == 202 and asked.json()["status"] == "approved"
+        for _ in range(300):
+            shown = (await client.get(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)).json()
+            if shown["status"] != "approved":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        kill_9(process)
+    assert shown["status"] == "done"
+    assert await state(run_id) == (False, WHOLE)
