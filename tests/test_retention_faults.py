@@ -179,3 +179,26 @@ async def test_a_real_worker_restores_what_an_admin_asked_for(client, factory):
         kill_9(process)
     assert shown["status"] == "done"
     assert await state(run_id) == (False, WHOLE)
+
+
+async def test_an_approved_restore_whose_job_never_finished_is_started_again_by_a_pass(client, factory):
+    team, workspace_id, run_id = await old_run(factory)
+    await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+    asked = (await client.post(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)).json()
+    assert (await passes.run_pass()).restores_restarted == 0  # its job has had no time yet
+    from agentledger.platform.broker import broker
+
+    broker.flush("default")  # its job is lost (say storage stayed down past its retries)
+    later = await passes.run_pass(moment=now() + timedelta(hours=2))
+    assert later.restores_restarted == 1
+    process = start_worker()
+    try:
+        for _ in range(300):
+            shown = (await client.get(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)).json()
+            if shown["status"] == "done":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        kill_9(process)
+    assert shown["id"] == asked["id"] and shown["status"] == "done"
+    assert await state(run_id) == (False, WHOLE)

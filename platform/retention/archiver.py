@@ -53,6 +53,7 @@ class Report:
     bytes: int = 0
     files_removed: dict[str, int] = field(default_factory=dict)
     packs_swept: int = 0  # packs no tombstone pointed at any more
+    restores_restarted: int = 0  # approved restores whose job had not finished an hour on
     errors: dict[str, str] = field(default_factory=dict)
 
     def lines(self, dry_run: bool) -> list[str]:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from agentledger.platform import storage
 from agentledger.platform.clock import now
-from agentledger.platform.retention import archiver, expiry, repository
+from agentledger.platform.retention import archiver, expiry, repository, restore
 from agentledger.platform.retention import policy as policies
 from agentledger.platform.retention.archiver import Report
 
@@ -22,6 +22,8 @@ async def run_pass(workspace_id: UUID | None = None, *, dry_run: bool = False, m
                    budget_seconds: float | None = BUDGET_SECONDS) -> Report:
     moment = moment or now()
     report = Report()
+    if not dry_run and workspace_id is None:
+        report.restores_restarted = await restore.restart_stuck(moment)
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     after = UUID(int=0)
     while True:

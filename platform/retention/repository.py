@@ -3,6 +3,7 @@ writes of the runs themselves is in ``executions.archive_repository``.)"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,14 @@ async def requests(workspace_id: UUID, user_id: UUID | None, limit: int = 100) -
 async def decide_request(workspace_id: UUID, request_id: UUID, status: str, user_id: UUID) -> None:
     await fetch(f"UPDATE restore_requests SET status = {{}}, decided_by = {{}}, decided_at = now() WHERE id = {{}} "
                 f"AND {workspace_sql()}", status, user_id, request_id, workspace_id)
+
+
+async def stuck_requests(decided_before: datetime) -> list[UUID]:
+    """Approved requests still unfinished that were approved before ``decided_before`` (every workspace:
+    the pass that restarts them is the system's, not a caller's)."""
+    rows = await fetch("SELECT id FROM restore_requests WHERE status = 'approved' AND decided_at < {} "
+                       "ORDER BY decided_at LIMIT 1000", decided_before)
+    return [row["id"] for row in rows]
 
 
 async def finish_request(request_id: UUID, status: str, error: str | None = None) -> None:

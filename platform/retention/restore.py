@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -101,12 +102,13 @@ def _document(tomb: dict[str, Any], data: bytes) -> tuple[str, dict[str, set[str
         parsed = msgspec.json.decode(text)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, msgspec.DecodeError):
         raise Unrestorable("the archived copy of this run cannot be read; it was left as it is") from None
-    if parsed.get("format") != runs.FORMAT or parsed.get("version") != runs.VERSION:
+    if not isinstance(parsed, dict) or parsed.get("format") != runs.FORMAT or parsed.get("version") != runs.VERSION:
         raise Unrestorable(f"the archived copy of this run is in a format this version cannot read "
                            f"({parsed.get('format')} {parsed.get('version')})")
-    if str(parsed["execution"].get("id")) != str(tomb["id"]):
-        raise Unrestorable("the archived copy found is another run's; the run was left as it is")
-    keys = {"execution": set(parsed["execution"])}
+    execution = parsed.get("execution") if isinstance(parsed, dict) else None
+    if not isinstance(execution, dict) or str(execution.get("id")) != str(tomb["id"]):
+        raise Unrestorable("the archived copy found is not this run's; the run was left as it is")
+    keys = {"execution": set(execution)}
     for part in runs.PARTS:
         rows = parsed.get(part) or []
         keys[part] = set(rows[0]) if rows else set()
@@ -141,6 +143,18 @@ async def run(request_id: UUID) -> str:
                            target=str(execution_id))
         await _tell(found, None)
     return "done"
+
+
+STUCK = timedelta(hours=1)
+
+
+async def restart_stuck(moment: datetime) -> int:
+    """Approved requests whose job has not finished an hour on (storage was down past the job's retries,
+    or its message was lost) get their job again; a retention pass calls this. Answers how many."""
+    stuck = await repository.stuck_requests(moment - STUCK)
+    for request_id in stuck:
+        _start(request_id)
+    return len(stuck)
 
 
 async def _fail(found: dict[str, Any], reason: str) -> str:
