@@ -30,8 +30,8 @@ from agentledger.platform.database import atomic, fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import archive_repository as runs
 from agentledger.platform.executions import states
+from agentledger.platform.retention import packs, repository
 from agentledger.platform.retention import policy as policies
-from agentledger.platform.retention import repository
 from agentledger.platform.retention.packs import Pack
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int
     documents = await runs.documents(workspace_id, ids)
     pack = Pack()
     try:
-        members = await asyncio.to_thread(pack.add, [row["document"] for row in documents])
+        members = await asyncio.get_running_loop().run_in_executor(
+            packs.COMPRESSOR, pack.add, [row["document"] for row in documents])
         entries = [{"id": row["id"], "offset": m.offset, "size": m.size, "sha256": m.sha256, "files": row["files"]}
                    for row, m in zip(documents, members, strict=True)]
         key = pack_key(workspace_id, now())
