@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_region: str = "us-east-1"
+    s3_timeout_seconds: float = Field(default=30, gt=0, description=(
+        "how long one storage request may wait for an answer (three tries); a slow store fails the batch, "
+        "which deletes nothing and is tried again by the next pass"))
 
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = Field(default=None, description=(

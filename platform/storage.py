@@ -32,7 +32,7 @@ def _client() -> Any:
         "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key,
         config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"},
-                      connect_timeout=5, read_timeout=30),
+                      connect_timeout=min(5, settings.s3_timeout_seconds), read_timeout=settings.s3_timeout_seconds),
     )
 
 

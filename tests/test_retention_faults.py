@@ -202,3 +202,28 @@ async def test_an_approved_restore_whose_job_never_finished_is_started_again_by_
         kill_9(process)
     assert shown["id"] == asked["id"] and shown["status"] == "done"
     assert await state(run_id) == (False, WHOLE)
+
+
+async def test_storage_that_answers_too_slowly_deletes_nothing(client, factory, override_settings):
+    import socket
+    import threading
+
+    team, workspace_id, run_id = await old_run(factory)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, then never says a word
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: [held.append(silent.accept()[0]) for _ in range(20)], daemon=True).start()
+    real = os.environ["S3_ENDPOINT_URL"]
+    override_settings(S3_ENDPOINT_URL=f"http://127.0.0.1:{silent.getsockname()[1]}", S3_TIMEOUT_SECONDS="0.3")
+    storage._client.cache_clear()
+    try:
+        report = await passes.run_pass(workspace_id)
+    finally:
+        os.environ.pop("S3_TIMEOUT_SECONDS", None)
+        override_settings(S3_ENDPOINT_URL=real)  # and the settings read afresh
+        storage._client.cache_clear()
+        silent.close()
+        for conn in held:
+            conn.close()
+    assert report.archived == {} and "cannot be reached" in report.errors["acme"]
+    assert await state(run_id) == (False, WHOLE)
+    assert await alerts(client, team) == ["storage_unavailable"]
