@@ -162,3 +162,20 @@ async def test_files_younger_than_their_retention_stay(client, factory, days):
     await finished_at(run_id, days)
     assert (await passes.run_pass(workspace_id)).files_removed == {"acme": 0}
     assert (await client.get(f"{API}/executions/{run_id}", headers=team.member.bearer)).json()["files_removed_at"] is None
+
+
+async def test_admins_see_what_a_pass_could_not_do_and_dismiss_it(client, factory):
+    from agentledger.platform.retention import repository
+
+    team, workspace_id, _ = await finished_run(factory)
+    async with atomic():
+        await repository.add_alert(workspace_id, "checksum_mismatch", "the archive p.jsonl.gz read back different", 2)
+        await repository.add_alert(workspace_id, "checksum_mismatch", "the same again", 2)  # one a day per kind
+    await sign_in(client, team.admin.email, team.admin.password)
+    page = await client.get("/w/acme/settings/retention")
+    assert page.text.count('data-retention-alert="checksum_mismatch"') == 1
+    assert "An archive did not read back as written." in page.text and "read back different" in page.text
+    action = re.search(r'action="(/w/acme/settings/retention/alerts/[^"]+/dismiss)"', page.text).group(1)
+    gone = await client.post(action, data={"_csrf_token": csrf_from(page.text)})
+    assert gone.status_code == 303
+    assert "data-retention-alert" not in (await client.get("/w/acme/settings/retention")).text
