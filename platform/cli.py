@@ -17,12 +17,16 @@ import click
 from agentledger.platform.config import load_settings_or_exit
 
 
-def _run(make: Callable[[], Awaitable[Any]]) -> Any:
-    """Run one admin coroutine in a transaction, printing AppErrors as one line."""
+def _run(make: Callable[[], Awaitable[Any]], *, one_transaction: bool = True) -> Any:
+    """Run one admin coroutine, in a transaction unless it commits its own steps (a retention pass: each
+    batch is its own transaction, and batches side by side need connections of their own), printing
+    AppErrors as one line."""
     from agentledger.platform.database import atomic
     from agentledger.platform.errors import AppError
 
     async def wrapped() -> Any:
+        if not one_transaction:
+            return await make()
         async with atomic():
             return await make()
 
@@ -188,15 +192,23 @@ def retention_run(slug: str | None, dry_run: bool) -> None:
     from agentledger.platform.retention import passes
 
     async def go() -> Any:
-        workspace_id = await lookup_workspace(slug) if slug else None
-        return await passes.run_pass(workspace_id, dry_run=dry_run, budget_seconds=None)
+        from agentledger.platform.database import close_pool, start_pool
 
-    report = _run(go)
+        await start_pool()  # batches side by side, each a transaction on a connection of its own
+        try:
+            workspace_id = await lookup_workspace(slug) if slug else None
+            return await passes.run_pass(workspace_id, dry_run=dry_run, budget_seconds=None)
+        finally:
+            await close_pool()
+
+    report = _run(go, one_transaction=False)
     for line in report.lines(dry_run):
         click.echo(line)
     if not dry_run:
         click.echo(f"{sum(report.archived.values())} runs archived ({report.bytes:,} bytes of archives); "
                    f"{report.packs_swept} packs nothing pointed at deleted")
+        if report.yielded:
+            click.echo(f"{report.yielded} batches ran one at a time on one CPU: the web tier was serving")
     if report.errors:
         sys.exit(1)
 

@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     grant_cache_seconds: float = Field(default=30, ge=0, description="API-token grant cache; 0 turns it off")
 
     export_link_days: int = Field(default=30, gt=0, description="how long generated PDFs are kept and served")
-    retention_concurrency: int = Field(default=1, ge=1, le=8, description=(
-        "archive batches a retention pass runs at once; 2 archives about 1.6x faster and costs the web tier's "
-        "tail latency on a small machine (bench/archive.py)"))
+    retention_concurrency: int = Field(default=2, ge=1, le=8, description=(
+        "archive batches a retention pass runs at once while the web tier is idle; while it serves, one at a "
+        "time on one CPU (bench/archive.py)"))
     schedule_poll_seconds: float = Field(default=20, gt=0, description="how often due schedules are started")
     connector_timeout_seconds: float = Field(default=10, gt=0, description="how long a site may take to apply")
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible API for content-writer")

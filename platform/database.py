@@ -105,6 +105,10 @@ def _numbered_placeholders(sql: str) -> str:
 
 _relaxed_pool: Any = None
 _relaxed_lock: asyncio.Lock | None = None
+WEB = "agentledger-web"
+"""The web tier's sessions carry this ``application_name``: background work (a retention pass) looks for
+them in ``pg_stat_activity`` to learn whether people are being served right now."""
+_application = "agentledger"
 
 
 def in_transaction() -> bool:
@@ -122,8 +126,8 @@ async def _relaxed() -> Any:
             import asyncpg
 
             _relaxed_pool = await asyncpg.create_pool(
-                db().config["dsn"], min_size=1, max_size=4, server_settings={"synchronous_commit": "off"},
-                reset=_keep_session)
+                db().config["dsn"], min_size=1, max_size=4, reset=_keep_session,
+                server_settings={"synchronous_commit": "off", "application_name": _application})
     return _relaxed_pool
 
 
@@ -166,9 +170,13 @@ async def _keep_session(connection: Any) -> None:
     sets session state on pooled connections: no SET, LISTEN or session advisory locks."""
 
 
-async def start_pool(max_size: int = 10) -> None:
+async def start_pool(max_size: int = 10, application: str = "agentledger") -> None:
+    """The process's pool; ``application`` names its sessions (``WEB`` for the web tier)."""
+    global _application
     if getattr(db(), "pool", None) is None:
-        await db().start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+        _application = application
+        await db().start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session,
+                                         server_settings={"application_name": application})
 
 
 async def close_pool() -> None:

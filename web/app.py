@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from agentledger.platform import grant_cache, logs
 from agentledger.platform.config import Settings, get_settings
-from agentledger.platform.database import close_pool, start_pool
+from agentledger.platform.database import WEB, close_pool, start_pool
 from agentledger.platform.redis import close_redis
 from agentledger.web import auth, contract, errors
 from agentledger.web.api import (
@@ -106,7 +106,7 @@ def create_app() -> Litestar:
     background: set[asyncio.Task[None]] = set()
 
     async def on_startup() -> None:
-        await start_pool()
+        await start_pool(application=WEB)
         background.add(asyncio.create_task(grant_cache.listen(stop_listening)))
         # The app's own objects (routes, templates, schemas) live as long as the process: move them out of
         # the collector's sight, so a full collection scans only what requests left behind (a full scan of

@@ -58,20 +58,24 @@ def _agg(table: str, order: str, belongs: str) -> str:
 
 # ``row_to_json`` (text, columns in table order) rather than ``to_jsonb`` (binary, keys re-sorted): the same
 # values for ``jsonb_populate_record`` to read back, at a third less of the database's time; the document
-# leaves as bytes (``convert_to``), so it is never decoded and encoded again on its way to gzip.
+# leaves as bytes (``convert_to``), so it is never decoded and encoded again on its way to gzip. A batch's
+# runs mostly share a version: its row (with the code) is made JSON once per batch, not once per run, and
+# a run's files are read once for both their index and their count.
 DOCUMENT_SQL = (
-    f"SELECT e.id, (SELECT count(*) FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact' "
-    "AND e.files_removed_at IS NULL) AS files, "
+    "SELECT e.id, CASE WHEN e.files_removed_at IS NULL THEN f.n ELSE 0 END AS files, "
     f"convert_to(json_build_object('format', '{FORMAT}', 'version', {VERSION}, 'archived_at', now(), "
-    "'execution', row_to_json(e), "
-    "'agent_version', (SELECT row_to_json(v) FROM agent_versions v WHERE v.id = e.agent_version), "
+    "'execution', row_to_json(e), 'agent_version', v.doc, "
     + ", ".join(f"'{key}', {_agg(table._meta.tablename, order, belongs)}" for key, (table, order, belongs) in PARTS.items())
     + ", " + ", ".join(f"'{key}', {_agg(table, order, 'x.execution = e.id')}" for key, (table, order) in KEPT.items())
-    + ", 'files', coalesce((SELECT json_agg(json_build_object('result', r.id, 'name', r.title, 'key', r.body->>'key', "
-    "'content_type', r.body->>'content_type', 'size', r.body->'size', 'removed_at', e.files_removed_at) ORDER BY r.seq) "
-    "FROM execution_results r WHERE r.execution = e.id AND r.kind = 'artifact'), '[]'::json))::text || E'\\n', "
-    "'UTF8') AS document "
-    f"FROM executions e WHERE e.id = ANY({{}}::uuid[]) AND {workspace_sql('e')}"  # unsorted: no sort of big text
+    + ", 'files', f.list)::text || E'\\n', 'UTF8') AS document "
+    "FROM executions e "
+    "LEFT JOIN (SELECT v.id, row_to_json(v) AS doc FROM agent_versions v WHERE v.id IN "
+    "(SELECT x.agent_version FROM executions x WHERE x.id = ANY({}::uuid[]))) v ON v.id = e.agent_version "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(json_agg(json_build_object('result', r.id, 'name', r.title, "
+    "'key', r.body->>'key', 'content_type', r.body->>'content_type', 'size', r.body->'size', 'removed_at', "
+    "e.files_removed_at) ORDER BY r.seq), '[]'::json) AS list FROM execution_results r WHERE r.execution = e.id "
+    "AND r.kind = 'artifact') f "
+    f"WHERE e.id = ANY({{}}::uuid[]) AND {workspace_sql('e')}"  # unsorted: no sort of big text
 )
 
 
@@ -122,15 +126,15 @@ async def lock_one(workspace_id: UUID, execution_id: UUID, push_window: timedelt
 async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]:
     """Each run's archive document (UTF-8 JSON and a newline, as bytes), and how many of its files are still
     in storage."""
-    return await fetch(DOCUMENT_SQL, ids, workspace_id)
+    return await fetch(DOCUMENT_SQL, ids, ids, workspace_id)
 
 
 async def tombstone(workspace_id: UUID, entries: list[dict[str, Any]]) -> int:
     """Swap each run's record for its tombstone (``entries``: id, key, offset, size, sha256, files).
     Answers how many runs became tombstones (a run archived meanwhile is not counted twice)."""
     ids = [entry["id"] for entry in entries]
-    await fetch("DELETE FROM result_revisions WHERE result IN (SELECT id FROM execution_results WHERE "
-                f"execution = ANY({{}}::uuid[]) AND {workspace_sql()})", ids, workspace_id)
+    # a result's revisions go with it (ON DELETE CASCADE): its foreign key's trigger runs for every deleted
+    # result either way, and finding the revisions then costs less than a statement of their own before
     for table in ("execution_results", "execution_reviews"):
         await fetch(f"DELETE FROM {table} WHERE execution = ANY({{}}::uuid[]) AND {workspace_sql()}", ids, workspace_id)
     for table in ("execution_steps", "execution_logs", "execution_items"):  # no workspace column: by the run's id

@@ -15,6 +15,7 @@ locks only on runs old enough to archive; ``idle_in_transaction_session_timeout`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -30,13 +31,14 @@ from agentledger.platform.database import atomic, fetch
 from agentledger.platform.errors import Conflict, NotFound
 from agentledger.platform.executions import archive_repository as runs
 from agentledger.platform.executions import states
-from agentledger.platform.retention import packs, repository
+from agentledger.platform.retention import confinement, packs, repository
 from agentledger.platform.retention import policy as policies
 from agentledger.platform.retention.packs import Pack
 
 log = logging.getLogger(__name__)
 BATCH = 500
 PUSH_WINDOW = timedelta(minutes=2)  # results.service.IN_FLIGHT: a push older was lost
+SERVING_WINDOW = 1.0  # seconds: a web session that ran a statement this recently means people are being served
 MEDIA_TYPE = "application/gzip"
 
 
@@ -54,6 +56,7 @@ class Report:
     files_removed: dict[str, int] = field(default_factory=dict)
     packs_swept: int = 0  # packs no tombstone pointed at any more
     restores_restarted: int = 0  # approved restores whose job had not finished an hour on
+    yielded: int = 0  # batches run one at a time on one CPU because the web tier was serving (``confinement``)
     errors: dict[str, str] = field(default_factory=dict)
 
     def lines(self, dry_run: bool) -> list[str]:
@@ -78,6 +81,12 @@ def pack_key(workspace_id: UUID, moment: datetime) -> str:
 async def _limit_idle() -> None:
     """A worker that hangs mid-batch (not one that dies: its connection closes) gives its locks back."""
     await fetch("SET LOCAL idle_in_transaction_session_timeout = '120s'")
+
+
+async def _local_server() -> int | None:
+    """The open transaction's server process, when it runs on this machine (see ``confinement``)."""
+    row = (await fetch("SELECT pg_backend_pid() AS pid, inet_server_addr() IS NULL AS unix_socket"))[0]
+    return row["pid"] if confinement.local_server(row["pid"], row["unix_socket"]) else None
 
 
 async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int]:
@@ -116,16 +125,18 @@ class Walk:
 
 
 async def archive_batch(workspace_id: UUID, policy: policies.Policy, moment: datetime, walk: Walk,
-                        limit: int | None = None) -> tuple[int, int]:
-    """One batch of a workspace's due runs, in one transaction (see the module's docstring)."""
+                        limit: int | None = None, *, one_cpu: bool = False) -> tuple[int, int]:
+    """One batch of a workspace's due runs, in one transaction (see the module's docstring); with
+    ``one_cpu``, held to one CPU (``confinement``)."""
     async with atomic():
         await _limit_idle()
-        due = await runs.lock_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW,
-                                  (walk.finished_at, walk.id), limit or BATCH)
-        if not due:
-            return 0, 0
-        walk.finished_at, walk.id = due[-1]["finished_at"], due[-1]["id"]  # the next batch starts here
-        return await _archive_locked(workspace_id, [row["id"] for row in due])
+        with confinement.one_cpu(await _local_server()) if one_cpu else contextlib.nullcontext():
+            due = await runs.lock_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW,
+                                      (walk.finished_at, walk.id), limit or BATCH)
+            if not due:
+                return 0, 0
+            walk.finished_at, walk.id = due[-1]["finished_at"], due[-1]["id"]  # the next batch starts here
+            return await _archive_locked(workspace_id, [row["id"] for row in due])
 
 
 async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
@@ -145,18 +156,28 @@ async def _failed(workspace_id: UUID, error: Exception, runs_count: int) -> str:
 
 async def archive_workspace(workspace_id: UUID, slug: str, policy: policies.Policy, moment: datetime,
                             report: Report, *, dry_run: bool = False, deadline: float | None = None) -> None:
-    """Every due run of one workspace, batch after batch, ``RETENTION_CONCURRENCY`` at a time (each committed: a
-    pass cut short at ``deadline``, a ``time.monotonic()`` value, resumes with the next). The first
-    failure stops the workspace's pass and is reported once."""
+    """Every due run of one workspace, batch after batch, each committed (a pass cut short at ``deadline``,
+    a ``time.monotonic()`` value, resumes with the next). While nobody is being served, batches run
+    ``RETENTION_CONCURRENCY`` at a time on every CPU; while the web tier is serving, one at a time on one
+    CPU (``confinement``), so requests keep their latency and the pass still goes on. The first failure
+    stops the workspace's pass and is reported once."""
     report.due[slug] = await runs.count_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW)
     if dry_run or not report.due[slug]:
         return
-    stop, walk = asyncio.Event(), Walk()
+    stop, walk, one_at_a_time = asyncio.Event(), Walk(), asyncio.Lock()
+
+    async def batch() -> tuple[int, int]:
+        if not await repository.web_serving(SERVING_WINDOW):
+            return await archive_batch(workspace_id, policy, moment, walk)
+        async with one_at_a_time:
+            done = await archive_batch(workspace_id, policy, moment, walk, one_cpu=True)
+        report.yielded += int(done[0] > 0)
+        return done
 
     async def worker() -> None:
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             try:
-                archived, size = await archive_batch(workspace_id, policy, moment, walk)
+                archived, size = await batch()
             except (storage.StorageUnavailable, ChecksumMismatch, NotFound) as error:
                 if not stop.is_set():
                     stop.set()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from agentledger.platform.database import fetch
+from agentledger.platform.database import WEB, fetch
 from agentledger.platform.scoping import workspace_sql
 
 POLICY_FIELDS = ("completed_days", "failed_days", "files_days", "downloads_days", "restore_grace_days", "auto_approve")
@@ -128,3 +128,14 @@ async def dismiss_alert(workspace_id: UUID, alert_id: UUID) -> bool:
     rows = await fetch(f"UPDATE retention_alerts SET dismissed_at = now() WHERE id = {{}} AND {workspace_sql()} "
                        "AND dismissed_at IS NULL RETURNING id", alert_id, workspace_id)
     return bool(rows)
+
+
+async def web_serving(within_seconds: float) -> bool:
+    """Whether a web-tier session (``database.WEB``) is running a statement or finished one in the last
+    ``within_seconds``: people are being served right now. Read from ``pg_stat_activity`` (shared memory,
+    no lag); a role sees its own sessions there, and the web and the workers share one."""
+    rows = await fetch(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = {} "
+        "AND pid <> pg_backend_pid() AND (state IS DISTINCT FROM 'idle' "
+        "OR state_change > clock_timestamp() - make_interval(secs => {}))) AS serving", WEB, within_seconds)
+    return rows[0]["serving"]

@@ -1,0 +1,88 @@
+"""One CPU for archiving while people are being served.
+
+A pass is CPU work (PostgreSQL building documents, compression, checksums). On a small machine that also
+runs the web tier, a pass on every CPU costs requests their tail latency, and lowering its priority does
+not give it back: measured on 2 CPUs (bench/archive.py), even a busy loop under ``SCHED_IDLE`` tripled
+the run list's p99, while the same loop held to one CPU left it as it was. So while the web tier is
+serving (``repository.web_serving``), a batch runs held to one CPU: this process's threads, and the
+database session's server process when PostgreSQL runs on this machine (a Unix socket, a ``postgres``
+process this user may change). The other CPUs stay free for requests. Outside Linux, on one CPU, or
+without the rights, it does nothing. In a worker, "this process's threads" are all of them: other jobs
+share the one CPU for as long as the batch takes (a few hundred milliseconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+_holding = False  # one hold at a time per process: a second one inside would take the held mask for "all"
+
+
+def _cpus() -> set[int]:
+    return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+
+
+def _threads() -> list[int]:
+    """This process's threads (a pin of pid 0 moves only the calling thread)."""
+    with contextlib.suppress(OSError):
+        return [int(name) for name in os.listdir("/proc/self/task")]
+    return []
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    with contextlib.suppress(OSError):  # a thread that ended meanwhile
+        os.sched_setaffinity(pid, cpus)
+
+
+def local_server(pid: int, unix_socket: bool) -> bool:
+    """Whether ``pid`` is the database session's own server process on this machine: the session came in
+    over a Unix socket (so the same host), and the process is PostgreSQL's."""
+    if not unix_socket:
+        return False
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:
+        return False
+
+
+def pass_cpu() -> set[int]:
+    """The CPU a held pass keeps to: the last one this process may use."""
+    cpus = _cpus()
+    return {max(cpus)} if cpus else set()
+
+
+@contextlib.contextmanager
+def one_cpu(server_pid: int | None = None) -> Iterator[bool]:
+    """Hold this process's threads (and ``server_pid``, a local PostgreSQL backend) to one CPU until the
+    block ends, then give every thread (those started meanwhile too) and the server back what they had.
+    Yields whether it held anything."""
+    global _holding
+    cpus = _cpus()
+    if len(cpus) < 2 or _holding:
+        yield _holding
+        return
+    _holding = True
+    one = pass_cpu()
+    server_cpus: set[int] | None = None
+    if server_pid is not None:
+        try:
+            server_cpus = set(os.sched_getaffinity(server_pid))
+            os.sched_setaffinity(server_pid, one)
+        except OSError as error:  # not ours to change: the threads are still held
+            log.debug("retention: cannot hold the database session to one CPU: %s", error)
+            server_cpus = None
+    for thread in _threads():
+        _pin(thread, one)
+    try:
+        yield True
+    finally:
+        for thread in _threads():
+            _pin(thread, cpus)
+        if server_cpus is not None:
+            _pin(server_pid, server_cpus)  # type: ignore[arg-type]
+        _holding = False

@@ -1,0 +1,142 @@
+"""Archiving gives way to people being served: while the web tier (a real uvicorn, whose sessions carry
+``database.WEB``) is answering requests, a pass runs one batch at a time held to one CPU, its own threads
+and its local PostgreSQL session both; once the web tier is quiet, it runs side by side on every CPU."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import threading
+
+import httpx
+import pytest
+
+from agentledger.platform.database import WEB, atomic, fetch
+from agentledger.platform.executions import archive_repository
+from agentledger.platform.retention import archiver, confinement, passes, repository
+from tests.support import agents  # noqa: F401 - registers the test agents
+from tests.support.processes import web_server
+from tests.test_exports import finished_run
+from tests.test_retention import finished_run_again
+
+several_cpus = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="holding to one CPU needs two")
+
+
+def affinity(pid: int) -> set[int]:
+    return set(os.sched_getaffinity(pid))
+
+
+async def test_a_real_web_server_is_seen_serving_then_quiet():
+    assert not await repository.web_serving(5.0)  # the tests' own sessions are not the web tier's
+    with web_server() as base:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{base}/readyz")).status_code == 200  # a statement on a web session
+        assert await repository.web_serving(5.0)
+        await asyncio.sleep(0.6)
+        assert not await repository.web_serving(0.5)  # nothing asked of it for half a second
+
+
+@several_cpus
+def test_one_cpu_holds_every_thread_and_the_server_then_gives_back_what_they_had():
+    every = affinity(0)
+    server = subprocess.Popen(["sleep", "30"])  # stands in for a PostgreSQL backend
+    seen: dict[str, set[int]] = {}
+    started = threading.Event()
+    stop = threading.Event()
+
+    def before() -> None:  # a thread that was running before the hold
+        started.set()
+        stop.wait(10)
+        seen["before, after"] = affinity(threading.get_native_id())
+
+    old = threading.Thread(target=before)
+    old.start()
+    started.wait(5)
+    try:
+        with confinement.one_cpu(server.pid) as held:
+            assert held
+            one = confinement.pass_cpu()
+            assert affinity(0) == one and affinity(server.pid) == one and len(one) == 1
+            assert affinity(old.native_id) == one
+            new = threading.Thread(target=lambda: seen.setdefault("started inside", affinity(threading.get_native_id())))
+            new.start()
+            new.join()
+        assert seen["started inside"] == one
+        assert affinity(0) == every and affinity(server.pid) == every
+    finally:
+        stop.set()
+        old.join()
+        server.kill()
+        server.wait()
+    assert seen["before, after"] == every
+
+
+async def old_runs(factory, count: int):
+    team, workspace_id, first = await finished_run(factory)
+    others = [await finished_run_again(team) for _ in range(count - 1)]
+    async with atomic():
+        await fetch("UPDATE executions SET finished_at = now() - interval '400 days'")
+    return workspace_id, [first, *others]
+
+
+def watch_batches(monkeypatch) -> list[dict]:
+    """What each batch saw while it built its documents: this thread's CPUs and its session's."""
+    seen: list[dict] = []
+    real = archive_repository.documents
+
+    async def documents(workspace_id, ids):
+        pid = (await fetch("SELECT pg_backend_pid() AS pid"))[0]["pid"]  # the batch's transaction
+        seen.append({"thread": affinity(0), "server": affinity(pid), "pid": pid})
+        return await real(workspace_id, ids)
+
+    monkeypatch.setattr(archive_repository, "documents", documents)
+    return seen
+
+
+@several_cpus
+async def test_while_the_web_tier_serves_a_pass_runs_one_batch_at_a_time_on_one_cpu(factory, monkeypatch,
+                                                                                    override_settings):
+    workspace_id, runs = await old_runs(factory, 5)
+    override_settings(RETENTION_CONCURRENCY="2")
+    monkeypatch.setattr(archiver, "BATCH", 2)  # three batches
+    seen = watch_batches(monkeypatch)
+    every = affinity(0)
+    import asyncpg
+
+    from agentledger.platform.database import db
+
+    web = await asyncpg.connect(db().config["dsn"], server_settings={"application_name": WEB})
+    stop = asyncio.Event()
+
+    async def serve() -> None:  # a web session answering a request every 50 ms
+        while not stop.is_set():
+            await web.fetchval("SELECT 1")
+            await asyncio.sleep(0.05)
+
+    serving = asyncio.create_task(serve())
+    try:
+        report = await passes.run_pass(workspace_id)
+    finally:
+        stop.set()
+        await serving
+        await web.close()
+    assert report.archived == {"acme": 5} and not report.errors
+    assert report.yielded == 3
+    one = confinement.pass_cpu()
+    assert [s["thread"] for s in seen] == [one] * 3
+    assert [s["server"] for s in seen] == [one] * 3  # the session's PostgreSQL process too (a local socket)
+    assert affinity(0) == every and all(affinity(s["pid"]) == every for s in seen if s["pid"])  # given back
+    archived = await fetch("SELECT count(*) AS n FROM executions WHERE archived_at IS NOT NULL")
+    assert archived[0]["n"] == 5
+
+
+async def test_with_nobody_served_a_pass_uses_every_cpu(factory, monkeypatch, override_settings):
+    workspace_id, runs = await old_runs(factory, 3)
+    override_settings(RETENTION_CONCURRENCY="2")
+    monkeypatch.setattr(archiver, "BATCH", 2)
+    seen = watch_batches(monkeypatch)
+    every = affinity(0)
+    report = await passes.run_pass(workspace_id)
+    assert report.archived == {"acme": 3} and report.yielded == 0
+    assert [s["thread"] for s in seen] == [every] * 2
