@@ -41,6 +41,7 @@ async def test_a_real_web_server_is_seen_serving_then_quiet():
 def test_one_cpu_holds_every_thread_and_the_server_then_gives_back_what_they_had():
     every = affinity(0)
     server = subprocess.Popen(["sleep", "30"])  # stands in for a PostgreSQL backend
+    os.sched_setaffinity(server.pid, {min(every)})  # its own CPUs, not the threads': those are what it gets back
     seen: dict[str, set[int]] = {}
     started = threading.Event()
     stop = threading.Event()
@@ -63,13 +64,40 @@ def test_one_cpu_holds_every_thread_and_the_server_then_gives_back_what_they_had
             new.start()
             new.join()
         assert seen["started inside"] == one
-        assert affinity(0) == every and affinity(server.pid) == every
+        assert affinity(0) == every and affinity(server.pid) == {min(every)}
     finally:
         stop.set()
         old.join()
         server.kill()
         server.wait()
     assert seen["before, after"] == every
+
+
+@several_cpus
+def test_holds_that_overlap_give_the_threads_back_only_when_the_last_ends():
+    every = affinity(0)
+    servers = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    try:
+        first = confinement.one_cpu(servers[0].pid)
+        assert first.__enter__()
+        with confinement.one_cpu(servers[1].pid) as held:
+            assert held and affinity(servers[1].pid) == confinement.pass_cpu()  # the second holds its own
+            first.__exit__(None, None, None)
+            assert affinity(0) == confinement.pass_cpu()  # still held: the second has not ended
+            assert affinity(servers[0].pid) == every
+        assert affinity(0) == every and affinity(servers[1].pid) == every
+        with pytest.raises(RuntimeError), confinement.one_cpu():
+            raise RuntimeError("a batch that fails")
+        assert affinity(0) == every
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait()
+
+
+def test_only_this_databases_own_local_session_is_taken_for_the_server():
+    assert not confinement.local_server(os.getpid(), True, "postgres", "db")  # not a PostgreSQL backend
+    assert not confinement.local_server(os.getpid(), False, "postgres", "db")  # over TCP: maybe elsewhere
 
 
 async def old_runs(factory, count: int):

@@ -85,8 +85,10 @@ async def _limit_idle() -> None:
 
 async def _local_server() -> int | None:
     """The open transaction's server process, when it runs on this machine (see ``confinement``)."""
-    row = (await fetch("SELECT pg_backend_pid() AS pid, inet_server_addr() IS NULL AS unix_socket"))[0]
-    return row["pid"] if confinement.local_server(row["pid"], row["unix_socket"]) else None
+    row = (await fetch("SELECT pg_backend_pid() AS pid, inet_server_addr() IS NULL AS unix_socket, "
+                       "current_user AS user, current_database() AS database"))[0]
+    local = confinement.local_server(row["pid"], row["unix_socket"], row["user"], row["database"])
+    return row["pid"] if local else None
 
 
 async def _archive_locked(workspace_id: UUID, ids: list[UUID]) -> tuple[int, int]:
@@ -158,8 +160,9 @@ async def archive_workspace(workspace_id: UUID, slug: str, policy: policies.Poli
                             report: Report, *, dry_run: bool = False, deadline: float | None = None) -> None:
     """Every due run of one workspace, batch after batch, each committed (a pass cut short at ``deadline``,
     a ``time.monotonic()`` value, resumes with the next). While nobody is being served, batches run
-    ``RETENTION_CONCURRENCY`` at a time on every CPU; while the web tier is serving, one at a time on one
-    CPU (``confinement``), so requests keep their latency and the pass still goes on. The first failure
+    ``RETENTION_CONCURRENCY`` at a time on every CPU; while the web tier is serving, held batches run one
+    at a time on one CPU (``confinement``), so requests keep their latency and the pass still goes on (a
+    batch started while it was quiet finishes as it began). The first failure
     stops the workspace's pass and is reported once."""
     report.due[slug] = await runs.count_due(workspace_id, *policy.cutoffs(moment), PUSH_WINDOW)
     if dry_run or not report.due[slug]:

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-_holding = False  # one hold at a time per process: a second one inside would take the held mask for "all"
+_holds = 0  # holds open in this process: the threads are given back when the last one ends
+_every: set[int] = set()  # what the threads had before the first hold
 
 
 def _cpus() -> set[int]:
@@ -40,35 +41,38 @@ def _pin(pid: int, cpus: set[int]) -> None:
         os.sched_setaffinity(pid, cpus)
 
 
-def local_server(pid: int, unix_socket: bool) -> bool:
+def local_server(pid: int, unix_socket: bool, user: str, database: str) -> bool:
     """Whether ``pid`` is the database session's own server process on this machine: the session came in
-    over a Unix socket (so the same host), and the process is PostgreSQL's."""
+    over a Unix socket, and the process of that number here is a PostgreSQL backend of this user and
+    database on a local socket (its title: ``postgres: <user> <database> [local] …``). Behind a pooler, or
+    with PostgreSQL in another PID namespace, the number names some other process: it is left alone."""
     if not unix_socket:
         return False
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return False
+    return title.startswith(f"postgres: {user} {database} [local]")
 
 
 def pass_cpu() -> set[int]:
     """The CPU a held pass keeps to: the last one this process may use."""
-    cpus = _cpus()
+    cpus = _every if _holds else _cpus()
     return {max(cpus)} if cpus else set()
 
 
 @contextlib.contextmanager
 def one_cpu(server_pid: int | None = None) -> Iterator[bool]:
     """Hold this process's threads (and ``server_pid``, a local PostgreSQL backend) to one CPU until the
-    block ends, then give every thread (those started meanwhile too) and the server back what they had.
-    Yields whether it held anything."""
-    global _holding
-    cpus = _cpus()
-    if len(cpus) < 2 or _holding:
-        yield _holding
+    block ends. Holds may overlap (two passes in one worker): each holds its own server, and the threads
+    (those started meanwhile too) get back what they had when the last hold ends. Yields whether it held
+    anything."""
+    global _holds, _every
+    cpus = _cpus() if _holds == 0 else _every
+    if len(cpus) < 2:
+        yield False
         return
-    _holding = True
-    one = pass_cpu()
+    one = {max(cpus)}
     server_cpus: set[int] | None = None
     if server_pid is not None:
         try:
@@ -77,13 +81,17 @@ def one_cpu(server_pid: int | None = None) -> Iterator[bool]:
         except OSError as error:  # not ours to change: the threads are still held
             log.debug("retention: cannot hold the database session to one CPU: %s", error)
             server_cpus = None
-    for thread in _threads():
-        _pin(thread, one)
+    if _holds == 0:
+        _every = cpus
+        for thread in _threads():
+            _pin(thread, one)
+    _holds += 1
     try:
         yield True
     finally:
-        for thread in _threads():
-            _pin(thread, cpus)
+        _holds -= 1
+        if _holds == 0:
+            for thread in _threads():
+                _pin(thread, _every)
         if server_cpus is not None:
             _pin(server_pid, server_cpus)  # type: ignore[arg-type]
-        _holding = False

@@ -133,9 +133,11 @@ async def dismiss_alert(workspace_id: UUID, alert_id: UUID) -> bool:
 async def web_serving(within_seconds: float) -> bool:
     """Whether a web-tier session (``database.WEB``) is running a statement or finished one in the last
     ``within_seconds``: people are being served right now. Read from ``pg_stat_activity`` (shared memory,
-    no lag); a role sees its own sessions there, and the web and the workers share one."""
+    no lag); a role sees its own sessions there, and the web and the workers share one (another role's
+    sessions show no state, and count as not serving)."""
     rows = await fetch(
         "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = {} "
-        "AND pid <> pg_backend_pid() AND (state IS DISTINCT FROM 'idle' "
-        "OR state_change > clock_timestamp() - make_interval(secs => {}))) AS serving", WEB, within_seconds)
+        "AND pid <> pg_backend_pid() AND (state IN ('active', 'idle in transaction') "
+        "OR (state = 'idle' AND state_change > clock_timestamp() - make_interval(secs => {})))) AS serving",
+        WEB, within_seconds)
     return rows[0]["serving"]
