@@ -204,11 +204,6 @@ def retention_run(slug: str | None, dry_run: bool) -> None:
     report = _run(go, one_transaction=False)
     for line in report.lines(dry_run):
         click.echo(line)
-    if not dry_run:
-        click.echo(f"{sum(report.archived.values())} runs archived ({report.bytes:,} bytes of archives); "
-                   f"{report.packs_swept} packs nothing pointed at deleted")
-        if report.yielded:
-            click.echo(f"{report.yielded} batches ran one at a time on one CPU: the web tier was serving")
     if report.errors:
         sys.exit(1)
 

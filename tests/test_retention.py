@@ -149,3 +149,24 @@ async def test_batches_side_by_side_archive_every_due_run_exactly_once(client, f
     assert {r["id"] for r in rows} == {first, *others} and all(r["archive_key"] for r in rows)
     assert len({r["archive_key"] for r in rows}) == 3  # one pack a batch
     assert len({(r["archive_key"], r["archive_offset"]) for r in rows}) == 5
+
+
+async def test_each_document_of_a_batch_holds_its_own_run_and_another_workspace_gets_none(factory):
+    from uuid import uuid4
+
+    from agentledger.platform.executions import archive_repository
+
+    team, workspace_id, first = await finished_run(factory)
+    second = await finished_run_again(team)
+    async with atomic():
+        assert await archive_repository.documents(uuid4(), [first, second]) == []
+        found = await archive_repository.documents(workspace_id, [first, second])
+    assert sorted(row["id"] for row in found) == sorted([first, second])
+    for row in found:
+        document = json.loads(row["document"])
+        assert row["document"].endswith(b"}\n") and document["execution"]["id"] == str(row["id"])
+        for part in ("steps", "items", "results"):
+            assert document[part] and {r["execution"] for r in document[part]} == {str(row["id"])}, part
+        assert {r["result"] for r in document["revisions"]} <= {r["id"] for r in document["results"]}
+        assert document["revisions"] and row["files"] == len(document["files"]) == 1
+        assert document["agent_version"]["id"] == document["execution"]["agent_version"]

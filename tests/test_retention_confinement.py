@@ -5,6 +5,7 @@ and its local PostgreSQL session both; once the web tier is quiet, it runs side 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import threading
@@ -108,6 +109,30 @@ async def old_runs(factory, count: int):
     return workspace_id, [first, *others]
 
 
+@contextlib.asynccontextmanager
+async def web_tier_serving():
+    """A web session (``database.WEB``) answering a request every 50 ms for as long as the block runs."""
+    import asyncpg
+
+    from agentledger.platform.database import db
+
+    web = await asyncpg.connect(db().config["dsn"], server_settings={"application_name": WEB})
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        while not stop.is_set():
+            await web.fetchval("SELECT 1")
+            await asyncio.sleep(0.05)
+
+    serving = asyncio.create_task(serve())
+    try:
+        yield
+    finally:
+        stop.set()
+        await serving
+        await web.close()
+
+
 def watch_batches(monkeypatch) -> list[dict]:
     """What each batch saw while it built its documents: this thread's CPUs and its session's."""
     seen: list[dict] = []
@@ -130,25 +155,8 @@ async def test_while_the_web_tier_serves_a_pass_runs_one_batch_at_a_time_on_one_
     monkeypatch.setattr(archiver, "BATCH", 2)  # three batches
     seen = watch_batches(monkeypatch)
     every = affinity(0)
-    import asyncpg
-
-    from agentledger.platform.database import db
-
-    web = await asyncpg.connect(db().config["dsn"], server_settings={"application_name": WEB})
-    stop = asyncio.Event()
-
-    async def serve() -> None:  # a web session answering a request every 50 ms
-        while not stop.is_set():
-            await web.fetchval("SELECT 1")
-            await asyncio.sleep(0.05)
-
-    serving = asyncio.create_task(serve())
-    try:
+    async with web_tier_serving():
         report = await passes.run_pass(workspace_id)
-    finally:
-        stop.set()
-        await serving
-        await web.close()
     assert report.archived == {"acme": 5} and not report.errors
     assert report.yielded == 3
     one = confinement.pass_cpu()
@@ -168,3 +176,17 @@ async def test_with_nobody_served_a_pass_uses_every_cpu(factory, monkeypatch, ov
     report = await passes.run_pass(workspace_id)
     assert report.archived == {"acme": 3} and report.yielded == 0
     assert [s["thread"] for s in seen] == [every] * 2
+
+
+@several_cpus
+async def test_the_command_line_pass_says_when_it_gave_way_to_the_web_tier(factory):
+    from tests.test_cli import run
+
+    await old_runs(factory, 2)
+    async with web_tier_serving():
+        done = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
+    assert done.returncode == 0, done.stderr
+    assert "acme: archived 2 of 2 due" in done.stdout
+    assert "1 batch ran one at a time on one CPU while the web tier was serving" in done.stdout, done.stdout
+    quiet = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
+    assert quiet.returncode == 0 and "one CPU" not in quiet.stdout, quiet.stdout

@@ -60,6 +60,7 @@ class Report:
     errors: dict[str, str] = field(default_factory=dict)
 
     def lines(self, dry_run: bool) -> list[str]:
+        """What ``agentledger retention run`` prints: a line per workspace, then the totals."""
         out = []
         for slug, due in sorted(self.due.items()):
             if dry_run:
@@ -71,6 +72,13 @@ class Report:
             if slug in self.errors:
                 line += f"; stopped: {self.errors[slug]}"
             out.append(line)
+        if dry_run:
+            return out
+        out.append(f"{sum(self.archived.values())} runs archived ({self.bytes:,} bytes of archives); "
+                   f"{self.packs_swept} packs nothing pointed at deleted")
+        if self.yielded:
+            out.append(f"{self.yielded} batch{'es' if self.yielded != 1 else ''} ran one at a time on one CPU while "
+                       "the web tier was serving")
         return out
 
 
