@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,13 @@ def stop_children(children: list[subprocess.Popen[bytes]], timeout: float = 15) 
 @dataclass
 class EmbeddedServices:
     data_dir: Path
-    keep_files: bool = False  # the demo: S3 objects are saved under data_dir/s3 at stop and put back at start
+    keep_files: bool = False  # the demo: S3 objects are copied under data_dir/s3 as it runs and put back at start
     env: dict[str, str] = field(default_factory=dict)
     _pg_data: Path | None = None
     _pg_bin: Path | None = None
     _redis: subprocess.Popen[bytes] | None = None
     _s3: subprocess.Popen[bytes] | None = None
+    _keeping: Callable[[], None] | None = None  # stops the demo's periodic copy of its S3 objects
 
     def start(self) -> dict[str, str]:
         """Start what the environment does not provide; answer the variables to pass to children."""
@@ -99,6 +101,8 @@ class EmbeddedServices:
             if self.keep_files:
                 from agentledger.platform import kept_files
 
+                if self._keeping is not None:
+                    self._keeping()
                 try:
                     kept_files.save(self.env, self.data_dir / "s3")
                 except Exception as error:  # noqa: BLE001 - stopping must go on; say what was not kept
@@ -176,6 +180,7 @@ class EmbeddedServices:
             from agentledger.platform import kept_files
 
             kept_files.load(env, self.data_dir / "s3")
+            self._keeping = kept_files.keep(env, self.data_dir / "s3")
         return env
 
     @staticmethod
