@@ -118,6 +118,8 @@ def _samples(scope: Scope) -> dict[str, dict[str, Any]]:
                      "credits_link": f"{base}/credits"}}]},
         "review_requested": {"workspace": ws, "agent": "content-writer", "title": "Approve 12 product descriptions",
                              "summary": "12 drafts are ready; 2 are longer than the shop allows.", "link": run},
+        "restore_requested": {"workspace": ws, "asker": "Sam Okafor", "agent": "seo-audit",
+                              "link": f"{base}/settings/retention#requests", "run_link": run},
         "run_shared": {"name": "Sam", "sharer": "Dana Reyes", "agent": "analytics-report", "workspace": ws,
                        "status": "completed", "started": "30 Nov 2026 09:12 UTC", "link": run},
         "invitation": {"workspace": ws, "role": "member", "link": f"{get_settings().public_url}/invitations/sample",

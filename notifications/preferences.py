@@ -38,6 +38,9 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
              "you are an admin of {workspace} and asked to hear when its balance runs low", admin_only=True),
     Category("purchase_receipt", "Credits were bought, refunded or disputed (admins)",
              "you are an admin of {workspace} and asked for receipts of its credits", admin_only=True),
+    Category("restore_requested", "A teammate asked for an archived run back (admins)",
+             "you are an admin of {workspace} and asked to hear when someone asks for an archived run back",
+             admin_only=True),
     Category("weekly_digest", "The weekly digest, Monday at 08:00", "you asked for a weekly digest of your runs"),
     Category("review_requested", "A run waits for my review", "a run you started waits for a decision"),
     Category("run_shared", "A teammate shared a run with me", "a teammate shared a run with you"),
@@ -59,6 +62,7 @@ class Preferences:
     credit_threshold_credits: int | None = None
     low_balance: bool = True
     purchase_receipt: bool = True
+    restore_requested: bool = True
     weekly_digest: bool = True
     review_requested: bool = True
     run_shared: bool = True

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from agentledger.notifications.tables import NotificationPreference
 from agentledger.platform.database import fetch
 from agentledger.platform.pagination import PageRequest, cut, decode_cursor
 from agentledger.platform.scoping import workspace_sql
@@ -105,9 +106,10 @@ async def workspace(workspace_id: UUID) -> dict[str, Any]:
     return rows[0]
 
 
-_PREFERENCES = ("run_finished", "run_finished_minutes", "run_failed", "credit_threshold", "credit_threshold_credits",
-                "low_balance", "purchase_receipt", "weekly_digest", "review_requested", "run_shared", "invitation",
-                "timezone")
+# a person's choices: every column of the table but its key, address and time of change (the table is their
+# one list; ``preferences.Preferences`` carries the same names with a new address's defaults)
+_PREFERENCES = tuple(c._meta.db_column_name for c in NotificationPreference._meta.columns
+                     if c._meta.db_column_name not in ("id", "email", "updated_at"))
 
 
 async def preferences(emails: list[str]) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ class PreferencesIn(PartialInput):
     credit_threshold_credits: Credits | None | msgspec.UnsetType = msgspec.UNSET
     low_balance: bool | msgspec.UnsetType = msgspec.UNSET
     purchase_receipt: bool | msgspec.UnsetType = msgspec.UNSET
+    restore_requested: bool | msgspec.UnsetType = msgspec.UNSET
     weekly_digest: bool | msgspec.UnsetType = msgspec.UNSET
     review_requested: bool | msgspec.UnsetType = msgspec.UNSET
     run_shared: bool | msgspec.UnsetType = msgspec.UNSET
@@ -41,6 +42,7 @@ class PreferencesOut(msgspec.Struct):
     credit_threshold_credits: int | None
     low_balance: bool
     purchase_receipt: bool
+    restore_requested: bool
     weekly_digest: bool
     review_requested: bool
     run_shared: bool

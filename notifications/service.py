@@ -175,6 +175,21 @@ async def _run_restored(workspace_id: UUID | None, *, request: dict[str, Any], w
     return [Message(person["email"], "run_restored", context, f"run_restored:{request['id']}")]
 
 
+async def _restore_requested(workspace_id: UUID | None, *, request: dict[str, Any], asked_by: UUID) -> list[Message]:
+    """A member asked for an archived run back and the request waits for an admin: the workspace's admins
+    who keep this on hear, once per request (an admin's own request, or any under auto-approve, starts at
+    once and sends nothing)."""
+    assert workspace_id is not None, "a run belongs to a workspace"
+    asker = await repository.person(asked_by)
+    workspace = await repository.workspace(workspace_id)
+    base = f"{get_settings().public_url}/w/{workspace['slug']}"
+    context = {"workspace": workspace["name"], "asker": asker["name"] if asker else "someone no longer here",
+               "agent": request["agent"], "link": f"{base}/settings/retention#requests",
+               "run_link": _run_link(workspace["slug"], request["execution"])}
+    return [Message(email, "restore_requested", context, f"restore_requested:{request['id']}:{email}")
+            for email in await _wanted(workspace_id, "restore_requested")]
+
+
 HANDLERS: dict[str, Handler] = {
     "run_finished": _run_finished,
     "credits_low": _credits_low,
@@ -184,6 +199,7 @@ HANDLERS: dict[str, Handler] = {
     "invited": _invited,
     "password_reset": _password_reset,
     "run_restored": _run_restored,
+    "restore_requested": _restore_requested,
 }
 
 

@@ -48,6 +48,7 @@ class NotificationPreference(Table, tablename="notification_preferences"):
     credit_threshold_credits = BigInt(null=True, default=None)
     low_balance = Boolean(default=True)
     purchase_receipt = Boolean(default=True)
+    restore_requested = Boolean(default=True)
     weekly_digest = Boolean(default=True)
     review_requested = Boolean(default=True)
     run_shared = Boolean(default=True)

@@ -115,6 +115,18 @@ def factory() -> Factory:
     return Factory()
 
 
+@pytest.fixture
+def mailbox(override_settings):
+    """A real SMTP server (aiosmtpd on 127.0.0.1) the app sends to: what it received, message by message.
+    A module that needs other settings with it defines a ``mailbox`` of its own."""
+    from tests.support.smtp import smtp_server
+
+    with smtp_server() as (inbox, port):
+        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false",
+                          MAIL_FROM="agentledger <robot@example.com>")
+        yield inbox
+
+
 @pytest.fixture(scope="module")
 def live_url():
     """The real web app served by uvicorn on a free port, one per test module that asks for it."""

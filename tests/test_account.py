@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
-import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from agentledger.notifications import sender
@@ -23,7 +22,6 @@ from agentledger.platform.security import digest
 from agentledger.platform.tables import AuditEvent, PasswordReset, User
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
-from tests.support.smtp import smtp_server
 from tests.test_oidc import authorize, callback_path, provider, set_identity, start  # noqa: F401 - fixture
 
 NEW_PASSWORD = "a brand new password"
@@ -192,14 +190,6 @@ async def test_an_oidc_account_is_told_its_provider_manages_sign_in(provider, fa
 
 
 # -- forgot password ---------------------------------------------------------------------------------------
-
-@pytest.fixture
-def mailbox(override_settings):
-    with smtp_server() as (inbox, port):
-        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false",
-                          MAIL_FROM="agentledger <robot@example.com>")
-        yield inbox
-
 
 async def deliver_all() -> int:
     sent = 0

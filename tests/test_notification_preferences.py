@@ -27,7 +27,8 @@ async def test_preferences_default_change_in_part_and_refuse_what_is_out_of_rang
     assert me.status_code == 200
     assert me.json() | {} == {"run_finished": True, "run_finished_minutes": 5, "run_failed": True,
                               "credit_threshold": False, "credit_threshold_credits": None, "low_balance": True,
-                              "purchase_receipt": True, "weekly_digest": True, "review_requested": True,
+                              "purchase_receipt": True, "restore_requested": True, "weekly_digest": True,
+                              "review_requested": True,
                               "run_shared": True, "invitation": True, "timezone": None, "effective_timezone": "UTC"}
     changed = await client.put(API, json={"run_finished_minutes": 15, "timezone": "Asia/Tokyo"},
                                headers=team.member.bearer)
@@ -52,12 +53,13 @@ async def test_the_settings_page_saves_what_the_form_says(factory, client):
     assert page.status_code == 200 and 'name="run_finished_minutes"' in page.text
     form = {"_csrf_token": csrf_from(page.text), "run_finished": "on", "run_finished_minutes": "20",
             "credit_threshold": "on", "credit_threshold_credits": "500", "weekly_digest": "on",
-            "timezone": "America/Los_Angeles"}
+            "restore_requested": "on", "timezone": "America/Los_Angeles"}
     saved = await client.post("/settings/notifications", data=form)
     assert saved.status_code == 303
     mine = (await client.get(API, headers=team.member.bearer)).json()
     assert (mine["run_finished_minutes"], mine["credit_threshold_credits"], mine["run_failed"], mine["timezone"]) == (
         20, 500, False, "America/Los_Angeles")  # an unchecked box is off
+    assert (mine["restore_requested"], mine["low_balance"]) == (True, False)
     again = (await client.get("/settings/notifications")).text
     assert '<option value="America/Los_Angeles" selected>' in again and "My workspace's (UTC)" in again
     wrong = await client.post("/settings/notifications", data={**form, "timezone": "Nowhere/Land"})

@@ -22,17 +22,8 @@ from agentledger.platform.database import atomic, fetch
 from agentledger.platform.executions import reviews, states
 from agentledger.platform.scoping import resolve_scope
 from tests.support import agents  # noqa: F401 - registers test-review
-from tests.support.smtp import smtp_server
 
 API = "/api/v1/workspaces/acme/executions"
-
-
-@pytest.fixture
-def mailbox(override_settings):
-    with smtp_server() as (inbox, port):
-        override_settings(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="false",
-                          MAIL_FROM="agentledger <robot@example.com>")
-        yield inbox
 
 
 def delivery_jobs() -> int:

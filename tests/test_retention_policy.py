@@ -122,6 +122,42 @@ async def test_members_ask_admins_decide_and_auto_approve_starts_at_once(client,
     assert not_archived.status_code == 409
 
 
+
+async def test_a_request_that_waits_is_mailed_to_the_admins_who_want_it_once(client, factory, mailbox):
+    from agentledger.notifications import repository as notification_choices
+    from tests.test_notifications import deliver_all, outbox
+
+    team, _, run_id = await old_run(factory)
+    bea = await factory.user("bea@acme.example", "Bea Boss")
+    await factory.member("acme", bea, "admin")
+    async with atomic():
+        await notification_choices.set_category(bea.email, "restore_requested", False)  # Bea said no
+    await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+
+    async def asked_mail() -> list[dict]:
+        return [r for r in await outbox() if r["event"] == "restore_requested"]
+
+    asked = (await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)).json()
+    assert asked["status"] == "pending"
+    await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)  # the same open request
+    assert [(r["to_email"], r["kind"]) for r in await asked_mail()] == [(team.admin.email, "restore_requested")]
+    mails = [m for m in await deliver_all(mailbox) if m["Subject"].startswith("Max Member asked")]
+    assert [(m["To"], m["Subject"]) for m in mails] == [
+        (team.admin.email, "Max Member asked for an archived run back in Acme")]
+    text, html = (mails[0].get_body((kind,)).get_content() for kind in ("plain", "html"))
+    assert "test-results in Acme" in text and "/w/acme/settings/retention#requests" in text
+    assert "Approve or reject it" in html and f"/w/acme/executions/{run_id}" in html
+
+    # nothing waits, so nobody is asked: an admin's own request, and any under auto-approve
+    await client.post(f"{POLICY}/requests/{asked['id']}/reject", headers=team.admin.bearer)
+    own = (await client.post(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)).json()
+    assert own["status"] == "approved" and await restore_run.run_here(own["id"]) == "done"
+    await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+    await client.put(POLICY, json={"auto_approve": True}, headers=team.admin.bearer)
+    again = (await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)).json()
+    assert again["status"] == "approved"
+    assert len(await asked_mail()) == 1
+
 async def test_a_restored_run_waits_out_its_grace_period_before_it_is_archived_again(client, factory):
     team, workspace_id, run_id = await old_run(factory)
     await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)

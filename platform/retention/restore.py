@@ -64,6 +64,8 @@ async def ask(scope: Scope, execution_id: UUID) -> dict[str, Any]:
                        target=str(execution_id), approved=at_once)
     if at_once:
         _start(created["id"])
+    else:
+        await notifications.emit("restore_requested", scope.workspace_id, request=created, asked_by=scope.user_id)
     return created
 
 

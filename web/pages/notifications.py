@@ -36,6 +36,7 @@ class PreferencesForm:
     credit_threshold_credits: str = ""
     low_balance: str = ""
     purchase_receipt: str = ""
+    restore_requested: str = ""
     weekly_digest: str = ""
     review_requested: str = ""
     run_shared: str = ""
