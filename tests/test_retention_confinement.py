@@ -182,11 +182,16 @@ async def test_with_nobody_served_a_pass_uses_every_cpu(factory, monkeypatch, ov
 async def test_the_command_line_pass_says_when_it_gave_way_to_the_web_tier(factory):
     from tests.test_cli import run
 
-    await old_runs(factory, 2)
+    _, (first, second) = await old_runs(factory, 2)
+    async with atomic():
+        await fetch("UPDATE executions SET finished_at = now() WHERE id = {}", second)  # not due yet
+    quiet = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
+    assert quiet.returncode == 0 and "acme: archived 1 of 1 due" in quiet.stdout, quiet.stdout
+    assert "one CPU" not in quiet.stdout  # nobody was being served
+    async with atomic():
+        await fetch("UPDATE executions SET finished_at = now() - interval '400 days' WHERE id = {}", second)
     async with web_tier_serving():
         done = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
     assert done.returncode == 0, done.stderr
-    assert "acme: archived 2 of 2 due" in done.stdout
+    assert "acme: archived 1 of 1 due" in done.stdout
     assert "1 batch ran one at a time on one CPU while the web tier was serving" in done.stdout, done.stdout
-    quiet = await asyncio.to_thread(run, "retention", "run", "--workspace", "acme")
-    assert quiet.returncode == 0 and "one CPU" not in quiet.stdout, quiet.stdout

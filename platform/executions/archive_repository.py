@@ -43,6 +43,7 @@ PARTS: dict[str, tuple[type, str]] = {
     "results": (ExecutionResult, "x.seq"),
     "revisions": (ResultRevision, "x.result, x.version"),
 }
+_THROUGH = {"revisions": ("r.execution", "JOIN execution_results r ON r.id = x.result ")}  # (run column, join)
 KEPT = {  # copied into the document for the record, and left in place (see the module's docstring)
     "shares": ("execution_shares", "x.created_at, x.id"),
     "links": ("share_links", "x.created_at, x.id"),
@@ -75,9 +76,7 @@ _BRANCHES = [
     "SELECT 'agent_version', v.id, NULL, 0, convert_to(row_to_json(v)::text, 'UTF8') FROM agent_versions v "
     "WHERE v.id IN (SELECT agent_version FROM runs)",
     "SELECT 'archived_at', NULL, NULL, 0, convert_to(to_json(now())::text, 'UTF8')",
-    *(_part(key, table._meta.tablename, order, *(("r.execution", "JOIN execution_results r ON r.id = x.result ")
-                                                 if key == "revisions" else ()))
-      for key, (table, order) in PARTS.items()),
+    *(_part(key, table._meta.tablename, order, *_THROUGH.get(key, ())) for key, (table, order) in PARTS.items()),
     *(_part(key, table, order) for key, (table, order) in KEPT.items()),
     "SELECT 'files', r.execution, NULL, count(*)::int, convert_to(json_agg(json_build_object('result', r.id, "
     "'name', r.title, 'key', r.body->>'key', 'content_type', r.body->>'content_type', 'size', r.body->'size', "
