@@ -164,13 +164,16 @@ async def _password_reset(workspace_id: UUID | None, *, reset_id: UUID, user_id:
 
 
 async def _run_restored(workspace_id: UUID | None, *, request: dict[str, Any], workspace: dict[str, Any],
-                        error: str | None) -> list[Message]:
-    """A restore someone asked for finished (``error``: why it could not be done). They asked for it, so
-    it is sent whatever their preferences say, like a password reset; once per request."""
+                        error: str | None, declined_by: UUID | None = None) -> list[Message]:
+    """A restore someone asked for ended: it is back, it could not be done (``error``: why), or an admin
+    declined it (``declined_by``). They asked for it, so it is sent whatever their preferences say, like a
+    password reset; once per request."""
     person = await repository.person(request["requested_by"]) if request["requested_by"] else None
     if person is None:
         return []
+    decider = (await repository.person(declined_by) if declined_by else None) or {"name": "an admin"}
     context = {"name": person["name"], "agent": request["agent"], "workspace": workspace["name"], "error": error,
+               "declined_by": decider["name"] if declined_by else None,
                "link": _run_link(workspace["slug"], request["execution"])}
     return [Message(person["email"], "run_restored", context, f"run_restored:{request['id']}")]
 

@@ -97,9 +97,13 @@ async def test_the_restore_emails_fit_600_and_375_px(override_settings):
     context = {"name": "Max", "agent": "seo-audit", "workspace": "Acme",
                "link": f"https://ledger.example.com/w/acme/executions/{uuid4()}"}
     async with chromium() as browser:
-        for name, error in (("back", None), ("failed", "the archived copy of this run is missing from storage")):
-            mail = outbox.render("run_restored", {**context, "error": error}, "max@example.com")
+        for name, error, declined_by in (("back", None, None),
+                                         ("failed", "the archived copy of this run is missing from storage", None),
+                                         ("declined", None, "Ada Admin")):
+            mail = outbox.render("run_restored", {**context, "error": error, "declined_by": declined_by},
+                                 "max@example.com")
             assert ("could not be restored" in mail.subject) == bool(error)
+            assert ("was declined" in mail.subject) == bool(declined_by)
             assert "List-Unsubscribe" not in mail.headers  # asked for, like a password reset
             for width in (600, 375):
                 page = await browser.new_page(viewport={"width": width, "height": 800})

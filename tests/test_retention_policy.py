@@ -215,3 +215,27 @@ async def test_admins_see_what_a_pass_could_not_do_and_dismiss_it(client, factor
     gone = await client.post(action, data={"_csrf_token": csrf_from(page.text)})
     assert gone.status_code == 303
     assert "data-retention-alert" not in (await client.get("/w/acme/settings/retention")).text
+
+
+async def test_a_declined_request_is_mailed_to_whoever_asked_once_naming_the_admin(client, factory, mailbox):
+    from tests.test_notifications import deliver_all, outbox
+
+    team, _, run_id = await old_run(factory)
+    await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
+    asked = (await client.post(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)).json()
+    assert [r["event"] for r in await outbox()] == ["restore_requested"]  # nothing for the asker yet
+
+    rejected = await client.post(f"{POLICY}/requests/{asked['id']}/reject", headers=team.admin.bearer)
+    assert rejected.status_code == 200
+    again = await client.post(f"{POLICY}/requests/{asked['id']}/reject", headers=team.admin.bearer)
+    assert again.status_code == 409  # decided already: no second email either
+    declined = [r for r in await outbox() if r["event"] == "run_restored"]
+    assert [(r["to_email"], r["kind"]) for r in declined] == [(team.member.email, "run_restored")]
+
+    mails = [m for m in await deliver_all(mailbox) if m["To"] == team.member.email]
+    assert [m["Subject"] for m in mails] == ["Your request for a test-results run was declined"]
+    text = mails[0].get_body(("plain",)).get_content()
+    admin = (await fetch("SELECT name FROM users WHERE id = {}", team.admin.id))[0]["name"]
+    assert f"{admin} declined the request" in text and f"/w/acme/executions/{run_id}" in text
+    assert "stays archived" in text
+    assert (await children(run_id))["execution_results"] == 0  # declined means nothing came back

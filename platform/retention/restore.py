@@ -6,7 +6,7 @@ admin. The job reads the run's document with a ranged GET, checks its SHA-256 ag
 puts every row back in one transaction (``archive_repository.restore``), so the run's JSON export after a
 restore is the one before archiving, apart from the archive fields. A missing or damaged document fails the
 request with words the requester can act on, and the tombstone stays as it was. The requester is emailed
-either way, through the notifications outbox."""
+whatever the outcome (back, failed, or declined by an admin), through the notifications outbox."""
 
 from __future__ import annotations
 
@@ -84,6 +84,8 @@ async def decide(scope: Scope, request_id: UUID, approve: bool) -> dict[str, Any
                        actor_id=scope.user_id, target=str(found["execution"]))
     if approve:
         _start(request_id)
+    else:
+        await _tell(found, None, declined_by=scope.user_id)
     answer = await repository.request(scope.workspace_id, request_id)
     assert answer is not None
     return answer
@@ -169,9 +171,11 @@ async def _fail(found: dict[str, Any], reason: str) -> str:
     return "failed"
 
 
-async def _tell(found: dict[str, Any], error: str | None) -> None:
-    """The requester hears the outcome (queued in this transaction: a rolled-back restore sends nothing)."""
+async def _tell(found: dict[str, Any], error: str | None, *, declined_by: UUID | None = None) -> None:
+    """The requester hears the outcome: back, failed (``error``) or declined by an admin (``declined_by``);
+    queued in this transaction, so a rolled-back restore or decision sends nothing."""
     workspace = await repository.workspace(found["workspace"])
     if found["requested_by"] is None or workspace is None:
         return
-    await notifications.emit("run_restored", found["workspace"], request=found, workspace=workspace, error=error)
+    await notifications.emit("run_restored", found["workspace"], request=found, workspace=workspace, error=error,
+                             declined_by=declined_by)
