@@ -13,6 +13,8 @@ latency while a pass runs; and the pass's memory as the number of batches grows.
   CPU (``platform/retention/confinement.py``); the bench prints how many batches did and the pass's pace
   meanwhile. The ``big`` pass then runs alone, a second after the last request, so its throughput is
   its own, on every CPU.
+- For reference, the same list again beside a plain busy loop held to the pass's CPU (no database, no
+  storage): what any work on that CPU costs the list on this machine, which the pass cannot undercut.
 - S3 is moto, a Python server on this machine. In a deployment S3 is a service elsewhere and costs this
   machine no CPU; while the list is measured it is held to the CPU the pass keeps to, so what it costs is
   charged to the pass and not to the web tier (BENCH_S3_ANY_CPU=1 lets it use every CPU, for comparison).
@@ -48,6 +50,7 @@ from agentledger.platform.embedded import free_port  # noqa: E402
 from agentledger.platform.retention import archiver, confinement  # noqa: E402
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "3000"))
+LOOP_SAMPLES = SAMPLES // 2  # the list beside a busy loop on the pass's CPU (``busy_loop_latency``)
 GOAL_RATIO, GOAL_P99, GOAL_MEMORY = 0.5, 1.2, 1.5
 BASELINE_TRIES = 3
 TABLES = {  # what the baseline copies: the same rows the pass archives
@@ -131,8 +134,8 @@ async def passes(small: str, big: str, marker: str) -> list[dict[str, float]]:
     return found
 
 
-async def list_latency(port: int, world: World, marker: Path | None) -> list[float]:
-    """List requests one after another: SAMPLES of them, or, with ``marker``, those made while the child's
+async def list_latency(port: int, world: World, marker: Path | None, count: int = SAMPLES) -> list[float]:
+    """List requests one after another: ``count`` of them, or, with ``marker``, those made while the child's
     first pass runs (the ones sent while the child starts up are not counted: that is not the pass)."""
     http = Http(port)
     await http.open()
@@ -142,7 +145,7 @@ async def list_latency(port: int, world: World, marker: Path | None) -> list[flo
     times = []
     while True:
         phase = marker.read_text() if marker is not None else ""
-        if (marker is None and len(times) >= SAMPLES) or phase == "small done":
+        if (marker is None and len(times) >= count) or phase == "small done":
             break
         started = time.perf_counter_ns()
         status, _ = await http.get(path, world.admin_token)
@@ -151,6 +154,19 @@ async def list_latency(port: int, world: World, marker: Path | None) -> list[flo
         assert status == 200, status
     http.writer.close()
     return times
+
+
+def busy_loop_latency(port: int, world: World, cpu: set[int]) -> list[float]:
+    """The reference for the latency part: the list while a plain busy loop (no database, no storage, no
+    I/O) is held to the pass's CPU. What any work on that CPU costs the list; the pass cannot cost less."""
+    loop = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {cpu!r}); print('on', flush=True)\n"
+                             "while True: pass"], stdout=subprocess.PIPE)
+    try:
+        assert loop.stdout is not None and loop.stdout.readline().strip() == b"on"
+        return asyncio.run(list_latency(port, world, None, LOOP_SAMPLES))
+    finally:
+        loop.kill()
+        loop.wait()
 
 
 def hold_s3(cpus: set[int]) -> None:
@@ -204,6 +220,7 @@ def main() -> int:
                                  env={**os.environ, "BENCH_ARCHIVE_CHILD": f"{world.small} {world.big} {marker}"})
         busy = asyncio.run(list_latency(port, world, marker))
         hold_s3(every_cpu)
+        looped = busy_loop_latency(port, world, confinement.pass_cpu())
         time.sleep(archiver.SERVING_WINDOW + 0.2)  # the web tier is quiet now, and the pass can tell
         marker.write_text("go")  # the big pass runs alone: its throughput is not shared with the list's load
         out, err = child.communicate()
@@ -215,12 +232,12 @@ def main() -> int:
     small, big = json.loads(out.decode().strip().splitlines()[-1])
     if big["errors"] or big["runs"] != RUNS:
         raise RuntimeError(f"the pass archived {big['runs']} of {RUNS}: {big['errors']}")
-    report(base, small, big, quiet, busy)
+    report(base, small, big, quiet, busy, looped)
     return 0
 
 
 def report(base: dict[str, float], small: dict[str, Any], big: dict[str, Any], quiet: list[float],
-           busy: list[float]) -> None:
+           busy: list[float], looped: list[float]) -> None:
     base_seconds = base["copy"] + base["upload"]
     ours, raw = big["runs"] / big["seconds"], RUNS / base_seconds
     print(f"baseline: COPY … TO of the {RUNS:,} runs' rows ({base['bytes'] / 1e6:,.0f} MB) {base['copy']:.1f} s + one "
@@ -241,6 +258,10 @@ def report(base: dict[str, float], small: dict[str, Any], big: dict[str, Any], q
           f"meanwhile the pass ran {small['yielded']} of {-(-small['runs'] // archiver.BATCH)} batches on one CPU, "
           f"{small['runs'] / small['seconds']:,.0f} runs/s, S3 stand-in "
           f"{'on any CPU' if os.environ.get('BENCH_S3_ANY_CPU') else 'on the same CPU'}")
+    l99 = ms(looped, 0.99)
+    print(f"  for reference, the same list beside a plain busy loop held to that CPU (no database, no storage): "
+          f"p50/p99 {ms(looped, 0.5):.2f}/{l99:.2f} ms ({len(looped)} requests): p99 {l99 / q99:.2f}x; the pass's p99 "
+          f"is {b99 / l99:.2f}x the loop's")
     tenth = big["rss_tenth"] or 0.0
     memory = big["rss"] / tenth if tenth > 0 else float("inf")
     print(f"peak RSS growth of the big pass: {tenth:.1f} MB after {RUNS // 10:,} runs ({-(-RUNS // 10 // archiver.BATCH)} "
