@@ -3,9 +3,10 @@
 A pass is CPU work (PostgreSQL building documents, compression, checksums). On a small machine that also
 runs the web tier, a pass on every CPU costs requests their tail latency, and lowering its priority does
 not give it back: on a 2-CPU machine, with the run list timed as bench/archive.py times it, one busy
-loop beside it under ``SCHED_IDLE`` tripled the list's p99, while the same loop held to one CPU left it as
-it was (1.1x). So while the web tier is
-serving (``repository.web_serving``), a batch runs held to one CPU: this process's threads, and the
+loop beside it under ``SCHED_IDLE`` tripled the list's p99, and a held pass under ``SCHED_IDLE`` or nice 19
+did worse than a held pass at normal priority (1.8x and 1.4x against 0.9x, pooled over five turns). Held to
+one CPU, a pass costs the list about what a plain busy loop held there costs (the bench prints both). So
+while the web tier is serving (``repository.web_serving``), a batch runs held to one CPU: this process's threads, and the
 database session's server process when PostgreSQL runs on this machine (a Unix socket, a ``postgres``
 process this user may change). The other CPUs stay free for requests. Outside Linux, on one CPU, or
 without the rights, it does nothing. In a worker, "this process's threads" are all of them: other jobs
