@@ -171,9 +171,9 @@ async def _run_restored(workspace_id: UUID | None, *, request: dict[str, Any], w
     person = await repository.person(request["requested_by"]) if request["requested_by"] else None
     if person is None:
         return []
-    decider = (await repository.person(declined_by) if declined_by else None) or {"name": "an admin"}
+    decider = await repository.person(declined_by) if declined_by else None
     context = {"name": person["name"], "agent": request["agent"], "workspace": workspace["name"], "error": error,
-               "declined_by": decider["name"] if declined_by else None,
+               "declined_by": (decider or {"name": "an admin"})["name"] if declined_by else None,
                "link": _run_link(workspace["slug"], request["execution"])}
     return [Message(person["email"], "run_restored", context, f"run_restored:{request['id']}")]
 
