@@ -13,6 +13,7 @@ never touched."""
 
 from __future__ import annotations
 
+import json as json_text
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -164,25 +165,32 @@ async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]
     return found
 
 
+# The swap in one statement: the batch's entries travel once, as one JSON parameter, and every delete finds
+# its runs through them (``t``). Sent as six statements with the ids as ``uuid[]`` parameters (eleven arrays of 500
+# a batch), encoding the arrays was a third of the pass's main thread (bench/archive.py); a batch also
+# waited six round trips. The deletes are data-modifying CTEs: each runs once, whether or not it is read,
+# and a result's revisions go with it (ON DELETE CASCADE: its foreign key's trigger runs for every deleted
+# result either way, and finding the revisions then costs less than a statement of their own).
+_DELETES = ", ".join(f"{table} AS (DELETE FROM {table} WHERE execution = ANY(ARRAY(SELECT id FROM t)){scope})"
+                     for table, scope in (("execution_results", f" AND {workspace_sql()}"),
+                                          ("execution_reviews", f" AND {workspace_sql()}"),
+                                          ("execution_steps", ""), ("execution_logs", ""), ("execution_items", "")))
+TOMBSTONE_SQL = (
+    "WITH t AS MATERIALIZED (SELECT * FROM json_to_recordset({}::json) AS t(id uuid, key text, off bigint, "
+    f"size bigint, sha text, files int)), {_DELETES} "
+    "UPDATE executions e SET archived_at = now(), archive_key = t.key, archive_offset = t.off, "
+    "archive_size = t.size, archive_sha256 = t.sha, archive_files = t.files, restored_at = NULL, "
+    f"inputs = jsonb_build_object(), error_traceback = NULL FROM t WHERE e.id = t.id AND {workspace_sql('e')} "
+    "AND e.archived_at IS NULL RETURNING e.id"
+)
+
+
 async def tombstone(workspace_id: UUID, entries: list[dict[str, Any]]) -> int:
     """Swap each run's record for its tombstone (``entries``: id, key, offset, size, sha256, files).
     Answers how many runs became tombstones (a run archived meanwhile is not counted twice)."""
-    ids = [entry["id"] for entry in entries]
-    # a result's revisions go with it (ON DELETE CASCADE): its foreign key's trigger runs for every deleted
-    # result either way, and finding the revisions then costs less than a statement of their own before
-    for table in ("execution_results", "execution_reviews"):
-        await fetch(f"DELETE FROM {table} WHERE execution = ANY({{}}::uuid[]) AND {workspace_sql()}", ids, workspace_id)
-    for table in ("execution_steps", "execution_logs", "execution_items"):  # no workspace column: by the run's id
-        await fetch(f"DELETE FROM {table} WHERE execution = ANY({{}}::uuid[])", ids)
-    rows = await fetch(
-        "UPDATE executions e SET archived_at = now(), archive_key = t.key, archive_offset = t.off, "
-        "archive_size = t.size, archive_sha256 = t.sha, archive_files = t.files, restored_at = NULL, "
-        "inputs = jsonb_build_object(), error_traceback = NULL FROM unnest({}::uuid[], {}::text[], {}::bigint[], {}::bigint[], "
-        f"{{}}::text[], {{}}::int[]) AS t(id, key, off, size, sha, files) WHERE e.id = t.id AND {workspace_sql('e')} "
-        "AND e.archived_at IS NULL RETURNING e.id",
-        ids, [e["key"] for e in entries], [e["offset"] for e in entries], [e["size"] for e in entries],
-        [e["sha256"] for e in entries], [e["files"] for e in entries], workspace_id)
-    return len(rows)
+    batch = json_text.dumps([{"id": str(e["id"]), "key": e["key"], "off": e["offset"], "size": e["size"],
+                         "sha": e["sha256"], "files": e["files"]} for e in entries])
+    return len(await records(TOMBSTONE_SQL, batch, workspace_id, workspace_id, workspace_id))
 
 
 async def tombstone_of(workspace_id: UUID, execution_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:

@@ -71,8 +71,10 @@ class Pack:
 
 
 def _gzip(document: bytes) -> bytes:
-    compressor = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, 31)  # 31: a gzip header and trailer
-    return compressor.compress(document) + compressor.flush()
+    """One document as one gzip member (wbits 31: a gzip header and trailer). The one-shot call, not a
+    ``compressobj``: it releases the GIL while it compresses (two threads ran in 41 ms what one ran in 67;
+    through a ``compressobj`` two took 66), so the pass's event loop keeps reading the database meanwhile."""
+    return isal_zlib.compress(document, LEVEL, 31)
 
 
 def open_member(data: bytes) -> bytes:
