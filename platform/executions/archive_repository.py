@@ -13,7 +13,7 @@ never touched."""
 
 from __future__ import annotations
 
-import json as json_text
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -142,21 +142,21 @@ async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]
     every part, its files' index), and how many of its files are still in storage. Runs not in the
     workspace get none."""
     runs, versions, parts, stamp = [], {}, {key: {} for key in (*PARTS, *KEPT, "files")}, b"null"
-    for part, run_id, ref, count, json in await records(DOCUMENT_SQL, ids, workspace_id):
+    for part, run_id, ref, count, text in await records(DOCUMENT_SQL, ids, workspace_id):
         if part == "execution":
-            runs.append((run_id, ref, count, json))
+            runs.append((run_id, ref, count, text))
         elif part == "agent_version":
-            versions[run_id] = json
+            versions[run_id] = text
         elif part == "archived_at":
-            stamp = json
+            stamp = text
         else:
-            parts[part][run_id] = (count, json)
+            parts[part][run_id] = (count, text)
     head = f'{{"format":"{FORMAT}","version":{VERSION},"archived_at":'.encode() + stamp + b',"execution":'
     named = [(f',"{key}":'.encode(), parts[key]) for key in (*PARTS, *KEPT)]
     empty = (0, b"[]")
     found = []
-    for run_id, version, files_kept, json in runs:
-        pieces = [head, json, b',"agent_version":', versions.get(version, b"null")]
+    for run_id, version, files_kept, text in runs:
+        pieces = [head, text, b',"agent_version":', versions.get(version, b"null")]
         for name, rows in named:
             pieces += (name, rows.get(run_id, empty)[1])
         files = parts["files"].get(run_id, empty)
@@ -189,8 +189,9 @@ TOMBSTONE_SQL = (
 async def tombstone(workspace_id: UUID, entries: list[dict[str, Any]]) -> int:
     """Swap each run's record for its tombstone (``entries``: id, key, offset, size, sha256, files).
     Answers how many runs became tombstones (a run archived meanwhile is not counted twice)."""
-    batch = json_text.dumps([{"id": str(e["id"]), "key": e["key"], "off": e["offset"], "size": e["size"],
+    batch = json.dumps([{"id": str(e["id"]), "key": e["key"], "off": e["offset"], "size": e["size"],
                          "sha": e["sha256"], "files": e["files"]} for e in entries])
+    # the workspace once for each of the statement's three conditions on it
     return len(await records(TOMBSTONE_SQL, batch, workspace_id, workspace_id, workspace_id))
 
 
