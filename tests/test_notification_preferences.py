@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import fields
 
 import httpx
+import pytest
 
 from agentledger.notifications import preferences, sender
-from agentledger.notifications.tables import EmailOutbox
+from agentledger.notifications.schemas import PreferencesIn, PreferencesOut
+from agentledger.notifications.tables import EmailOutbox, NotificationPreference
 from agentledger.platform import invitations
 from agentledger.platform.database import atomic
 from agentledger.platform.scoping import resolve_scope
+from agentledger.web.pages.notifications import PreferencesForm
 from tests.support.factories import csrf_from
 from tests.support.fixtures import sign_in
 from tests.support.smtp import smtp_server
@@ -119,3 +123,17 @@ async def test_a_number_in_other_digits_is_a_clear_422_on_the_settings_page(fact
     refused = await client.post("/settings/notifications", data={"_csrf_token": csrf_from(page.text),
                                                                  "run_finished_minutes": "²"})
     assert refused.status_code == 422 and "a whole number, please" in refused.text
+
+
+@pytest.mark.pure
+def test_every_list_of_the_preferences_names_the_same_categories_and_settings():
+    """The categories are written once in ``CATEGORIES``; the API's two shapes, the table and the Settings
+    form each list them again, in their own types. A category added to one and not to the others would be
+    one people cannot set, or see, or keep: it fails here instead."""
+    settings = set(preferences.FIELDS)
+    assert settings - set(preferences.CATEGORIES) == {"run_finished_minutes", "credit_threshold_credits", "timezone"}
+    assert set(PreferencesIn.__struct_fields__) == settings
+    assert set(PreferencesOut.__struct_fields__) == settings | {"effective_timezone"}
+    assert {field.name for field in fields(PreferencesForm)} == settings
+    columns = {column._meta.name for column in NotificationPreference._meta.columns}
+    assert columns - settings == {"id", "email", "updated_at"} and settings <= columns
