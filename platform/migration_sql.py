@@ -40,10 +40,15 @@ def column_migration(migration_id: str, app_name: str,
     return forwards
 
 
-def raw_sql_migration(migration_id: str, app_name: str, description: str,
-                      statements: Sequence[str]) -> Callable[[], Awaitable[MigrationManager]]:
+def raw_sql_migration(migration_id: str, app_name: str, description: str, statements: Sequence[str], *,
+                      in_transaction: bool = True) -> Callable[[], Awaitable[MigrationManager]]:
+    """A migration of SQL statements, run in order, in one transaction; ``in_transaction=False`` runs each
+    on its own, for what PostgreSQL will not run in a transaction (``CREATE INDEX CONCURRENTLY``: an index on
+    a big table built while the old version keeps writing to it). Such statements must be safe to run
+    again, since a crash between them leaves the migration unrecorded."""
     async def forwards() -> MigrationManager:
-        manager = MigrationManager(migration_id=migration_id, app_name=app_name, description=description)
+        manager = MigrationManager(migration_id=migration_id, app_name=app_name, description=description,
+                                   wrap_in_transaction=in_transaction)
 
         async def run() -> None:
             engine = engine_finder()

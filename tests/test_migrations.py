@@ -79,3 +79,25 @@ async def test_migrate_from_zero_then_again_builds_what_the_tables_declare():
                              if not re.search(rf"\b{re.escape(name)}\b", sql_only))
         assert unexplained == [], f"{kind} that no SQL-only migration names"
     assert ("ledger_transfers", "ledger_transfers_append_only") in {r[:2] for r in migrated["triggers"]}
+
+
+async def test_the_push_in_flight_index_is_built_concurrently_and_built_again_when_a_build_was_cut_short():
+    """Its migration runs outside a transaction (PostgreSQL refuses CREATE INDEX CONCURRENTLY inside one,
+    so the run below would fail), so writes to the results table go on while it builds. A build cut short
+    leaves the index invalid, unused by every query: running the migration again makes it whole."""
+    import importlib.util
+
+    from agentledger.platform.database import fetch
+
+    path = MIGRATIONS / "platform" / "platform_2026_12_05t10_00_00_000000.py"
+    spec = importlib.util.spec_from_file_location("applying_index_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    valid = "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('execution_results_applying_idx')"
+
+    await fetch("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'execution_results_applying_idx'::regclass")
+    assert await fetch(valid) == [{"valid": False}]  # what a build cut short leaves
+    manager = await migration.forwards()
+    await manager.run()
+    assert await fetch(valid) == [{"valid": True}]
