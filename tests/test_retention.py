@@ -27,9 +27,13 @@ async def ledger_of(run_id) -> list[dict]:
 
 
 async def children(run_id) -> dict[str, int]:
+    """How many rows of each part of the run's record are in the hot tables (revisions through their result)."""
     counts = {}
-    for table in ("execution_steps", "execution_items", "execution_results"):
+    for table in ("execution_steps", "execution_items", "execution_logs", "execution_reviews", "execution_results"):
         counts[table] = (await fetch(f"SELECT count(*) AS n FROM {table} WHERE execution = {{}}", run_id))[0]["n"]
+    counts["result_revisions"] = (await fetch(
+        "SELECT count(*) AS n FROM result_revisions v JOIN execution_results r ON r.id = v.result "
+        "WHERE r.execution = {}", run_id))[0]["n"]
     return counts
 
 
@@ -37,18 +41,29 @@ async def archive(client, team, run_id):
     return await client.post(f"{API}/executions/{run_id}/archive", headers=team.admin.bearer)
 
 
+WHOLE = {"execution_steps": 1, "execution_items": 1, "execution_logs": 1, "execution_reviews": 1,
+         "execution_results": 8, "result_revisions": 1}
+GONE = dict.fromkeys(WHOLE, 0)
+
+
 async def test_archive_now_then_restore_gives_back_the_same_record(client, factory):
     team, workspace_id, run_id = await finished_run(factory)
+    async with atomic():  # a log line and a decided review too: every part of a record goes and comes back
+        await fetch("INSERT INTO execution_logs (execution, at, level, message) VALUES ({}, now(), 'info', "
+                    "'Fetched /products in 212 ms: 200 OK')", run_id)
+        await fetch("INSERT INTO execution_reviews (id, workspace, execution, step, title, status, decided_at) "
+                    "VALUES (gen_random_uuid(), {}, {}, 1, 'Check the new titles', 'approved', now())",
+                    workspace_id, run_id)
     before = (await export(client, team.member, run_id, "json")).json()
     ledger = await ledger_of(run_id)
-    assert ledger and await children(run_id) == {"execution_steps": 1, "execution_items": 1, "execution_results": 8}
+    assert ledger and await children(run_id) == WHOLE
 
     response = await archive(client, team, run_id)
     assert response.status_code == 200, response.text
     tomb = response.json()
     assert tomb["key"].startswith(f"workspaces/{workspace_id}/archive/") and len(tomb["sha256"]) == 64
     # the record is gone from the hot tables, the ledger is not
-    assert await children(run_id) == {"execution_steps": 0, "execution_items": 0, "execution_results": 0}
+    assert await children(run_id) == GONE
     assert await ledger_of(run_id) == ledger
     # the pack holds the whole record: gunzip gives the document
     data = await storage.get_range(tomb["key"], 0, tomb["size"])
@@ -81,6 +96,7 @@ async def test_archive_now_then_restore_gives_back_the_same_record(client, facto
 
     after = (await export(client, team.member, run_id, "json")).json()
     assert without_archive_fields(after) == without_archive_fields(before)
+    assert await children(run_id) == WHOLE
     assert after["archived_at"] is None and after["actions"] == before["actions"]
     assert await ledger_of(run_id) == ledger
     state = (await client.get(f"{API}/executions/{run_id}/restore", headers=team.member.bearer)).json()

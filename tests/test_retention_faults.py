@@ -35,8 +35,9 @@ async def state(run_id) -> tuple[bool, dict[str, int]]:
     return archived, await children(run_id)
 
 
-WHOLE = {"execution_steps": 1, "execution_items": 1, "execution_results": 8}
-GONE = {"execution_steps": 0, "execution_items": 0, "execution_results": 0}
+WHOLE = {"execution_steps": 1, "execution_items": 1, "execution_logs": 0, "execution_reviews": 0,
+         "execution_results": 8, "result_revisions": 1}  # what ``finished_run`` leaves
+GONE = dict.fromkeys(WHOLE, 0)
 
 
 async def alerts(client, team) -> list[str]:

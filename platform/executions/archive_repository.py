@@ -172,7 +172,7 @@ async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]
 # (bench/archive.py). The deletes are data-modifying CTEs: each runs once, whether or not it is read, and a
 # result's revisions go with it (ON DELETE CASCADE: its foreign key's trigger runs for every deleted result
 # either way, and finding the revisions then costs less than a statement of their own).
-_DELETES = ", ".join(f"{table} AS (DELETE FROM {table} WHERE execution = ANY(ARRAY(SELECT id FROM t)){scope})"
+_DELETES = ", ".join(f"{table}_gone AS (DELETE FROM {table} WHERE execution = ANY(ARRAY(SELECT id FROM t)){scope})"
                      for table, scope in (("execution_results", f" AND {workspace_sql()}"),
                                           ("execution_reviews", f" AND {workspace_sql()}"),
                                           ("execution_steps", ""), ("execution_logs", ""), ("execution_items", "")))
