@@ -167,6 +167,60 @@ async def test_while_the_web_tier_serves_a_pass_runs_one_batch_at_a_time_on_one_
     assert archived[0]["n"] == 5
 
 
+@several_cpus
+async def test_a_held_pass_counts_held_and_each_batch_stays_held_through_its_commit(factory, monkeypatch,
+                                                                                  override_settings):
+    """Counting the due runs reads every candidate, and a batch's commit writes out what it deleted: both
+    are the pass's work, and while people are served neither may run on the web tier's CPU."""
+    from agentledger.platform.database import on_commit
+
+    workspace_id, runs = await old_runs(factory, 3)
+    override_settings(RETENTION_CONCURRENCY="2")
+    monkeypatch.setattr(archiver, "BATCH", 2)  # two batches
+    counted, committed = [], []
+    real_count, real_documents = archive_repository.count_due, archive_repository.documents
+
+    async def count_due(*args):
+        pid = (await fetch("SELECT pg_backend_pid() AS pid"))[0]["pid"]
+        counted.append({"thread": affinity(0), "server": affinity(pid)})
+        return await real_count(*args)
+
+    async def documents(workspace_id, ids):
+        pid = (await fetch("SELECT pg_backend_pid() AS pid"))[0]["pid"]
+        # runs once the batch's transaction has committed, before anything after it
+        on_commit(lambda: committed.append({"thread": affinity(0), "server": affinity(pid), "pid": pid}))
+        return await real_documents(workspace_id, ids)
+
+    monkeypatch.setattr(archive_repository, "count_due", count_due)
+    monkeypatch.setattr(archive_repository, "documents", documents)
+    every = affinity(0)
+    async with web_tier_serving():
+        report = await passes.run_pass(workspace_id)
+    assert report.archived == {"acme": 3} and report.yielded == 2
+    one = confinement.pass_cpu()
+    assert counted == [{"thread": one, "server": one}]
+    assert [(c["thread"], c["server"]) for c in committed] == [(one, one)] * 2
+    assert affinity(0) == every and all(affinity(c["pid"]) == every for c in committed)  # given back after
+
+
+@several_cpus
+def test_a_server_held_again_before_its_first_hold_ends_gets_back_what_it_had_first():
+    every = affinity(0)
+    server = subprocess.Popen(["sleep", "30"])
+    os.sched_setaffinity(server.pid, {min(every)})
+    try:
+        first = confinement.one_cpu(server.pid)
+        assert first.__enter__()
+        with confinement.one_cpu(server.pid):  # its next transaction, begun before the first hold ended
+            first.__exit__(None, None, None)
+            assert affinity(server.pid) == confinement.pass_cpu()  # still held by the second
+        assert affinity(server.pid) == {min(every)}  # not the held CPU the second hold found it on
+        assert affinity(0) == every
+    finally:
+        server.kill()
+        server.wait()
+
+
 async def test_with_nobody_served_a_pass_uses_every_cpu(factory, monkeypatch, override_settings):
     workspace_id, runs = await old_runs(factory, 3)
     override_settings(RETENTION_CONCURRENCY="2")

@@ -11,6 +11,10 @@ database session's server process when PostgreSQL runs on this machine (a Unix s
 process this user may change). The other CPUs stay free for requests. Outside Linux, on one CPU, or
 without the rights, it does nothing. In a worker, "this process's threads" are all of them: other jobs
 share the one CPU for as long as the batch takes (a few hundred milliseconds).
+
+A hold spans the transaction's commit (``archiver._held_transaction``), so the session's server may be
+handed to another task before its hold ends, and held again meanwhile: each server is given back what it
+had before its first hold, when its last hold ends.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 _holds = 0  # holds open in this process: the threads are given back when the last one ends
 _every: set[int] = set()  # what the threads had before the first hold
+_servers: dict[int, tuple[int, set[int]]] = {}  # server process -> (holds open on it, what it had before the first)
 
 
 def _cpus() -> set[int]:
@@ -65,23 +70,16 @@ def pass_cpu() -> set[int]:
 @contextlib.contextmanager
 def one_cpu(server_pid: int | None = None) -> Iterator[bool]:
     """Hold this process's threads (and ``server_pid``, a local PostgreSQL backend) to one CPU until the
-    block ends. Holds may overlap (two passes in one worker): each holds its own server, and the threads
-    (those started meanwhile too) get back what they had when the last hold ends. Yields whether it held
-    anything."""
+    block ends. Holds may overlap (two passes in one worker, or a server's next transaction begun before
+    its last one's hold ended): a server and the threads (those started meanwhile too) each get back what
+    they had when their last hold ends. Yields whether it held anything."""
     global _holds, _every
     cpus = _cpus() if _holds == 0 else _every
     if len(cpus) < 2:
         yield False
         return
     one = {max(cpus)}
-    server_cpus: set[int] | None = None
-    if server_pid is not None:
-        try:
-            server_cpus = set(os.sched_getaffinity(server_pid))
-            os.sched_setaffinity(server_pid, one)
-        except OSError as error:  # not ours to change: the threads are still held
-            log.debug("retention: cannot hold the database session to one CPU: %s", error)
-            server_cpus = None
+    held_server = server_pid is not None and _hold_server(server_pid, one)
     if _holds == 0:
         _every = cpus
         for thread in _threads():
@@ -94,5 +92,30 @@ def one_cpu(server_pid: int | None = None) -> Iterator[bool]:
         if _holds == 0:
             for thread in _threads():
                 _pin(thread, _every)
-        if server_cpus is not None:
-            _pin(server_pid, server_cpus)  # type: ignore[arg-type]
+        if held_server:
+            _release_server(server_pid)  # type: ignore[arg-type]
+
+
+def _hold_server(pid: int, one: set[int]) -> bool:
+    """Hold a local database server to ``one``, counting holds that overlap on it; False when it is not
+    ours to change (the threads are still held)."""
+    if pid in _servers:
+        count, before = _servers[pid]
+        _servers[pid] = (count + 1, before)
+        return True
+    try:
+        before = set(os.sched_getaffinity(pid))
+        os.sched_setaffinity(pid, one)
+    except OSError as error:
+        log.debug("retention: cannot hold the database session to one CPU: %s", error)
+        return False
+    _servers[pid] = (1, before)
+    return True
+
+
+def _release_server(pid: int) -> None:
+    count, before = _servers.pop(pid)
+    if count > 1:
+        _servers[pid] = (count - 1, before)
+    else:
+        _pin(pid, before)
