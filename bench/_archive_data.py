@@ -52,11 +52,19 @@ async def prepare() -> World:
     return World(made[0].id, made[1].id, made[2].id, made[2].slug, token, admin.id)
 
 
-RUNS_SQL = """
+# A run's id as the product makes it (``platform/executions/ids.py``: a UUIDv7 of the moment it was made), here
+# from the run's created_at ``t``: 48 bits of milliseconds, the version (7), 12 random bits, the variant (8)
+# and 60 more random bits (PostgreSQL 16 has no ``uuidv7()``)
+_V7_HEX = ("(lpad(to_hex(floor(extract(epoch FROM t) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3) "
+           "|| '8' || substr(md5(random()::text), 1, 15))")
+RUN_ID_SQL = "(" + " || '-' || ".join(f"substr({_V7_HEX}, {start}, {length})" for start, length in
+                                   ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))) + ")::uuid"
+
+RUNS_SQL = f"""
 INSERT INTO executions (id, workspace, started_by, triggered_by, agent, agent_version, inputs, mode, status, scope,
   progress_done, progress_total, items_processed, items_failed, base_cost, per_item_cost, estimate, credits_reserved,
   credits_charged, credits_refunded, error_message, queued_at, started_at, finished_at, created_at)
-SELECT gen_random_uuid(), $1, $2, 'user', 'seo-audit', $3,
+SELECT {RUN_ID_SQL}, $1, $2, 'user', 'seo-audit', $3,
   jsonb_build_object('site', 'https://shop' || g || '.example/', 'max_pages', 50), 'live',
   CASE WHEN g % 10 = 0 THEN 'failed' ELSE 'completed' END, 3, 3, 3, 3, 0, 1, 1, 4, 4,
   CASE WHEN g % 10 = 0 THEN 0 ELSE 4 END, CASE WHEN g % 10 = 0 THEN 4 ELSE 0 END,

@@ -25,6 +25,7 @@ from agentledger.platform.clock import now
 from agentledger.platform.database import atomic
 from agentledger.platform.errors import Conflict
 from agentledger.platform.executions import lifecycle_repository
+from agentledger.platform.executions.ids import new_run_id
 
 SEED = 20261204
 DAYS = 365
@@ -98,7 +99,7 @@ def _simulate(workspace_id: UUID, team: list[UUID], rng: random.Random) -> tuple
 
 def _run(workspace_id: UUID, member: UUID, agent: Any, scope: int, status: str, reserved: int, queued: datetime,
          rng: random.Random, wallet: _Wallet, movements: list[ledger.Movement]) -> dict[str, Any]:
-    run_id = uuid.uuid4()
+    run_id = new_run_id(queued)
     processed = {"completed": scope, "partial": max(1, int(scope * 0.9)), "failed": 0,
                  "canceled": int(scope * rng.uniform(0.2, 0.7)), "timed_out": int(scope * 0.6)}[status]
     failed = scope - processed if status in ("partial", "failed") else 0

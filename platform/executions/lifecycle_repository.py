@@ -46,13 +46,13 @@ async def insert_queued(execution_id: UUID, scope: Scope, run: NewRun, reserved:
     return rows[0]
 
 
-async def insert_unstarted(scope: Scope, agent: str, inputs: dict[str, Any], mode: str, triggered_by: str,
-                           schedule: UUID | None) -> dict[str, Any]:
+async def insert_unstarted(execution_id: UUID, scope: Scope, agent: str, inputs: dict[str, Any], mode: str,
+                           triggered_by: str, schedule: UUID | None) -> dict[str, Any]:
     """A run that will not start (``service.record_refused`` finishes it as failed at once): nothing reserved."""
     rows = await fetch(
         "INSERT INTO executions (id, workspace, started_by, triggered_by, agent, inputs, mode, status, scope, "
-        "schedule) VALUES (gen_random_uuid(), {}, {}, {}, {}, {}::jsonb, {}, 'queued', 1, {}) RETURNING *",
-        scope.workspace_id, scope.user_id, triggered_by, agent[:64], json.dumps(inputs), mode, schedule)
+        "schedule) VALUES ({}, {}, {}, {}, {}, {}::jsonb, {}, 'queued', 1, {}) RETURNING *",
+        execution_id, scope.workspace_id, scope.user_id, triggered_by, agent[:64], json.dumps(inputs), mode, schedule)
     return rows[0]
 
 

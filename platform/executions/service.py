@@ -9,7 +9,6 @@ statements are in ``lifecycle_repository``.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +21,7 @@ from agentledger.platform.database import on_commit
 from agentledger.platform.errors import Conflict
 from agentledger.platform.executions import events, repository, states
 from agentledger.platform.executions import lifecycle_repository as lifecycle
+from agentledger.platform.executions.ids import new_run_id
 from agentledger.platform.scoping import Scope
 
 RUN_ACTOR, RUN_QUEUE = "run_execution", "runs"
@@ -55,7 +55,7 @@ class NewRun:
 
 async def create(scope: Scope, run: NewRun) -> dict[str, Any]:
     """Record the run, hold its estimate (402 and nothing written when the wallet is short), queue it."""
-    execution_id = uuid.uuid4()
+    execution_id = new_run_id()
     reserved = run.estimate if run.mode == "live" else 0  # test runs charge nothing
     row = await lifecycle.insert_queued(execution_id, scope, run, reserved)
     await ledger.reserve(scope.workspace_id, execution_id, reserved, agent=run.agent, member=row["started_by"])
@@ -69,7 +69,7 @@ async def record_refused(scope: Scope, agent: str, inputs: dict[str, Any], mode:
     """A run that could not start (no credits, inputs the agent no longer accepts) is still on the record:
     failed, with the reason, nothing reserved. Scheduled runs are never skipped silently. It ends through
     ``finish`` like every run (recorded as queued, failed in the same transaction: nobody sees it queued)."""
-    row = await lifecycle.insert_unstarted(scope, agent, inputs, mode, triggered_by, schedule)
+    row = await lifecycle.insert_unstarted(new_run_id(), scope, agent, inputs, mode, triggered_by, schedule)
     finished = await finish(row["id"], states.FAILED, from_states=(states.QUEUED,), current=row, error=reason[:2000])
     assert finished is not None, "nobody else can see the row yet"
     return finished
