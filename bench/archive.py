@@ -196,6 +196,17 @@ def hold_s3(cpus: set[int]) -> None:
             return
 
 
+def machine_cpu() -> dict[str, int]:
+    """The machine's CPU time so far, in ticks (Linux's /proc/stat): busy, idle, waiting for the disk, and
+    stolen by the host (a virtual machine's neighbours). Printed for the big pass, to read a slow run by."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return {}
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return {"busy": user + nice + system + irq + softirq, "idle": idle, "disk": iowait, "stolen": steal}
+
+
 def main() -> int:
     if "BENCH_ARCHIVE_CHILD" in os.environ:
         small, big, marker = os.environ["BENCH_ARCHIVE_CHILD"].split()
@@ -232,8 +243,10 @@ def main() -> int:
         after = asyncio.run(list_latency(port, world, None, SAMPLES - SAMPLES // 2))  # the child waits for "go"
         looped = busy_loop_latency(port, world, confinement.pass_cpu())
         time.sleep(archiver.SERVING_WINDOW + 0.2)  # the web tier is quiet now, and the pass can tell
+        cpu_before = machine_cpu()
         marker.write_text("go")  # the big pass runs alone: its throughput is not shared with the list's load
         out, err = child.communicate()
+        cpu = {k: v - cpu_before[k] for k, v in machine_cpu().items()}
     finally:
         server.terminate()
         server.wait(10)
@@ -242,12 +255,12 @@ def main() -> int:
     small, big = json.loads(out.decode().strip().splitlines()[-1])
     if big["errors"] or big["runs"] != RUNS:
         raise RuntimeError(f"the pass archived {big['runs']} of {RUNS}: {big['errors']}")
-    report(base, small, big, (before, after), busy, looped)
+    report(base, small, big, (before, after), busy, looped, cpu)
     return 0
 
 
 def report(base: dict[str, float], small: dict[str, Any], big: dict[str, Any],
-           alone: tuple[list[float], list[float]], busy: list[float], looped: list[float]) -> None:
+           alone: tuple[list[float], list[float]], busy: list[float], looped: list[float], cpu: dict[str, int]) -> None:
     base_seconds = base["copy"] + base["upload"]
     ours, raw = big["runs"] / big["seconds"], RUNS / base_seconds
     print(f"baseline: COPY … TO of the {RUNS:,} runs' rows ({base['bytes'] / 1e6:,.0f} MB) {base['copy']:.1f} s + one "
@@ -259,6 +272,9 @@ def report(base: dict[str, float], small: dict[str, Any], big: dict[str, Any],
     print(f"retention pass (RETENTION_CONCURRENCY={get_settings().retention_concurrency}): {big['runs']:,} runs in "
           f"{big['seconds']:.1f} s, {-(-big['runs'] // archiver.BATCH)} batches, "
           f"{big['bytes'] / 1e6:,.0f} MB of packs (gzip), each read back and checked = {ours:,.0f} runs/s")
+    if cpu and sum(cpu.values()):
+        print("  the machine's CPUs meanwhile: " + ", ".join(f"{name} {ticks / sum(cpu.values()):.0%}"
+                                                          for name, ticks in cpu.items()))
     ratio = ours / raw
     print(f"throughput ours/baseline {ratio:.1%} (goal >= {GOAL_RATIO:.0%}: {'GOAL MET' if ratio >= GOAL_RATIO else 'goal missed'})")
     quiet = alone[0] + alone[1]

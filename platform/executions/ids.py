@@ -5,9 +5,10 @@ Runs are made, finished and archived in roughly the same order, and everything o
 its steps, log, items and results through their ``execution`` indexes. With ids in time order, the runs a
 retention batch takes (the oldest due, in order) sit side by side in those indexes, and the batch reads
 and deletes neighbouring index pages instead of a thousand scattered ones: in bench/archive.py the
-database's time for a batch's documents fell from 78 to 70 ms and for its swap from 42 to 37 ms, and the
-pass of 100,000 runs from 12.8-13.9 s to 12.4-12.7 s. New rows also land at the right edge of those
-indexes rather than anywhere in them. Runs made before this keep their random (version 4) ids.
+database's time for a batch's documents fell from 78 to 70 ms and for its swap from 42 to 37 ms, and a
+pass of 100,000 runs took 11.1-12.7 s in 13 of 15 runs (median 12.3), against 12.6-14.6 s (median 13.0) in
+14 runs with random ids the same day. New rows also land at the right edge of those indexes rather than
+anywhere in them. Runs made before this keep their random (version 4) ids.
 
 An id is no secret: every lookup is scoped to its workspace (another workspace's id answers 404), and a
 share link carries its own token. What a UUIDv7 tells, when the run was made, the run's page shows anyway.
