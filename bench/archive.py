@@ -22,8 +22,10 @@ latency while a pass runs; and the pass's memory as the number of batches grows.
   meanwhile. The ``big`` pass then runs alone, a second after the last request, so its throughput is its
   own, on every CPU.
 - For reference, the same list again beside a plain busy loop held to the pass's CPU (no database, no
-  storage): what any work on that CPU costs the list on this machine (six runs: the pass's p99 was
-  0.83-1.94x the loop's, 1.05x at the median).
+  storage): what any work on that CPU costs the list on this machine (fifteen runs: 0.66-1.72x, while the
+  pass measured 0.81-1.59x).
+- The machine's CPUs during the big pass (busy, idle, waiting for the disk, stolen by the host), to read a
+  slow run by.
 - S3 is moto, a Python server on this machine. In a deployment S3 is a service elsewhere and costs this
   machine no CPU; while the list is measured it is held to the CPU the pass keeps to, so what it costs is
   charged to the pass and not to the web tier (BENCH_S3_ANY_CPU=1 lets it use every CPU, for comparison).
