@@ -16,14 +16,17 @@ share link carries its own token. What a UUIDv7 tells, when the run was made, th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from uuid_utils.compat import uuid7
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def new_run_id(made_at: datetime | None = None) -> UUID:
-    """A new run's id, for a run made now, or at ``made_at`` (the demo's history, made in the past)."""
+    """A new run's id, for a run made now, or at ``made_at`` (aware; the demo's history, made in the past).
+    The millisecond is counted in integers: through a float timestamp, one could land a millisecond early."""
     if made_at is None:
         return uuid7()
-    return uuid7(nanoseconds=int(made_at.timestamp() * 1000) * 1_000_000)
+    return uuid7(nanoseconds=(made_at - _EPOCH) // timedelta(milliseconds=1) * 1_000_000)
