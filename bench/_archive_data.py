@@ -54,11 +54,10 @@ async def prepare() -> World:
 
 # A run's id as the product makes it (``platform/executions/ids.py``: a UUIDv7 of the moment it was made), here
 # from the run's created_at ``t``: 48 bits of milliseconds, the version (7), 12 random bits, the variant (8)
-# and 60 more random bits (PostgreSQL 16 has no ``uuidv7()``)
-_V7_HEX = ("(lpad(to_hex(floor(extract(epoch FROM t) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3) "
-           "|| '8' || substr(md5(random()::text), 1, 15))")
-RUN_ID_SQL = "(" + " || '-' || ".join(f"substr({_V7_HEX}, {start}, {length})" for start, length in
-                                   ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))) + ")::uuid"
+# and 60 more random bits, as 32 hex digits (PostgreSQL reads a uuid without its hyphens; version 16 has no
+# ``uuidv7()``)
+RUN_ID_SQL = ("(lpad(to_hex(floor(extract(epoch FROM t) * 1000)::bigint), 12, '0') || '7' "
+              "|| substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid")
 
 RUNS_SQL = f"""
 INSERT INTO executions (id, workspace, started_by, triggered_by, agent, agent_version, inputs, mode, status, scope,

@@ -17,7 +17,7 @@ latency while a pass runs; and the pass's memory as the number of batches grows.
   ten times a pass), the switches dominated: each time the pass, or a busy loop, started again, the next
   few requests were slow while the scheduler settled (2.0-2.6x for the pass, 2.2-3.1x for the loop), and
   a pass starts once. The ``small`` workspace has a fifth of ``big``'s runs, so the list is timed about
-  4,000 times beside it. While the web tier serves, the pass runs one batch at a time on one CPU
+  3,500-4,000 times beside it. While the web tier serves, the pass runs one batch at a time on one CPU
   (``platform/retention/confinement.py``); the bench prints how many batches did and the pass's pace
   meanwhile. The ``big`` pass then runs alone, a second after the last request, so its throughput is its
   own, on every CPU.

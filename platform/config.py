@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     export_link_days: int = Field(default=30, gt=0, description="how long generated PDFs are kept and served")
     # 3 on two CPUs: a batch spends about a quarter of its time in the pass's own process (gzip, upload, read
     # back), so with one batch more than CPUs the database always has one to work on (bench/archive.py: 100,000
-    # runs took 15.2 and 14.9 s with 2, 13.7 and 14.3 s with 3, 14.3 and 13.7 s with 4)
+    # runs took 15.2 and 14.9 s with 2, 13.7 and 14.3 s with 3, 14.3 and 13.7 s with 4; with time-ordered run ids,
+    # 12.1 and 12.4 s with 3 against 13.2 and 13.3 s with 4)
     retention_concurrency: int = Field(default=3, ge=1, le=8, description=(
         "archive batches a retention pass runs at once while the web tier is idle; while it serves, one at a "
         "time on one CPU (bench/archive.py)"))

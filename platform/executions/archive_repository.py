@@ -190,7 +190,7 @@ async def tombstone(workspace_id: UUID, entries: list[dict[str, Any]]) -> int:
     """Swap each run's record for its tombstone (``entries``: id, key, offset, size, sha256, files).
     Answers how many runs became tombstones (a run archived meanwhile is not counted twice)."""
     batch = json.dumps([{"id": str(e["id"]), "key": e["key"], "off": e["offset"], "size": e["size"],
-                         "sha": e["sha256"], "files": e["files"]} for e in entries])
+                        "sha": e["sha256"], "files": e["files"]} for e in entries])
     # the workspace once for each of the statement's three conditions on it
     return len(await records(TOMBSTONE_SQL, batch, workspace_id, workspace_id, workspace_id))
 
