@@ -99,8 +99,8 @@ CHILDREN_SQL = [
           repeat('A sturdy pack for long days on the trail, with room for what matters. ', 6), 'version', 1))
        ) AS k(kind, title, field, priority, status, body)
        WHERE e.workspace = ANY($1)""",
-    """INSERT INTO result_revisions (id, result, version, text, created_at)
-       SELECT gen_random_uuid(), r.id, 1, r.body->>'text', r.created_at FROM execution_results r
+    """INSERT INTO result_revisions (id, result, execution, version, text, created_at)
+       SELECT gen_random_uuid(), r.id, r.execution, 1, r.body->>'text', r.created_at FROM execution_results r
        WHERE r.workspace = ANY($1) AND r.kind = 'content'""",
 ]
 

@@ -70,8 +70,8 @@ TABLES = {  # what the baseline copies: the same rows the pass archives
     "execution_logs": "SELECT l.* FROM execution_logs l JOIN executions e ON e.id = l.execution WHERE e.workspace = $1",
     "execution_items": "SELECT i.* FROM execution_items i JOIN executions e ON e.id = i.execution WHERE e.workspace = $1",
     "execution_results": "SELECT * FROM execution_results WHERE workspace = $1",
-    "result_revisions": "SELECT v.* FROM result_revisions v JOIN execution_results r ON r.id = v.result "
-                        "WHERE r.workspace = $1",
+    "result_revisions": "SELECT v.* FROM result_revisions v JOIN executions e ON e.id = v.execution "
+                        "WHERE e.workspace = $1",
 }
 
 

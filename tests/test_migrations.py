@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 from piccolo.conf.apps import Finder
 from piccolo.table import sort_table_classes
 
@@ -101,3 +102,55 @@ async def test_the_push_in_flight_index_is_built_concurrently_and_built_again_wh
     manager = await migration.forwards()
     await manager.run()
     assert await fetch(valid) == [{"valid": True}]
+
+
+async def test_revisions_made_before_they_had_their_run_get_it_and_still_name_a_result_of_that_run():
+    """An upgrade: a database whose revisions belonged to their run only through their result (the schema
+    before ``platform_2026_12_05t14_00``) is migrated; each revision then names its run, a revision can
+    only name a result of its own run, and it goes when its run goes."""
+    admin = os.environ["TEST_ADMIN_DATABASE_URL"]
+    url = await ensure_database(admin, "agentledger_revisions_upgrade", fresh=True)
+    env = {**os.environ, "DATABASE_URL": url}
+
+    def migrate() -> None:
+        result = subprocess.run([sys.executable, "-m", "agentledger.platform.cli", "migrate"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+
+    migrate()
+    conn = await asyncpg.connect(url)
+    try:
+        # back to the schema before, with what it allowed: a revision with no run of its own
+        await conn.execute(
+            "DROP TRIGGER result_revisions_same_run ON result_revisions; DROP FUNCTION result_revisions_same_run(); "
+            "ALTER TABLE result_revisions DROP COLUMN execution; ALTER TABLE result_revisions ADD CONSTRAINT "
+            "result_revisions_result_fkey FOREIGN KEY (result) REFERENCES execution_results (id) ON DELETE CASCADE; "
+            "DELETE FROM migration WHERE name = '2026-12-05T14:00:00:000000'")
+        workspace = await conn.fetchval("INSERT INTO workspaces (id, slug, name) VALUES (gen_random_uuid(), 'acme', "
+                                        "'Acme') RETURNING id")
+        runs = [await conn.fetchval("INSERT INTO executions (id, workspace, agent, triggered_by, status, mode, scope) "
+                                    "VALUES (gen_random_uuid(), $1, 'content-writer', 'user', 'completed', 'live', 1) "
+                                    "RETURNING id", workspace) for _ in range(2)]
+        results = [await conn.fetchval("INSERT INTO execution_results (id, workspace, execution, kind) VALUES "
+                                       "(gen_random_uuid(), $1, $2, 'content') RETURNING id", workspace, run)
+                   for run in runs]
+        for result in results:
+            await conn.execute("INSERT INTO result_revisions (id, result, version, text) VALUES "
+                               "(gen_random_uuid(), $1, 1, 'A sturdy pack')", result)
+
+        migrate()
+        found = await conn.fetch("SELECT v.execution, r.execution AS result_run FROM result_revisions v "
+                                 "JOIN execution_results r ON r.id = v.result ORDER BY v.execution")
+        assert [row["execution"] for row in found] == sorted(runs)
+        assert all(row["execution"] == row["result_run"] for row in found)
+        # a revision naming another run's result is refused, as the old foreign key refused a result that is not there
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a result of run"):
+            await conn.execute("INSERT INTO result_revisions (id, result, execution, version, text) VALUES "
+                               "(gen_random_uuid(), $1, $2, 2, 'An edit')", results[0], runs[1])
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            await conn.execute("UPDATE result_revisions SET result = $1 WHERE result = $2", results[0], results[1])
+        await conn.execute("DELETE FROM executions WHERE id = $1", runs[0])
+        assert await conn.fetchval("SELECT count(*) FROM result_revisions WHERE execution = $1", runs[0]) == 0
+        assert await conn.fetchval("SELECT count(*) FROM result_revisions WHERE execution = $1", runs[1]) == 1
+    finally:
+        await conn.close()

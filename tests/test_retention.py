@@ -4,6 +4,7 @@ byte-identical; the tombstone keeps it in the list; the ledger never moves."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import timedelta
 
@@ -27,13 +28,11 @@ async def ledger_of(run_id) -> list[dict]:
 
 
 async def children(run_id) -> dict[str, int]:
-    """How many rows of each part of the run's record are in the hot tables (revisions through their result)."""
+    """How many rows of each part of the run's record are in the hot tables."""
     counts = {}
-    for table in ("execution_steps", "execution_items", "execution_logs", "execution_reviews", "execution_results"):
+    for table in ("execution_steps", "execution_items", "execution_logs", "execution_reviews", "execution_results",
+                  "result_revisions"):
         counts[table] = (await fetch(f"SELECT count(*) AS n FROM {table} WHERE execution = {{}}", run_id))[0]["n"]
-    counts["result_revisions"] = (await fetch(
-        "SELECT count(*) AS n FROM result_revisions v JOIN execution_results r ON r.id = v.result "
-        "WHERE r.execution = {}", run_id))[0]["n"]
     return counts
 
 
@@ -103,6 +102,32 @@ async def test_archive_now_then_restore_gives_back_the_same_record(client, facto
     assert state["status"] == "done"
     mail = await fetch("SELECT to_email, subject FROM email_outbox WHERE kind = 'run_restored'")
     assert mail == [{"to_email": team.member.email, "subject": "Your test-results run is back"}]
+
+
+async def test_a_run_archived_before_revisions_had_their_run_comes_back_whole(client, factory):
+    """Documents written before revisions carried their run's id (``platform_2026_12_05t14_00``) have
+    revision rows without ``execution``: the restore gives every row of the record its run."""
+    team, workspace_id, run_id = await finished_run(factory)
+    before, whole = (await export(client, team.member, run_id, "json")).json(), await children(run_id)
+    assert whole["result_revisions"] == 1
+    tomb = (await archive(client, team, run_id)).json()
+    document = json.loads(gzip.decompress(await storage.get_range(tomb["key"], 0, tomb["size"])))
+    assert [row["execution"] for row in document["revisions"]] == [str(run_id)]
+    for row in document["revisions"]:
+        del row["execution"]  # as such a document has them
+    old = gzip.compress(json.dumps(document).encode() + b"\n")
+    key = storage.workspace_key(workspace_id, "archive", "2026/11", "made-before-revisions-had-their-run.jsonl.gz")
+    await storage.put(key, old, "application/gzip")
+    async with atomic():
+        await fetch("UPDATE executions SET archive_key = {}, archive_offset = 0, archive_size = {}, archive_sha256 = {} "
+                    "WHERE id = {}", key, len(old), hashlib.sha256(old).hexdigest(), run_id)
+
+    asked = await client.post(f"{API}/executions/{run_id}/restore", headers=team.admin.bearer)
+    assert asked.status_code == 202, asked.text
+    assert await restore_run.run_here(asked.json()["id"]) == "done"
+    assert await children(run_id) == whole
+    after = (await export(client, team.member, run_id, "json")).json()
+    assert without_archive_fields(after) == without_archive_fields(before)
 
 
 async def test_a_pass_archives_what_the_policy_says_and_nothing_that_still_runs(client, factory):

@@ -34,8 +34,8 @@ FORMAT, VERSION = "agentledger.execution-archive", 1
 SUCCEEDED_SQL = ", ".join(f"'{s}'" for s in states.SUCCEEDED)
 ENDED_SQL = ", ".join(f"'{s}'" for s in states.FINAL if s not in states.SUCCEEDED)
 
-# the record's parts: document key -> (table, how its rows are ordered); revisions belong to the run
-# through their result, the others by their ``execution`` column
+# the record's parts: document key -> (table, how its rows are ordered); each row belongs to its run by its
+# ``execution`` column
 PARTS: dict[str, tuple[type, str]] = {
     "steps": (ExecutionStep, "x.attempt, x.position, x.id"),
     "log": (ExecutionLog, "x.id"),
@@ -44,7 +44,6 @@ PARTS: dict[str, tuple[type, str]] = {
     "results": (ExecutionResult, "x.seq"),
     "revisions": (ResultRevision, "x.result, x.version"),
 }
-_THROUGH = {"revisions": ("r.execution", "JOIN execution_results r ON r.id = x.result ")}  # (run column, join)
 KEPT = {  # copied into the document for the record, and left in place (see the module's docstring)
     "shares": ("execution_shares", "x.created_at, x.id"),
     "links": ("share_links", "x.created_at, x.id"),
@@ -54,11 +53,11 @@ ARCHIVE_COLUMNS = ("archived_at", "archive_key", "archive_offset", "archive_size
                    "restored_at", "files_removed_at")
 
 
-def _part(key: str, table: str, order: str, run: str = "x.execution", join: str = "") -> str:
+def _part(key: str, table: str, order: str) -> str:
     """One part of every document of the batch: its rows per run, as one JSON array each."""
-    return (f"SELECT '{key}' AS part, {run} AS id, NULL::uuid AS ref, 0 AS n, convert_to(json_agg("
-            f"row_to_json(x) ORDER BY {order})::text, 'UTF8') AS json FROM {table} x {join}"
-            f"WHERE {run} = ANY(ARRAY(SELECT id FROM runs)) GROUP BY {run}")
+    return (f"SELECT '{key}' AS part, x.execution AS id, NULL::uuid AS ref, 0 AS n, convert_to(json_agg("
+            f"row_to_json(x) ORDER BY {order})::text, 'UTF8') AS json FROM {table} x "
+            "WHERE x.execution = ANY(ARRAY(SELECT id FROM runs)) GROUP BY x.execution")
 
 
 # One statement answers every part of every run of the batch (a row per run and part), and Python splices
@@ -77,7 +76,7 @@ _BRANCHES = [
     "SELECT 'agent_version', v.id, NULL, 0, convert_to(row_to_json(v)::text, 'UTF8') FROM agent_versions v "
     "WHERE v.id IN (SELECT agent_version FROM runs)",
     "SELECT 'archived_at', NULL, NULL, 0, convert_to(to_json(now())::text, 'UTF8')",
-    *(_part(key, table._meta.tablename, order, *_THROUGH.get(key, ())) for key, (table, order) in PARTS.items()),
+    *(_part(key, table._meta.tablename, order) for key, (table, order) in PARTS.items()),
     *(_part(key, table, order) for key, (table, order) in KEPT.items()),
     "SELECT 'files', r.execution, NULL, count(*)::int, convert_to(json_agg(json_build_object('result', r.id, "
     "'name', r.title, 'key', r.body->>'key', 'content_type', r.body->>'content_type', 'size', r.body->'size', "
@@ -169,13 +168,14 @@ async def documents(workspace_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]
 # its runs through them (``t``). Sent as six statements with the ids as ``uuid[]`` parameters (eleven arrays
 # of the batch's ids), encoding the arrays cost the pass's main thread more than the statements' answers,
 # and a batch waited six round trips; as one, the database's time per pass fell by about 4%
-# (bench/archive.py). The deletes are data-modifying CTEs: each runs once, whether or not it is read, and a
-# result's revisions go with it (ON DELETE CASCADE: its foreign key's trigger runs for every deleted result
-# either way, and finding the revisions then costs less than a statement of their own).
+# (bench/archive.py). The deletes are data-modifying CTEs: each runs once, whether or not it is read. The
+# revisions are deleted by their run like the rest: no foreign key cascades from a result to them (its trigger
+# ran once per deleted result; see the migration that gave revisions their run).
 _DELETES = ", ".join(f"{table}_gone AS (DELETE FROM {table} WHERE execution = ANY(ARRAY(SELECT id FROM t)){scope})"
                      for table, scope in (("execution_results", f" AND {workspace_sql()}"),
                                           ("execution_reviews", f" AND {workspace_sql()}"),
-                                          ("execution_steps", ""), ("execution_logs", ""), ("execution_items", "")))
+                                          ("result_revisions", ""), ("execution_steps", ""), ("execution_logs", ""),
+                                          ("execution_items", "")))
 TOMBSTONE_SQL = (
     "WITH t AS MATERIALIZED (SELECT * FROM json_to_recordset({}::json) AS t(id uuid, key text, off bigint, "
     f"size bigint, sha text, files int)), {_DELETES} "
@@ -224,13 +224,15 @@ async def restore(workspace_id: UUID, execution_id: UUID, document: str, keys: d
     if not rows:
         return False
     for key, (table, _) in PARTS.items():
-        columns = _columns(table, keys.get(key, set()))
+        # every part's rows belong to this run: its id is set, not read (documents made before revisions
+        # had a column of their run's have none there)
+        columns = [c for c in _columns(table, keys.get(key, set())) if c != "execution"]
         if not columns:
             continue  # the run had none
         listed = ", ".join(f'"{c}"' for c in columns)
         name = table._meta.tablename
-        await fetch(f"INSERT INTO {name} ({listed}) SELECT {listed} FROM jsonb_populate_recordset(NULL::{name}, "
-                    f"{{}}::jsonb -> '{key}')", document)
+        await fetch(f"INSERT INTO {name} ({listed}, execution) SELECT {listed}, {{}}::uuid FROM "
+                    f"jsonb_populate_recordset(NULL::{name}, {{}}::jsonb -> '{key}')", execution_id, document)
     return True
 
 

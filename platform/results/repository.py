@@ -26,9 +26,10 @@ def insert_cte(execution_id: UUID, workspace_id: UUID, results: list[NewResult])
         "priority, status, body, created_at, updated_at) SELECT i, nextval('execution_results_seq_seq'), {}, {}, s, "
         "k, t, tg, f, p, st, b::jsonb, clock_timestamp(), clock_timestamp() FROM unnest({}::uuid[], {}::int[], "
         "{}::text[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[]) "
-        "AS r(i, s, k, t, tg, f, p, st, b) ON CONFLICT (id) DO NOTHING RETURNING id, kind, body)",
-        "revisions AS (INSERT INTO result_revisions (id, result, version, text, created_at) "
-        "SELECT gen_random_uuid(), id, 1, body->>'text', clock_timestamp() FROM results WHERE kind = 'content')",
+        "AS r(i, s, k, t, tg, f, p, st, b) ON CONFLICT (id) DO NOTHING RETURNING id, execution, kind, body)",
+        "revisions AS (INSERT INTO result_revisions (id, result, execution, version, text, created_at) "
+        "SELECT gen_random_uuid(), id, execution, 1, body->>'text', clock_timestamp() FROM results "
+        "WHERE kind = 'content')",
     ]
     args: list[Any] = [workspace_id, execution_id, [r.id for r in results], [r.step for r in results],
                        [r.kind for r in results], [r.title for r in results], [r.target for r in results],
@@ -119,8 +120,9 @@ async def decide_open_content(execution_id: UUID, status: str, user_id: UUID) ->
                 "WHERE execution = {} AND kind = 'content' AND status = 'open'", status, user_id, execution_id)
 
 
-async def add_revision(result_id: UUID, version: int, text: str, user_id: UUID) -> None:
-    await ResultRevision.insert(ResultRevision(result=result_id, version=version, text=text, edited_by=user_id))
+async def add_revision(result_id: UUID, execution_id: UUID, version: int, text: str, user_id: UUID) -> None:
+    await ResultRevision.insert(ResultRevision(result=result_id, execution=execution_id, version=version, text=text,
+                                               edited_by=user_id))
 
 
 async def revisions(result_id: UUID) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ async def edit_content(scope: Scope, result_id: UUID, text: str) -> dict[str, An
     if not text or len(text) > 50_000:
         raise Invalid("text must be 1 to 50,000 characters", field="text")
     version = row["body"].get("version", 1) + 1
-    await repository.add_revision(result_id, version, text, scope.user_id)
+    await repository.add_revision(result_id, row["execution"], version, text, scope.user_id)
     return await repository.update(result_id, {R.body: {**row["body"], "text": text, "version": version}})
 
 

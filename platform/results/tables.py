@@ -35,7 +35,8 @@ class ExecutionResult(Table, tablename="execution_results"):
 
 
 class ResultRevision(Table, tablename="result_revisions"):
-    """Every version of a generated content's text: version 1 is the agent's, later ones are edits."""
+    """Every version of a generated content's text: version 1 is the agent's, later ones are edits. It
+    belongs to its run (``execution``) as the run's other records do, and names a result of that run."""
 
     id = UUID(primary_key=True)
     result = UUID()
@@ -43,3 +44,4 @@ class ResultRevision(Table, tablename="result_revisions"):
     text = Text()
     edited_by = ForeignKey(User, null=True, default=None)  # None: written by the agent
     created_at = Timestamptz(default=TimestamptzNow())
+    execution = UUID()
