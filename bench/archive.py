@@ -22,8 +22,8 @@ latency while a pass runs; and the pass's memory as the number of batches grows.
   meanwhile. The ``big`` pass then runs alone, a second after the last request, so its throughput is its
   own, on every CPU.
 - For reference, the same list again beside a plain busy loop held to the pass's CPU (no database, no
-  storage): what any work on that CPU costs the list on this machine (seven runs: 0.99-2.07x, while the
-  pass measured 0.98-1.17x).
+  storage): what any work on that CPU costs the list on this machine (fifteen runs: 0.80-2.07x, while the
+  pass measured 0.96-1.47x).
 - The machine's CPUs during the big pass (busy, idle, waiting for the disk, stolen by the host), to read a
   slow run by.
 - S3 is moto, a Python server on this machine. In a deployment S3 is a service elsewhere and costs this
