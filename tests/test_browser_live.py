@@ -22,7 +22,7 @@ async def test_a_run_progresses_live_on_its_page_and_in_the_list(factory):
     team = await factory.team()
     await factory.credits("acme", 100)
     with web_server() as live_url, slow_site() as site:
-        urls = [f"{site}/slow?ms=1500&n={n}" for n in range(12)]  # two rounds of 8: time to watch it
+        urls = [f"{site}/slow?ms=4000&n={n}" for n in range(12)]  # two rounds of 8, 4 s each: time to watch it
         async with atomic():
             run = await launch.start(await resolve_scope("acme", team.member.id),
                                      launch.Request("url-check", {"urls": urls}))
