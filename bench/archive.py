@@ -19,14 +19,14 @@ latency while a pass runs; and the pass's memory as the number of batches grows.
   a pass starts once. The ``small`` workspace has two fifths of ``big``'s runs, so the list is timed about
   6,000 times beside it, and 6,000 times without: each p99 rests on its 60 slowest requests. With half of
   each (a fifth, 3,000), five runs on one day measured 0.88-1.42x and the busy loop 0.81-1.20x; with this
-  window, seven runs the same day measured 0.81-1.17x and the loop 0.68-1.00x (README.md says what else
+  window, twelve runs the same day measured 0.67-1.17x and the loop 0.67-1.59x (README.md says what else
   changed between them). While the web tier serves, the pass runs one batch at a time on one CPU
   (``platform/retention/confinement.py``); the bench prints how many batches did and the pass's pace
   meanwhile. The ``big`` pass then runs alone, a second after the last request, so its throughput is its
   own, on every CPU.
 - For reference, the same list again beside a plain busy loop held to the pass's CPU (no database, no
-  storage): what any work on that CPU costs the list on this machine (seven runs with this window:
-  0.68-1.00x, while the pass measured 0.81-1.17x).
+  storage): what any work on that CPU costs the list on this machine (twelve runs with this window:
+  0.67-1.59x, while the pass measured 0.67-1.17x).
 - The machine's CPUs during the big pass (busy, idle, waiting for the disk, stolen by the host), to read a
   slow run by.
 - S3 is moto, a Python server on this machine. In a deployment S3 is a service elsewhere and costs this
